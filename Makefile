@@ -1,0 +1,39 @@
+# Two commands do all the set-up on a fresh machine (each creates .venv and installs on first use):
+#   make check   - the main job: the reference gateway, exercised end to end (see README)
+#   make test    - the test suite
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: check serve test lint format bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+check: $(STAMP)
+	$(BIN)/python -m gateway_contracts.demo --report-dir reports/latest
+
+serve: $(STAMP)
+	$(BIN)/gateway-contracts serve
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check gateway_contracts reference_server contracts tests benchmarks
+	$(BIN)/ruff format --check gateway_contracts reference_server contracts tests benchmarks
+	$(BIN)/mypy --strict
+
+format: $(STAMP)
+	$(BIN)/ruff format gateway_contracts reference_server contracts tests benchmarks
+	$(BIN)/ruff check --fix gateway_contracts reference_server contracts tests benchmarks
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks
+
+clean:
+	rm -rf $(VENV) data reports/latest

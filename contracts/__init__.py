@@ -1,0 +1,44 @@
+"""The contract as data: the OpenAPI documents, and (as they land) the clauses, the SSE grammar, the capture
+invariants, the metrics label rules and the log scrubbing rules.
+
+The gateway and the suite load the same files through these helpers, so they can never disagree on a schema.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from pathlib import Path
+from typing import Any, cast
+
+import yaml
+
+CONTRACTS_DIR = Path(__file__).resolve().parent
+
+
+@functools.cache
+def load_yaml(name: str) -> dict[str, Any]:
+    """Load a contract file (cached: the files are read-only at run time)."""
+    with (CONTRACTS_DIR / name).open(encoding="utf-8") as fh:
+        return cast(dict[str, Any], yaml.safe_load(fh))
+
+
+def openapi_document() -> dict[str, Any]:
+    """The public OpenAPI 3.1 document (`/openapi.json` serves exactly this)."""
+    return load_yaml("openapi.yaml")
+
+
+@functools.cache
+def openapi_json() -> bytes:
+    return json.dumps(openapi_document(), indent=2, sort_keys=False).encode()
+
+
+def component_schema(name: str) -> dict[str, Any]:
+    """A JSON Schema for one component, self-contained: the whole ``components`` section travels along so that
+    ``$ref: "#/components/schemas/..."`` resolves (OpenAPI 3.1 schemas are JSON Schema 2020-12)."""
+    doc = openapi_document()
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$ref": f"#/components/schemas/{name}",
+        "components": doc["components"],
+    }

@@ -1,0 +1,231 @@
+"""One routed call, from backend checks to capture, shared by the Anthropic and OpenAI routes.
+
+The order is the contract (BRIEF §2, §3): capability check and kill-switch *before* any upstream dispatch; the
+capture written exactly once, *after* the outcome is known; and the response claims success (a 200 body, or the
+terminal ``message_stop`` of a stream) only once the capture has committed. Whatever way a call ends — finished,
+upstream error before or after the first byte, a client that went away — ``_finish`` runs exactly once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncGenerator, AsyncIterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from reference_server.capture.types import CallRecord, CaptureStore, Outcome, StreamMode
+from reference_server.errors import GatewayError
+from reference_server.models_catalog import ResolvedModel
+from reference_server.stream_replay import replay
+from reference_server.trace import TraceContext
+from reference_server.upstream.base import StreamEvent, UpstreamAdapter, UpstreamError, UpstreamMessage, UpstreamRequest
+
+log = logging.getLogger("reference_server.calls")
+
+
+@dataclass
+class CallContext:
+    request_id: str
+    trace: TraceContext
+    endpoint: str
+    model: ResolvedModel
+    adapter: UpstreamAdapter
+    stream_mode: StreamMode = "none"
+    started: float = field(default_factory=time.perf_counter)
+    started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    ttft_ms: float | None = None
+    input_tokens: int = 0
+    output_tokens: int = 0
+    stop_reason: str | None = None
+    captured: bool = False
+
+    @property
+    def backend(self) -> str:
+        return self.adapter.slug
+
+
+class CallFlow:
+    def __init__(self, capture: CaptureStore, metrics: Any = None) -> None:
+        self.capture = capture
+        self.metrics = metrics
+        self.dispatch_without_capture = 0
+
+    # -- before dispatch -------------------------------------------------------------------------------------
+    async def admit(self, ctx: CallContext, request: UpstreamRequest) -> None:
+        """Refuse, before any dispatch, what the backend or the budget cannot take; a refusal is captured."""
+        if request.tools and not ctx.adapter.capabilities.tools:
+            err = GatewayError(
+                422,
+                "invalid_request_error",
+                f"backend '{ctx.backend}' does not support tools",
+                code="tools_not_supported_by_backend",
+                backend=ctx.backend,
+                hint="remove `tools`/`tool_choice`, or route to a backend with tool support "
+                "(x-ainfera-backend: anthropic, openai, mistral or groq)",
+            )
+            await self._finish(ctx, "refused", error_type=err.extra["code"])
+            raise err
+        state = await self.capture.kill_switch()
+        if state.engaged:
+            await self._finish(ctx, "refused", error_type="kill_switch_engaged")
+            raise GatewayError(
+                403,
+                "permission_error",
+                f"cost kill-switch engaged: spent {state.spent_usd:.6f} USD of the "
+                f"{state.threshold_usd} USD threshold; calls are refused until an operator raises the threshold",
+                code="kill_switch_engaged",
+            )
+
+    # -- non-streaming -----------------------------------------------------------------------------------------
+    async def complete(self, ctx: CallContext, request: UpstreamRequest) -> UpstreamMessage:
+        await self.admit(ctx, request)
+        try:
+            msg = await ctx.adapter.chat(request)
+        except UpstreamError as exc:
+            await self._finish(ctx, "upstream_error", error_type=exc.error_type)
+            raise _client_error(ctx, exc) from None
+        except asyncio.CancelledError:
+            await asyncio.shield(self._finish(ctx, "client_cancelled"))
+            raise
+        ctx.ttft_ms = _ms_since(ctx.started)
+        ctx.input_tokens, ctx.output_tokens = msg.usage.input_tokens, msg.usage.output_tokens
+        ctx.stop_reason = msg.stop_reason
+        await self._finish(ctx, "ok")
+        return msg
+
+    # -- streaming ---------------------------------------------------------------------------------------------
+    async def open_stream(self, ctx: CallContext, request: UpstreamRequest) -> AsyncGenerator[StreamEvent, None]:
+        """Dispatch and wait for the first upstream event, so that a failure before the first byte is still an
+        HTTP error; then hand back a relay of the whole stream."""
+        await self.admit(ctx, request)
+        upstream: AsyncIterator[StreamEvent]
+        if ctx.adapter.capabilities.native_streaming:
+            ctx.stream_mode = "native"
+            upstream = ctx.adapter.stream_chat(request)
+        else:
+            ctx.stream_mode = "wrapped"
+            try:
+                upstream = replay(await ctx.adapter.chat(request), ctx.model.canonical)
+            except UpstreamError as exc:
+                await self._finish(ctx, "upstream_error", error_type=exc.error_type)
+                raise _client_error(ctx, exc) from None
+        try:
+            first = await anext(upstream)
+        except UpstreamError as exc:
+            await _aclose(upstream)
+            await self._finish(ctx, "upstream_error", error_type=exc.error_type)
+            raise _client_error(ctx, exc) from None
+        except StopAsyncIteration:
+            await self._finish(ctx, "upstream_error", error_type="api_error")
+            raise GatewayError(500, "api_error", f"backend '{ctx.backend}' closed the stream without an event") from None
+        return self._relay(ctx, first, upstream)
+
+    async def _relay(
+        self, ctx: CallContext, first: StreamEvent, upstream: AsyncIterator[StreamEvent]
+    ) -> AsyncGenerator[StreamEvent, None]:
+        event = first
+        try:
+            while True:
+                self._observe(ctx, event)
+                if event["type"] == "message_stop":
+                    # Hold the terminal event back until the capture has committed: a client that saw
+                    # message_stop has a call that is on the record.
+                    try:
+                        await self._finish(ctx, "ok")
+                    except GatewayError as exc:
+                        yield {"type": "error", "error": {"type": exc.error_type, "message": exc.message}}
+                        return
+                    yield event
+                    return
+                yield event
+                try:
+                    event = await anext(upstream)
+                except StopAsyncIteration:
+                    raise UpstreamError(
+                        500, "api_error", "upstream stream ended before message_stop", dropped=True
+                    ) from None
+        except UpstreamError as exc:
+            await self._finish(ctx, "upstream_error", error_type=exc.error_type)
+            yield {"type": "error", "error": {"type": exc.error_type, "message": _upstream_message(ctx, exc)}}
+        finally:
+            # Reached without a capture only when the consumer stopped early: the client went away.
+            if not ctx.captured:
+                await asyncio.shield(self._finish(ctx, "client_cancelled", raise_errors=False))
+            await _aclose(upstream)
+
+    def _observe(self, ctx: CallContext, event: StreamEvent) -> None:
+        kind = event.get("type")
+        if kind == "message_start":
+            message = event.get("message", {})
+            message["model"] = ctx.model.canonical
+            ctx.input_tokens = int(message.get("usage", {}).get("input_tokens", 0))
+        elif kind == "content_block_delta" and ctx.ttft_ms is None:
+            ctx.ttft_ms = _ms_since(ctx.started)
+        elif kind == "message_delta":
+            usage = event.get("usage") or {}
+            ctx.output_tokens = int(usage.get("output_tokens", ctx.output_tokens))
+            ctx.input_tokens = int(usage.get("input_tokens") or ctx.input_tokens)
+            ctx.stop_reason = (event.get("delta") or {}).get("stop_reason")
+
+    # -- capture -----------------------------------------------------------------------------------------------
+    async def _finish(
+        self, ctx: CallContext, outcome: Outcome, *, error_type: str | None = None, raise_errors: bool = True
+    ) -> None:
+        if ctx.captured:
+            return
+        ctx.captured = True  # never twice, even if the write below fails
+        record = CallRecord(
+            request_id=ctx.request_id,
+            trace_id=ctx.trace.trace_id,
+            endpoint=ctx.endpoint,
+            model_requested=ctx.model.requested,
+            model_canonical=ctx.model.canonical,
+            backend=ctx.backend,
+            outcome=outcome,
+            stream_mode=ctx.stream_mode,
+            input_tokens=ctx.input_tokens,
+            output_tokens=ctx.output_tokens,
+            latency_ms=_ms_since(ctx.started),
+            ttft_ms=ctx.ttft_ms,
+            stop_reason=ctx.stop_reason,
+            error_type=error_type,
+            started_at=ctx.started_at,
+        )
+        try:
+            await self.capture.record(record)
+        except Exception:
+            if outcome != "refused":
+                self.dispatch_without_capture += 1
+            log.exception("capture failed", extra={"request_id": ctx.request_id, "outcome": outcome})
+            if raise_errors:
+                raise GatewayError(
+                    500, "api_error", "the call could not be recorded; it must be treated as failed"
+                ) from None
+        if self.metrics is not None:
+            self.metrics.observe_call(record)
+
+
+def _ms_since(start: float) -> float:
+    return (time.perf_counter() - start) * 1000.0
+
+
+def _upstream_message(ctx: CallContext, exc: UpstreamError) -> str:
+    what = "dropped the connection mid-stream" if exc.dropped else f"failed ({exc.status} {exc.error_type})"
+    return f"upstream backend '{ctx.backend}' {what}: {exc.message}"
+
+
+def _client_error(ctx: CallContext, exc: UpstreamError) -> GatewayError:
+    status = exc.status if exc.status in (400, 401, 403, 404, 413, 429, 500, 529) else 500
+    return GatewayError(status, exc.error_type, _upstream_message(ctx, exc))
+
+
+async def _aclose(it: AsyncIterator[StreamEvent]) -> None:
+    close = getattr(it, "aclose", None)
+    if close is not None:
+        try:
+            await close()
+        except Exception:  # an upstream that fails while closing has nothing left to tell us
+            log.debug("upstream iterator failed to close", exc_info=True)

@@ -1,0 +1,57 @@
+"""Engine construction with the transaction behaviour the capture relies on.
+
+SQLite: Python's sqlite3 driver (under aiosqlite) by default neither emits BEGIN before SELECT nor before DDL,
+so reads are not snapshots and migrations are not atomic. We switch the driver's own transaction control off
+and emit BEGIN ourselves (SQLAlchemy's documented recipe). A connection with the execution option
+``sqlite_begin_immediate`` begins with ``BEGIN IMMEDIATE``: it takes SQLite's single write lock up front, so
+the chain head it reads cannot change before it commits (also across processes sharing the file).
+
+WAL lets readers (``/metrics``, the verifier) run while the writer commits; ``synchronous=FULL`` makes a
+commit durable before it returns, which is what lets a response claim its capture is safe. Group commit (see
+``reference_server.capture.store``) is what keeps that affordable.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from reference_server.db.urls import parse_db_url
+
+SQLITE_BUSY_TIMEOUT_S = 30.0
+"""How long a SQLite connection waits for another process's write lock before giving up."""
+
+BEGIN_IMMEDIATE = "sqlite_begin_immediate"
+"""Execution option: begin this connection's transactions with BEGIN IMMEDIATE (SQLite; ignored elsewhere)."""
+
+
+def create_engine(db_url: str, **kwargs: Any) -> AsyncEngine:
+    """An :class:`AsyncEngine` for a user database URL (see :mod:`reference_server.db.urls`)."""
+    url = parse_db_url(db_url)
+    if url.drivername.startswith("sqlite"):
+        engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S}, **kwargs)
+        _install_sqlite_transaction_control(engine)
+        return engine
+    return create_async_engine(url, **kwargs)
+
+
+def _install_sqlite_transaction_control(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Take BEGIN away from the driver; _on_begin below emits it.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=FULL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        immediate = bool(conn.get_execution_options().get(BEGIN_IMMEDIATE, False))
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")

@@ -1,0 +1,52 @@
+"""Anthropic-shaped errors: ``{"type": "error", "error": {"type": ..., "message": ...}}`` with a matching status.
+
+Every failure path in the gateway raises ``GatewayError``; one middleware renders it. Messages are written by the
+gateway itself and never interpolate client-supplied values, so no error body can echo a secret the client sent.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aiohttp import web
+
+STATUS_BY_TYPE: dict[str, int] = {
+    "invalid_request_error": 400,
+    "authentication_error": 401,
+    "permission_error": 403,
+    "not_found_error": 404,
+    "request_too_large": 413,
+    "rate_limit_error": 429,
+    "api_error": 500,
+    "overloaded_error": 529,
+}
+
+
+class GatewayError(Exception):
+    def __init__(self, status: int, error_type: str, message: str, **extra: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.error_type = error_type
+        self.message = message
+        self.extra = extra
+
+    def body(self, request_id: str | None = None) -> dict[str, Any]:
+        error: dict[str, Any] = {"type": self.error_type, "message": self.message, **self.extra}
+        body: dict[str, Any] = {"type": "error", "error": error}
+        if request_id:
+            body["request_id"] = request_id
+        return body
+
+
+def invalid_request(message: str) -> GatewayError:
+    return GatewayError(400, "invalid_request_error", message)
+
+
+def error_response(err: GatewayError, request_id: str | None, headers: dict[str, str] | None = None) -> web.Response:
+    return web.Response(
+        status=err.status,
+        body=json.dumps(err.body(request_id)).encode(),
+        content_type="application/json",
+        headers=headers,
+    )

@@ -1,0 +1,1 @@
+"""HTTP routes of the reference gateway, one module per surface."""

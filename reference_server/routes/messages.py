@@ -1,0 +1,104 @@
+"""``POST /v1/messages``: Anthropic's Messages API, non-streaming and natively streamed."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from aiohttp import web
+
+from reference_server.call_flow import CallContext
+from reference_server.errors import GatewayError
+from reference_server.models_catalog import ResolvedModel, UnknownModel, resolve_model
+from reference_server.routes.common import (
+    call_headers,
+    check_directive,
+    read_json,
+    select_backend,
+    sse_frame,
+    upstream_headers,
+)
+from reference_server.state import STATE, request_context
+from reference_server.upstream.base import UpstreamMessage, UpstreamRequest
+from reference_server.validation import validate_body
+
+log = logging.getLogger("reference_server.router")
+
+CLIENT_GONE = (ConnectionResetError, ConnectionError)
+
+
+def resolve(requested: str) -> ResolvedModel:
+    """Resolve the model at the router boundary: a legacy alias becomes the canonical model, silently."""
+    try:
+        resolved = resolve_model(requested)
+    except UnknownModel:
+        raise GatewayError(
+            404, "not_found_error", "model not found; GET /v1/models lists the models this gateway serves"
+        ) from None
+    if resolved.alias is not None:
+        log.info("router alias hit", extra={"event": "router.alias_hit", "alias": resolved.alias})
+    return resolved
+
+
+def to_upstream(body: dict[str, Any], headers: dict[str, str]) -> UpstreamRequest:
+    return UpstreamRequest(
+        model=body["model"],
+        max_tokens=body["max_tokens"],
+        messages=body["messages"],
+        system=body.get("system"),
+        stop_sequences=list(body.get("stop_sequences") or []),
+        temperature=body.get("temperature"),
+        top_p=body.get("top_p"),
+        tools=body.get("tools") or None,
+        tool_choice=body.get("tool_choice"),
+        headers=headers,
+    )
+
+
+def message_json(msg: UpstreamMessage, model: str) -> dict[str, Any]:
+    return {
+        "id": msg.id,
+        "type": "message",
+        "role": "assistant",
+        "model": model,
+        "content": msg.content,
+        "stop_reason": msg.stop_reason,
+        "stop_sequence": msg.stop_sequence,
+        "usage": {"input_tokens": msg.usage.input_tokens, "output_tokens": msg.usage.output_tokens},
+    }
+
+
+async def create_message(request: web.Request) -> web.StreamResponse:
+    state = request.app[STATE]
+    rctx = request_context(request)
+    body = validate_body("MessagesRequest", await read_json(request))
+    model = resolve(body["model"])
+    adapter = select_backend(request)
+    upstream_request = to_upstream(body, upstream_headers(request, rctx))
+    check_directive(upstream_request)
+    ctx = CallContext(rctx.request_id, rctx.trace, "/v1/messages", model, adapter)
+
+    if not body.get("stream"):
+        msg = await state.flow.complete(ctx, upstream_request)
+        return web.json_response(message_json(msg, model.canonical), headers=call_headers(request, rctx, "none"))
+
+    events = await state.flow.open_stream(ctx, upstream_request)
+    response = web.StreamResponse(
+        status=200,
+        headers={
+            "Content-Type": "text/event-stream",
+            "Cache-Control": "no-cache",
+            **call_headers(request, rctx, ctx.stream_mode),
+        },
+    )
+    try:
+        await response.prepare(request)
+        async for event in events:
+            await response.write(sse_frame(event))
+        await response.write_eof()
+    except CLIENT_GONE:
+        log.info("client disconnected mid-stream", extra={"event": "stream.client_gone"})
+    finally:
+        # Closing the relay is what records a client that went away as client_cancelled.
+        await events.aclose()
+    return response

@@ -1,0 +1,44 @@
+"""What the routes share, stored on the aiohttp application under typed keys."""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from reference_server.call_flow import CallFlow
+from reference_server.capture.types import CaptureStore
+from reference_server.config import GatewayConfig
+from reference_server.trace import TraceContext
+from reference_server.upstream.base import UpstreamAdapter
+
+
+@dataclass
+class GatewayState:
+    config: GatewayConfig
+    adapters: dict[str, UpstreamAdapter]
+    capture: CaptureStore
+    flow: CallFlow
+
+
+@dataclass(frozen=True)
+class RequestContext:
+    request_id: str
+    trace: TraceContext
+
+
+STATE = web.AppKey("gateway_state", GatewayState)
+REQUEST_CONTEXT = web.RequestKey("gateway_request_context", RequestContext)
+
+
+def request_context(request: web.Request) -> RequestContext:
+    return request[REQUEST_CONTEXT]
+
+
+def constant_time_in(candidate: str, allowed: tuple[str, ...]) -> bool:
+    """Compare against every allowed key in constant time (no early exit that would leak which one matched)."""
+    ok = False
+    for key in allowed:
+        ok |= hmac.compare_digest(candidate.encode(), key.encode())
+    return ok

@@ -1,0 +1,42 @@
+"""The scripted upstream: a deterministic, offline LLM backend driven by the ``X-Upstream-Script`` header.
+
+Used by the reference gateway by default and by every test. ``ScriptedAdapter`` runs it in-process;
+``server`` serves the same engine over HTTP in Anthropic and OpenAI-compatible dialects. The directive
+reference is docs/scripted-upstream.md.
+"""
+
+from __future__ import annotations
+
+from reference_server.upstream.scripted.adapter import ScriptedAdapter
+from reference_server.upstream.scripted.directives import (
+    DIRECTIVE_HEADER,
+    DirectiveError,
+    Directives,
+    directives_from_headers,
+    parse_directives,
+)
+from reference_server.upstream.scripted.engine import (
+    Script,
+    anthropic_events,
+    anthropic_message,
+    build_script,
+    schema_instance,
+    scripted_words,
+    upstream_message,
+)
+
+__all__ = [
+    "DIRECTIVE_HEADER",
+    "DirectiveError",
+    "Directives",
+    "Script",
+    "ScriptedAdapter",
+    "anthropic_events",
+    "anthropic_message",
+    "build_script",
+    "directives_from_headers",
+    "parse_directives",
+    "schema_instance",
+    "scripted_words",
+    "upstream_message",
+]

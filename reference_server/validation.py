@@ -1,0 +1,85 @@
+"""Request validation against the contract's own schemas (``contracts/openapi.yaml``).
+
+The gateway and the suite read the same schema, so "schema-valid is accepted, schema-invalid is rejected" holds by
+construction. Error messages name the field and the rule, never the offending value: a client that put a secret in
+the wrong field must not get it echoed back.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError
+
+from contracts import component_schema
+from reference_server.errors import GatewayError, invalid_request
+
+
+@functools.cache
+def _validator(component: str) -> Draft202012Validator:
+    return Draft202012Validator(component_schema(component))
+
+
+def _where(err: ValidationError) -> str:
+    path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in err.absolute_path)
+    return path.lstrip(".") or "body"
+
+
+def _rule(err: ValidationError) -> str:
+    v, arg = err.validator, err.validator_value
+    if v == "type":
+        return f"must be of type {arg if isinstance(arg, str) else ' or '.join(arg)}"
+    if v == "required":
+        missing = [k for k in arg if isinstance(err.instance, dict) and k not in err.instance]
+        return f"is missing required field{'s' if len(missing) > 1 else ''} {', '.join(missing)}"
+    if v == "additionalProperties":
+        extra = sorted(set(err.instance) - set(err.schema.get("properties", {}))) if isinstance(
+            err.instance, dict
+        ) else []
+        # Field names are the client's keys, not values; still cap their length.
+        return f"has unknown field(s) {', '.join(k[:40] for k in extra)}"
+    if v in ("enum", "const"):
+        allowed = arg if v == "enum" else [arg]
+        return f"must be one of {', '.join(json.dumps(a) for a in allowed)}"
+    if v == "minimum":
+        return f"must be >= {arg}"
+    if v == "maximum":
+        return f"must be <= {arg}"
+    if v in ("minItems", "minLength"):
+        return f"must have at least {arg} {'item' if v == 'minItems' else 'character'}(s)"
+    if v in ("maxItems", "maxLength"):
+        return f"must have at most {arg} {'item' if v == 'maxItems' else 'character'}(s)"
+    if v == "pattern":
+        return f"must match {arg}"
+    if v == "oneOf":
+        return "does not match any allowed shape"
+    return f"violates the '{v}' rule"
+
+
+def _best(errors: list[ValidationError]) -> ValidationError:
+    # The deepest error is the most specific (e.g. messages[0].role rather than "messages does not match").
+    return max(errors, key=lambda e: (len(e.absolute_path), e.validator != "oneOf"))
+
+
+def validate_body(component: str, body: Any) -> dict[str, Any]:
+    """Validate a parsed JSON body against a contract component; raise a 400 ``GatewayError`` naming the field."""
+    if not isinstance(body, dict):
+        raise invalid_request("request body must be a JSON object")
+    errors = list(_validator(component).iter_errors(body))
+    if errors:
+        err = _best(errors)
+        raise invalid_request(f"{_where(err)}: {_rule(err)}")
+    return body
+
+
+def parse_json(raw: bytes) -> Any:
+    try:
+        return json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        msg = getattr(exc, "msg", "not valid UTF-8")
+        pos = getattr(exc, "pos", None)
+        where = f" at byte {pos}" if pos is not None else ""
+        raise GatewayError(400, "invalid_request_error", f"request body is not valid JSON: {msg}{where}") from None
