@@ -45,7 +45,7 @@ async def create_chat_completion(request: web.Request) -> web.StreamResponse:
         raise invalid_request(str(exc)) from None
     model = resolve(body["model"])
     adapter = select_backend(request)
-    upstream_request = to_upstream(anthropic_body, upstream_headers(request, rctx))
+    upstream_request = to_upstream(anthropic_body, model, upstream_headers(request, rctx))
     check_directive(upstream_request)
     ctx = CallContext(rctx.request_id, rctx.trace, "/v1/chat/completions", model, adapter)
 

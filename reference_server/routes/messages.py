@@ -40,9 +40,11 @@ def resolve(requested: str) -> ResolvedModel:
     return resolved
 
 
-def to_upstream(body: dict[str, Any], headers: dict[str, str]) -> UpstreamRequest:
+def to_upstream(body: dict[str, Any], model: ResolvedModel, headers: dict[str, str]) -> UpstreamRequest:
+    # The upstream sees the canonical model, never the string the client asked for: past the router boundary an
+    # alias does not exist (the adapter maps the canonical model to its backend's own model id).
     return UpstreamRequest(
-        model=body["model"],
+        model=model.canonical,
         max_tokens=body["max_tokens"],
         messages=body["messages"],
         system=body.get("system"),
@@ -74,7 +76,7 @@ async def create_message(request: web.Request) -> web.StreamResponse:
     body = validate_body("MessagesRequest", await read_json(request))
     model = resolve(body["model"])
     adapter = select_backend(request)
-    upstream_request = to_upstream(body, upstream_headers(request, rctx))
+    upstream_request = to_upstream(body, model, upstream_headers(request, rctx))
     check_directive(upstream_request)
     ctx = CallContext(rctx.request_id, rctx.trace, "/v1/messages", model, adapter)
 
