@@ -20,10 +20,10 @@ from typing import Any
 
 import pytest
 import vcr
-from vcr.errors import CannotOverwriteExistingCassetteException
 from aiohttp import web
 from hypothesis import given
 from hypothesis import strategies as st
+from vcr.errors import CannotOverwriteExistingCassetteException
 
 from reference_server.openai_wire import (
     AnthropicEventTranslator,
@@ -56,9 +56,9 @@ CANONICAL = "ainfera-inference"
 FAKE_KEY = "sk-test-0000-not-a-real-key"
 TOOLS = Capabilities(tools=True, native_streaming=True)
 
-# ---------------------------------------------------------------------------------------------------------------
+# ----------------------------------------------------------------------------------------------------
 # vcr configuration, shared with fixtures/record_cassettes.py so recorded cassettes replay here
-# ---------------------------------------------------------------------------------------------------------------
+# ----------------------------------------------------------------------------------------------------
 
 API_KEY_PLACEHOLDER = "<API_KEY>"
 WIRE_HEADERS = ("accept", "anthropic-version", "authorization", "content-type", "traceparent", "x-api-key")
@@ -108,9 +108,9 @@ def make_vcr(record_mode: str) -> vcr.VCR:
 
 REPLAY = make_vcr("none")
 
-# ---------------------------------------------------------------------------------------------------------------
+# ----------------------------------------------------------------------------------------------------
 # Scenarios: one per cassette interaction. fixtures/record_cassettes.py replays the recordable ones for real.
-# ---------------------------------------------------------------------------------------------------------------
+# ----------------------------------------------------------------------------------------------------
 
 TRACEPARENT = {
     "anthropic": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
@@ -280,9 +280,9 @@ async def collect_until_error(stream: AsyncIterator[StreamEvent]) -> tuple[list[
     return events, caught.value
 
 
-# ---------------------------------------------------------------------------------------------------------------
+# ----------------------------------------------------------------------------------------------------
 # Stream helpers: the §2 frame grammar (without pings, which adapters drop) and the fold
-# ---------------------------------------------------------------------------------------------------------------
+# ----------------------------------------------------------------------------------------------------
 
 
 def check_grammar(events: list[StreamEvent], *, complete: bool = True) -> None:
@@ -364,9 +364,9 @@ def folded_dict(events: list[StreamEvent]) -> dict[str, Any]:
     }
 
 
-# ---------------------------------------------------------------------------------------------------------------
+# ----------------------------------------------------------------------------------------------------
 # Anthropic-native adapter
-# ---------------------------------------------------------------------------------------------------------------
+# ----------------------------------------------------------------------------------------------------
 
 
 async def test_anthropic_text_message() -> None:
@@ -457,9 +457,9 @@ async def test_anthropic_stream_without_message_stop_is_a_drop() -> None:
     assert error.dropped and error.error_type == "api_error" and "message_stop" in error.message
 
 
-# ---------------------------------------------------------------------------------------------------------------
+# ----------------------------------------------------------------------------------------------------
 # OpenAI-compatible adapter
-# ---------------------------------------------------------------------------------------------------------------
+# ----------------------------------------------------------------------------------------------------
 
 
 async def test_openai_json_text_becomes_an_anthropic_message() -> None:
@@ -556,9 +556,9 @@ async def test_replay_refuses_a_request_the_cassette_does_not_hold(temperature: 
     request.temperature = temperature
     holder = SessionHolder()
     try:
-        with REPLAY.use_cassette("anthropic_text.yaml"):
-            with pytest.raises(CannotOverwriteExistingCassetteException):
-                await adapter_for("anthropic", holder, api_key=api_key).chat(request)
+        refused = pytest.raises(CannotOverwriteExistingCassetteException)
+        with REPLAY.use_cassette("anthropic_text.yaml"), refused:
+            await adapter_for("anthropic", holder, api_key=api_key).chat(request)
     finally:
         await holder.close()
 
@@ -577,9 +577,9 @@ def test_cassettes_hold_no_real_key() -> None:
         ), path.name
 
 
-# ---------------------------------------------------------------------------------------------------------------
+# ----------------------------------------------------------------------------------------------------
 # Transport: loopback servers only
-# ---------------------------------------------------------------------------------------------------------------
+# ----------------------------------------------------------------------------------------------------
 
 
 @asynccontextmanager
@@ -616,7 +616,8 @@ async def test_stream_events_are_yielded_as_they_arrive() -> None:
         start = {
             "type": "message_start",
             "message": {"id": "msg_1", "type": "message", "role": "assistant", "model": "x", "content": [],
-                        "stop_reason": None, "stop_sequence": None, "usage": {"input_tokens": 3, "output_tokens": 1}},
+                        "stop_reason": None, "stop_sequence": None,
+                        "usage": {"input_tokens": 3, "output_tokens": 1}},
         }  # fmt: skip
         await response.write(sse(start))
         await asyncio.wait_for(first_seen.wait(), timeout=5)
@@ -720,7 +721,8 @@ async def test_connection_refused_names_backend_and_url_without_secrets() -> Non
 async def test_upstream_401_does_not_echo_the_key() -> None:
     async def handler(request: web.Request) -> web.StreamResponse:
         body = {"error": {"message": "Incorrect API key provided: sk-proj-abc***********************wxyz.",
-                          "type": "invalid_request_error", "param": None, "code": "invalid_api_key"}}  # fmt: skip
+                          "type": "invalid_request_error", "param": None,
+                          "code": "invalid_api_key"}}  # fmt: skip
         return web.json_response(body, status=401)
 
     holder = SessionHolder()
@@ -766,9 +768,9 @@ async def test_tools_are_never_sent_to_a_backend_without_tool_support() -> None:
     await holder.close()
 
 
-# ---------------------------------------------------------------------------------------------------------------
+# ----------------------------------------------------------------------------------------------------
 # Registry
-# ---------------------------------------------------------------------------------------------------------------
+# ----------------------------------------------------------------------------------------------------
 
 
 def test_registry_has_the_five_backends() -> None:
@@ -803,9 +805,9 @@ def test_build_http_adapters_overrides() -> None:
         build_http_adapters({"mistrall": "http://127.0.0.1:1"}, holder)
 
 
-# ---------------------------------------------------------------------------------------------------------------
+# ----------------------------------------------------------------------------------------------------
 # SSE decoding
-# ---------------------------------------------------------------------------------------------------------------
+# ----------------------------------------------------------------------------------------------------
 
 
 def decode(*chunks: bytes) -> list[SSEMessage]:
@@ -839,9 +841,9 @@ def test_sse_decoding_does_not_depend_on_chunk_boundaries(cuts: list[int]) -> No
     assert [message.data for message in decode(raw)] == ['{"a": "é"}', "one\ntwo", " spaced", "[DONE]"]
 
 
-# ---------------------------------------------------------------------------------------------------------------
+# ----------------------------------------------------------------------------------------------------
 # openai_wire: requests
-# ---------------------------------------------------------------------------------------------------------------
+# ----------------------------------------------------------------------------------------------------
 
 
 def test_anthropic_request_to_openai_messages_and_tools() -> None:
@@ -1069,8 +1071,9 @@ def anthropic_requests(draw: st.DrawFn) -> UpstreamRequest:
         pending_ids = []
         if turn == 2 or not draw(st.booleans()):
             break
-        if tool_names and draw(st.booleans()):
-            calls = [
+        calls_tools: bool = draw(st.booleans())
+        if tool_names and calls_tools:
+            calls: list[dict[str, Any]] = [
                 {"type": "tool_use", "id": f"toolu_{turn}_{n}", "name": draw(st.sampled_from(tool_names)),
                  "input": draw(st.dictionaries(_text, _json_value, max_size=3))}
                 for n in range(draw(st.integers(1, 2)))
@@ -1080,7 +1083,7 @@ def anthropic_requests(draw: st.DrawFn) -> UpstreamRequest:
             pending_ids = [call["id"] for call in calls]
         else:
             messages.append({"role": "assistant", "content": draw(_text)})
-    tool_choice = None
+    tool_choice: dict[str, Any] | None = None
     if tools:
         tool_choice = draw(
             st.none()
@@ -1113,9 +1116,9 @@ def test_anthropic_to_openai_to_anthropic_is_identity(request: UpstreamRequest, 
     assert UpstreamRequest(**back) == request
 
 
-# ---------------------------------------------------------------------------------------------------------------
+# ----------------------------------------------------------------------------------------------------
 # openai_wire: answers and streams
-# ---------------------------------------------------------------------------------------------------------------
+# ----------------------------------------------------------------------------------------------------
 
 TOOL_MESSAGE = UpstreamMessage(
     id="msg_01abc",
@@ -1203,8 +1206,8 @@ def test_finish_reasons_both_ways(stop_reason: str, finish_reason: str) -> None:
 
 
 def test_vllm_stop_reason_outside_the_request_sequences_is_ignored() -> None:
-    body = {"id": "c", "choices": [{"index": 0, "message": {"content": "x"}, "finish_reason": "stop",
-                                    "stop_reason": 128009}]}  # fmt: skip
+    choice = {"index": 0, "message": {"content": "x"}, "finish_reason": "stop", "stop_reason": 128009}
+    body: dict[str, Any] = {"id": "c", "choices": [choice]}
     assert openai_completion_to_message(body, stop_sequences=["###"]).stop_reason == "end_turn"
     body["choices"][0]["stop_reason"] = "END"
     assert openai_completion_to_message(body, stop_sequences=["###"]).stop_reason == "end_turn"
