@@ -42,11 +42,17 @@ class WireError(ValueError):
 
 
 def anthropic_request_to_openai(
-    request: UpstreamRequest, *, model: str, stream: bool = False, max_tokens_field: str = "max_tokens"
+    request: UpstreamRequest,
+    *,
+    model: str,
+    stream: bool = False,
+    max_tokens_field: str = "max_tokens",
+    stream_usage_option: bool = True,
 ) -> Json:
     """The Chat Completions body for ``request``. ``max_tokens_field`` is ``max_completion_tokens`` for
     OpenAI itself (its reasoning models refuse ``max_tokens``); most compatible providers only know
-    ``max_tokens``."""
+    ``max_tokens``. ``stream_usage_option=False`` leaves out ``stream_options``, for providers that refuse
+    it (Mistral) and send usage in their last chunk anyway."""
     body: Json = {"model": model, "messages": anthropic_messages_to_openai(request.system, request.messages)}
     body[max_tokens_field] = request.max_tokens
     if request.stop_sequences:
@@ -65,8 +71,9 @@ def anthropic_request_to_openai(
                 body["parallel_tool_calls"] = False
     if stream:
         body["stream"] = True
-        # Without this, OpenAI-compatible streams carry no token counts at all.
-        body["stream_options"] = {"include_usage": True}
+        if stream_usage_option:
+            # Without this, OpenAI's streams carry no token counts at all.
+            body["stream_options"] = {"include_usage": True}
     return body
 
 

@@ -758,6 +758,34 @@ async def test_openai_error_chunk_mid_stream() -> None:
     assert (error.status, error.error_type, error.dropped) == (500, "api_error", False)
 
 
+async def test_recording_config_strips_keys_and_replays(tmp_path: Path) -> None:
+    """What fixtures/record_cassettes.py relies on, exercised against loopback: a recorded cassette holds the
+    placeholder instead of the key, loses account and encoding headers, and replays to the same result."""
+    secret = "sk-ant-api03-RECORDING-TEST-SECRET"
+
+    async def handler(request: web.Request) -> web.StreamResponse:
+        body = {"id": "msg_rec", "type": "message", "role": "assistant", "model": "claude-x",
+                "content": [{"type": "text", "text": "recorded"}], "stop_reason": "end_turn",
+                "stop_sequence": None, "usage": {"input_tokens": 5, "output_tokens": 1}}  # fmt: skip
+        return web.json_response(body, headers={"anthropic-organization-id": "org-123"})
+
+    async def call(mode: str, url: str) -> UpstreamMessage:
+        holder = SessionHolder()
+        try:
+            adapter = AnthropicAdapter("anthropic", url, secret, TOOLS, holder, "claude-x")
+            with make_vcr(mode).use_cassette(str(tmp_path / "rec.yaml")):
+                return await adapter.chat(hello_request())
+        finally:
+            await holder.close()
+
+    async with loopback(handler) as url:
+        recorded = await call("once", url)
+    text = (tmp_path / "rec.yaml").read_text()
+    assert secret not in text and API_KEY_PLACEHOLDER in text
+    assert "org-123" not in text and "Content-Length" not in text
+    assert await call("none", url) == recorded  # the server is gone: this can only be the cassette
+
+
 async def test_tools_are_never_sent_to_a_backend_without_tool_support() -> None:
     holder = SessionHolder()
     together = build_http_adapters({"together": "http://127.0.0.1:9"}, holder)["together"]

@@ -243,9 +243,10 @@ def parse_error_body(raw: bytes) -> tuple[str | None, str | None]:
         return None, inner
     error_type = body.get("type")
     message = body.get("message")
-    if not isinstance(message, str):
-        detail = body.get("detail")
-        message = detail if isinstance(detail, str) else json.dumps(detail) if detail is not None else None
+    if message is None:
+        message = body.get("detail")
+    if message is not None and not isinstance(message, str):
+        message = json.dumps(message)  # Mistral's validation errors put a pydantic report here
     return (error_type if isinstance(error_type, str) else None), message
 
 

@@ -43,12 +43,12 @@ def pg_base_url() -> str:
     return os.environ.get(PG_URL_ENV, PG_DEFAULT_URL)
 
 
-def _asyncpg_dsn(url: str) -> str:
+def asyncpg_dsn(url: str) -> str:
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 async def admin(base_url: str, statement: str) -> None:
-    conn = await asyncpg.connect(_asyncpg_dsn(base_url), timeout=10)
+    conn = await asyncpg.connect(asyncpg_dsn(base_url), timeout=10)
     try:
         await conn.execute(statement)
     finally:

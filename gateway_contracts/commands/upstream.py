@@ -1,0 +1,35 @@
+"""``gateway-contracts upstream``: the scripted upstream as its own HTTP server."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from typing import Any
+
+from gateway_contracts.commands._signals import wait_for_stop_signal
+from gateway_contracts.errors import EXIT_USAGE, CliError
+
+
+def register(sub: Any) -> None:
+    p: argparse.ArgumentParser = sub.add_parser("upstream", help="run the scripted upstream as an HTTP server")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8090)
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from reference_server.upstream.scripted.server import start_server
+
+    async def serve() -> None:
+        try:
+            runner, port = await start_server(args.host, args.port)
+        except OSError as exc:
+            raise CliError(f"cannot listen on {args.host}:{args.port}: {exc.strerror}", EXIT_USAGE) from None
+        print(f"gateway-contracts: scripted upstream listening on http://{args.host}:{port}", flush=True)
+        try:
+            await wait_for_stop_signal()
+        finally:
+            await runner.cleanup()
+
+    asyncio.run(serve())
+    return 0
