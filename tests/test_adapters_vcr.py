@@ -719,6 +719,7 @@ async def test_connection_refused_names_backend_and_url_without_secrets() -> Non
 
 
 async def test_upstream_401_does_not_echo_the_key() -> None:
+    """A provider refusing the gateway's own key is the gateway's fault: 500 api_error, the key never quoted."""
     async def handler(request: web.Request) -> web.StreamResponse:
         body = {"error": {"message": "Incorrect API key provided: sk-proj-abc***********************wxyz.",
                           "type": "invalid_request_error", "param": None,
@@ -733,7 +734,7 @@ async def test_upstream_401_does_not_echo_the_key() -> None:
                 await adapter.chat(hello_request())
     finally:
         await holder.close()
-    assert caught.value.status == 401 and caught.value.error_type == "authentication_error"
+    assert caught.value.status == 500 and caught.value.error_type == "api_error"
     assert "sk-proj" not in caught.value.message and "credentials" in caught.value.message
 
 
@@ -786,6 +787,41 @@ async def test_recording_config_strips_keys_and_replays(tmp_path: Path) -> None:
     assert await call("none", url) == recorded  # the server is gone: this can only be the cassette
 
 
+async def test_mistral_quirks_no_stream_options_short_tool_ids_and_its_error_shape() -> None:
+    received: list[dict[str, Any]] = []
+
+    async def handler(request: web.Request) -> web.StreamResponse:
+        received.append(await request.json())
+        detail = {"detail": [{"type": "extra_forbidden", "loc": ["body", "x"], "msg": "Extra inputs"}]}
+        body = {"object": "error", "message": detail, "type": "invalid_request_error", "code": None}
+        return web.json_response(body, status=422)
+
+    request = weather_request(PARIS)
+    request.messages += [
+        {"role": "assistant", "content": [{"type": "tool_use", "id": "toolu_01A09q90qw90lq917835lq9",
+                                           "name": "get_weather", "input": {"location": "Paris"}}]},
+        {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "toolu_01A09q90qw90lq917835lq9",
+                                      "content": "18C"}]},
+    ]  # fmt: skip
+    holder = SessionHolder()
+    try:
+        async with loopback(handler) as url:
+            spec = BACKENDS["mistral"]
+            mistral = OpenAICompatAdapter(
+                "mistral", url, "key", TOOLS, holder, "m",
+                stream_usage_option=spec.stream_usage_option, short_tool_ids=spec.short_tool_ids,
+            )  # fmt: skip
+            events, error = await collect_until_error(mistral.stream_chat(request))
+    finally:
+        await holder.close()
+    body = received[0]
+    assert body["stream"] is True and "stream_options" not in body
+    call_id = body["messages"][1]["tool_calls"][0]["id"]
+    assert len(call_id) == 9 and call_id.isalnum() and body["messages"][2]["tool_call_id"] == call_id
+    assert events == [] and (error.status, error.error_type) == (400, "invalid_request_error")
+    assert "extra_forbidden" in error.message
+
+
 async def test_tools_are_never_sent_to_a_backend_without_tool_support() -> None:
     holder = SessionHolder()
     together = build_http_adapters({"together": "http://127.0.0.1:9"}, holder)["together"]
@@ -829,6 +865,11 @@ def test_build_http_adapters_overrides() -> None:
     assert "127.0.0.1:9200/v1/chat/completions" in repr(everything["groq"])
     one = build_http_adapters({"mistral": "default"}, holder, env={})
     assert list(one) == ["mistral"] and "https://api.mistral.ai/v1/chat/completions" in repr(one["mistral"])
+    # Mistral's quirks apply at Mistral only; pointed at the scripted upstream it speaks plain OpenAI.
+    at_mistral, elsewhere = one["mistral"], everything["mistral"]
+    assert isinstance(at_mistral, OpenAICompatAdapter) and isinstance(elsewhere, OpenAICompatAdapter)
+    assert (at_mistral.stream_usage_option, at_mistral.short_tool_ids) == (False, True)
+    assert (elsewhere.stream_usage_option, elsewhere.short_tool_ids) == (True, False)
     with pytest.raises(ValueError, match="unknown backend"):
         build_http_adapters({"mistrall": "http://127.0.0.1:1"}, holder)
 

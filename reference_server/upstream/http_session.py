@@ -216,8 +216,10 @@ def http_error(
         error_type = error_type_for_status(mapped_status)
     assert error_type is not None
     if status in (401, 403):
-        # The gateway's own provider credentials were refused. The upstream text is about that key (OpenAI
-        # even quotes part of it), so it is not passed on.
+        # The gateway's own provider credentials were refused: the gateway's fault, not the client's, so the
+        # client gets 500 api_error rather than a 401 that would make it doubt its own key. The upstream text
+        # is about that key (OpenAI even quotes part of it), so it is not passed on.
+        mapped_status, error_type = 500, "api_error"
         detail = "rejected the gateway's credentials for it"
     else:
         detail = scrub_message(upstream_message) if upstream_message else "gave no error message"

@@ -4,7 +4,9 @@ over HTTP): it speaks Chat Completions on the wire and Anthropic form to the gat
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
@@ -56,11 +58,17 @@ class OpenAICompatAdapter:
         upstream_model: str | None = None,
         *,
         max_tokens_field: str = "max_tokens",
+        stream_usage_option: bool = True,
+        short_tool_ids: bool = False,
     ) -> None:
+        """``max_tokens_field``, ``stream_usage_option`` and ``short_tool_ids`` absorb provider quirks; see
+        ``registry.BackendSpec``."""
         self.slug = slug
         self.capabilities = capabilities
         self.upstream_model = upstream_model
         self.max_tokens_field = max_tokens_field
+        self.stream_usage_option = stream_usage_option
+        self.short_tool_ids = short_tool_ids
         self._url = endpoint(base_url, "/v1/chat/completions")
         self._api_key = api_key
         self._holder = session_holder
@@ -127,11 +135,14 @@ class OpenAICompatAdapter:
                 model=self.upstream_model or request.model,
                 stream=stream,
                 max_tokens_field=self.max_tokens_field,
+                stream_usage_option=self.stream_usage_option,
             )
         except WireError as exc:
             raise UpstreamError(
                 400, "invalid_request_error", f"backend '{self.slug}' cannot take this request: {exc.message}"
             ) from exc
+        if self.short_tool_ids:
+            shorten_tool_ids(body)
         headers = forwarded_headers(request.headers)
         headers.update(
             {
@@ -174,3 +185,23 @@ class OpenAICompatAdapter:
         return UpstreamError(
             500, "api_error", f"backend '{self.slug}' returned an untranslatable answer: {detail}"
         )
+
+
+_SHORT_ID = re.compile(r"[A-Za-z0-9]{9}")
+
+
+def short_tool_id(tool_id: str) -> str:
+    """Mistral accepts only 9-character alphanumeric tool call ids in a conversation's history, while
+    Anthropic clients send ``toolu_…`` ids back. A stable hash keeps each call paired with its result."""
+    if _SHORT_ID.fullmatch(tool_id):
+        return tool_id
+    return hashlib.sha256(tool_id.encode()).hexdigest()[:9]
+
+
+def shorten_tool_ids(body: dict[str, Any]) -> None:
+    for message in body.get("messages", []):
+        for call in message.get("tool_calls") or []:
+            if isinstance(call.get("id"), str):
+                call["id"] = short_tool_id(call["id"])
+        if isinstance(message.get("tool_call_id"), str):
+            message["tool_call_id"] = short_tool_id(message["tool_call_id"])

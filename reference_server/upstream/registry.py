@@ -35,6 +35,16 @@ class BackendSpec:
     capabilities: Capabilities
     max_tokens_field: str = "max_tokens"
     """OpenAI's own API wants ``max_completion_tokens`` (its reasoning models refuse ``max_tokens``)."""
+    stream_usage_option: bool = True
+    """Send ``stream_options.include_usage``. Mistral refuses the field (422 extra_forbidden) and reports
+    usage in its last chunk unasked."""
+    short_tool_ids: bool = False
+    """Mistral wants 9-character alphanumeric tool call ids in the history it is sent."""
+
+    def at_provider(self, base_url: str) -> bool:
+        """Whether ``base_url`` is the provider itself. Provider quirks (the two fields above) apply only
+        then: pointed anywhere else (the scripted upstream, vLLM, a proxy) a backend speaks plain OpenAI."""
+        return base_url.rstrip("/") == self.base_url
 
 
 _TOOLS = Capabilities(tools=True, native_streaming=True)
@@ -61,7 +71,14 @@ BACKENDS: dict[str, BackendSpec] = {
             max_tokens_field="max_completion_tokens",
         ),
         BackendSpec(
-            "mistral", "openai", "https://api.mistral.ai", "MISTRAL_API_KEY", "mistral-large-latest", _TOOLS
+            "mistral",
+            "openai",
+            "https://api.mistral.ai",
+            "MISTRAL_API_KEY",
+            "mistral-large-latest",
+            _TOOLS,
+            stream_usage_option=False,
+            short_tool_ids=True,
         ),
         BackendSpec(
             "groq", "openai", "https://api.groq.com/openai", "GROQ_API_KEY", "llama-3.3-70b-versatile", _TOOLS
@@ -90,6 +107,7 @@ def build_http_adapter(
             session_holder,
             upstream_model=spec.upstream_model,
         )
+    at_provider = spec.at_provider(base_url)
     return OpenAICompatAdapter(
         spec.slug,
         base_url,
@@ -98,6 +116,8 @@ def build_http_adapter(
         session_holder,
         upstream_model=spec.upstream_model,
         max_tokens_field=spec.max_tokens_field,
+        stream_usage_option=spec.stream_usage_option or not at_provider,
+        short_tool_ids=spec.short_tool_ids and at_provider,
     )
 
 

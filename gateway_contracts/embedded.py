@@ -1,0 +1,105 @@
+"""The embedded target: the reference gateway in front of the scripted upstream, as real processes on loopback.
+
+They run as subprocesses through the same ``gateway-contracts serve`` / ``upstream`` commands a user runs, so the
+suite checks the embedded gateway exactly as it checks anyone's: by URL, database, log file and key. A second
+gateway instance with its kill-switch threshold at 0 serves the kill-switch clause.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import selectors
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+
+from gateway_contracts.errors import EXIT_UNREACHABLE, CliError
+from gateway_contracts.target import KNOWN_FEATURES, Target
+
+_LISTENING = re.compile(r"listening on (http://[0-9.]+:[0-9]+)")
+EMBEDDED_BODY_LIMIT = 1024 * 1024
+START_TIMEOUT = 60.0
+
+
+def _spawn(args: list[str], log: Path) -> tuple[subprocess.Popen[str], str]:
+    """Start a ``gateway-contracts`` subcommand on port 0 and read the URL it prints (bounded wait, no sleeps)."""
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gateway_contracts.cli", *args],
+        stdout=subprocess.PIPE,
+        stderr=log.open("w"),
+        text=True,
+        env=env,
+    )
+    assert proc.stdout is not None
+    selector = selectors.DefaultSelector()
+    selector.register(proc.stdout, selectors.EVENT_READ)
+    deadline = time.monotonic() + START_TIMEOUT
+    seen: list[str] = []
+    while time.monotonic() < deadline:
+        if not selector.select(timeout=deadline - time.monotonic()):
+            break
+        line = proc.stdout.readline()
+        if not line:
+            break
+        seen.append(line)
+        match = _LISTENING.search(line)
+        if match:
+            return proc, match.group(1)
+    proc.kill()
+    proc.wait()
+    tail = (log.read_text(errors="replace").strip().splitlines() or seen or ["no output"])[-1]
+    raise CliError(f"the embedded {args[0]} did not start: {tail}", EXIT_UNREACHABLE)
+
+
+def _stop(proc: subprocess.Popen[str]) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@contextmanager
+def embedded_target(workdir: Path | None = None) -> Iterator[Target]:
+    with ExitStack() as stack:
+        base = workdir or Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="gateway-contracts-")))
+        base.mkdir(parents=True, exist_ok=True)
+        upstream, upstream_url = _spawn(["upstream", "--port", "0"], base / "upstream.stderr")
+        stack.callback(_stop, upstream)
+        key = secrets.token_hex(16)
+        db_url = f"sqlite:///{base / 'gateway.sqlite3'}"
+        log_file = base / "gateway.log.jsonl"
+        common = ["--port", "0", "--upstream", upstream_url, "--max-body-bytes", str(EMBEDDED_BODY_LIMIT)]
+        gateway, url = _spawn(
+            ["serve", *common, "--db-url", db_url, "--log-file", str(log_file), "--internal-key", key],
+            base / "gateway.stderr",
+        )
+        stack.callback(_stop, gateway)
+        ks_db = f"sqlite:///{base / 'kill-switch.sqlite3'}"
+        killed, ks_url = _spawn(
+            ["serve", *common, "--db-url", ks_db, "--kill-switch-usd", "0", "--log-file", str(base / "ks.log.jsonl")],
+            base / "kill-switch.stderr",
+        )
+        stack.callback(_stop, killed)
+        yield Target(
+            base_url=url,
+            db_url=db_url,
+            log_file=log_file,
+            internal_key=key,
+            upstream_url=upstream_url,
+            kill_switch_url=ks_url,
+            kill_switch_db_url=ks_db,
+            features=frozenset(KNOWN_FEATURES),
+            body_limit=EMBEDDED_BODY_LIMIT,
+            name="reference gateway (embedded, SQLite)",
+            embedded=True,
+        )

@@ -1,0 +1,219 @@
+"""The conformance suite as a pytest plugin (entry point ``pytest11: gateway_contracts``).
+
+A gateway team runs it inside its own pytest set-up::
+
+    pytest --pyargs gateway_contracts.conformance --gateway-url http://127.0.0.1:8080 \
+        --gateway-db-url postgresql://... --gateway-internal-key ... -m "clause"
+
+What the plugin enforces:
+- every conformance test carries ``@pytest.mark.clause("ID", ...)`` and every ID is in the catalogue; anything
+  else is a collection error, so a typo can never silently check nothing;
+- a test whose profile needs something the user did not give (a database URL, a log file, the internal key) or a
+  feature the gateway lacks is *skipped with the reason*, never failed;
+- per-clause results (passed / failed / skipped / untested) are written as JSON when ``--gateway-report`` is set,
+  and a MUST clause of a selected profile with no test at all fails the session.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from gateway_contracts.clauses import Catalogue, Clause, catalogue
+from gateway_contracts.results import ClauseResults, TestRecord
+from gateway_contracts.target import KNOWN_FEATURES, Target
+
+CONFORMANCE_PACKAGE = "gateway_contracts/conformance"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    g = parser.getgroup("gateway-contracts", "gateway conformance (gateway-contracts)")
+    g.addoption("--gateway-url", help="base URL of the gateway to check (default: start the embedded reference)")
+    g.addoption("--gateway-db-url", help="the gateway's database (enables the capture profile)")
+    g.addoption("--gateway-log-file", help="the gateway's JSON log file (enables the logs profile)")
+    g.addoption("--gateway-internal-key", help="the X-Ainfera-Internal-Key (enables the metrics profile)")
+    g.addoption("--gateway-upstream-url", help="the scripted upstream the gateway fronts (for upstream-echo)")
+    g.addoption("--gateway-kill-switch-url", help="an instance of the gateway whose kill-switch is engaged")
+    g.addoption("--gateway-kill-switch-db-url", help="that instance's database")
+    g.addoption(
+        "--gateway-feature",
+        action="append",
+        default=[],
+        choices=KNOWN_FEATURES,
+        help="an optional feature the gateway offers; repeatable",
+    )
+    g.addoption("--gateway-body-limit", type=int, default=32 * 1024 * 1024, help="the gateway's body limit (bytes)")
+    g.addoption("--gateway-timeout", type=float, default=30.0, help="per-request timeout in seconds")
+    g.addoption("--gateway-profile", action="append", default=[], help="only these profiles; repeatable")
+    g.addoption("--gateway-report", help="write per-clause results as JSON to this file")
+
+
+class ConformancePlugin:
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.catalogue: Catalogue = catalogue()
+        self.results = ClauseResults(self.catalogue)
+        self.target: Target | None = None
+        self._stack = ExitStack()
+        self.started = time.time()
+        self.selected_profiles = set(config.getoption("--gateway-profile") or self.catalogue.profiles)
+
+    # -- the target ------------------------------------------------------------------------------------------
+    def resolve_target(self) -> Target:
+        if self.target is not None:
+            return self.target
+        opt = self.config.getoption
+        url = opt("--gateway-url")
+        if url:
+            log_file = opt("--gateway-log-file")
+            self.target = Target(
+                base_url=url.rstrip("/"),
+                db_url=opt("--gateway-db-url"),
+                log_file=Path(log_file) if log_file else None,
+                internal_key=opt("--gateway-internal-key"),
+                upstream_url=opt("--gateway-upstream-url"),
+                kill_switch_url=opt("--gateway-kill-switch-url"),
+                kill_switch_db_url=opt("--gateway-kill-switch-db-url"),
+                features=frozenset(opt("--gateway-feature")),
+                body_limit=opt("--gateway-body-limit"),
+                timeout=opt("--gateway-timeout"),
+                name=url,
+            )
+        else:
+            from gateway_contracts.embedded import embedded_target
+
+            self.target = self._stack.enter_context(embedded_target())
+        return self.target
+
+    # -- collection ------------------------------------------------------------------------------------------
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
+        # tryfirst: see every item before -m/-k deselect any, so "untested" means "no test exists".
+        problems: list[str] = []
+        for item in items:
+            if not _is_conformance(item):
+                continue
+            ids = [i for mark in item.iter_markers("clause") for i in mark.args]
+            if not ids:
+                problems.append(f"{item.nodeid}: a conformance test must say which clause it checks")
+            for cid in ids:
+                if cid not in self.catalogue.clauses:
+                    problems.append(f"{item.nodeid}: unknown clause id {cid!r} (not in contracts/clauses)")
+                else:
+                    self.results.collected(cid, item.nodeid)
+        if problems:
+            raise pytest.UsageError("clause errors:\n  " + "\n  ".join(problems))
+
+    def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        if not _is_conformance(item):
+            return
+        reason = self.skip_reason(_clauses_of(item, self.catalogue))
+        if reason:
+            pytest.skip(reason)
+
+    def skip_reason(self, clauses: list[Clause]) -> str | None:
+        for clause in clauses:
+            if clause.profile not in self.selected_profiles:
+                return f"profile {clause.profile} not selected"
+        target = self.resolve_target()
+        for clause in clauses:
+            for profile_id in (clause.profile, *clause.profiles_also):
+                profile = self.catalogue.profiles[profile_id]
+                for need in profile.requires:
+                    if not target.provides(need):
+                        flag = "--" + need.replace("_", "-")
+                        return f"profile {profile_id} needs {flag} (not given)"
+            missing = [f for f in clause.features if f not in target.features]
+            if missing:
+                return f"gateway feature(s) not offered: {', '.join(missing)}"
+        return None
+
+    # -- results ---------------------------------------------------------------------------------------------
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        ids = getattr(report, "clause_ids", None)
+        if not ids:
+            return
+        if report.when == "call" or report.outcome != "passed":
+            reason = ""
+            if report.skipped and isinstance(report.longrepr, tuple):
+                reason = str(report.longrepr[2]).removeprefix("Skipped: ")
+            elif report.failed:
+                reason = _short_failure(report)
+            evidence = dict(getattr(report, "clause_evidence", {}) or {})
+            for cid in ids:
+                self.results.record(
+                    cid,
+                    TestRecord(
+                        nodeid=report.nodeid,
+                        outcome="skipped" if report.skipped else ("failed" if report.failed else "passed"),
+                        when=report.when,
+                        message=reason,
+                        duration=report.duration,
+                        evidence=evidence,
+                    ),
+                )
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+        outcome = yield
+        report: pytest.TestReport = outcome.get_result()  # type: ignore[attr-defined]
+        if _is_conformance(item):
+            report.clause_ids = [i for mark in item.iter_markers("clause") for i in mark.args]  # type: ignore[attr-defined]
+            report.clause_evidence = item.stash.get(EVIDENCE_KEY, {})  # type: ignore[attr-defined]
+
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        summary = self.results.finish(self.selected_profiles, self.target)
+        path = self.config.getoption("--gateway-report")
+        if path:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            Path(path).write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+        if self.results.any_conformance and summary["verdict"]["untested_must"] and session.exitstatus == 0:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        self._stack.close()
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if not self.results.any_conformance:
+            return
+        untested = self.results.untested_must(self.selected_profiles)
+        if untested:
+            terminalreporter.write_line(f"MUST clauses with no test (fail the run): {', '.join(untested)}", red=True)
+
+
+EVIDENCE_KEY = pytest.StashKey[dict[str, Any]]()
+
+
+def _is_conformance(item: pytest.Item) -> bool:
+    return CONFORMANCE_PACKAGE in str(item.path).replace(os.sep, "/")
+
+
+def _clauses_of(item: pytest.Item, cat: Catalogue) -> list[Clause]:
+    return [cat.clauses[i] for mark in item.iter_markers("clause") for i in mark.args if i in cat.clauses]
+
+
+def _short_failure(report: pytest.TestReport) -> str:
+    crash = getattr(report.longrepr, "reprcrash", None)
+    if crash is not None:
+        return str(crash.message).splitlines()[0][:500]
+    return str(report.longrepr).strip().splitlines()[-1][:500] if report.longrepr else "failed"
+
+
+_PLUGIN_NAME = "gateway-contracts-conformance"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "clause(*ids): the contract clause IDs this test checks")
+    if not config.pluginmanager.has_plugin(_PLUGIN_NAME):
+        config.pluginmanager.register(ConformancePlugin(config), _PLUGIN_NAME)
+
+
+def plugin_of(config: pytest.Config) -> ConformancePlugin:
+    plugin = config.pluginmanager.get_plugin(_PLUGIN_NAME)
+    assert isinstance(plugin, ConformancePlugin)
+    return plugin
