@@ -290,7 +290,9 @@ class SqlCaptureStore:
                 if len(batch) == 1:
                     self._fail(batch[0], exc)
                     return
-                log.warning("capture batch of %d failed (%s); retrying each record alone", len(batch), exc)
+                log.warning(
+                    "capture batch of %d failed (%s); retrying each record alone", len(batch), _describe(exc)
+                )
                 for pending in batch:
                     try:
                         rows = await self._commit([pending.call])
@@ -340,9 +342,13 @@ class SqlCaptureStore:
 
     def _fail(self, pending: _Pending, exc: BaseException) -> None:
         self._count_failure(pending.call)
-        log.error("capture of request %s failed: %s", pending.call.request_id, exc)
+        log.error("capture of request %s failed: %s", pending.call.request_id, _describe(exc))
         if not pending.future.done():
-            error = exc if isinstance(exc, CaptureError) else CaptureError(f"capture not committed: {exc}")
+            error = (
+                exc
+                if isinstance(exc, CaptureError)
+                else CaptureError(f"capture not committed: {_describe(exc)}")
+            )
             if error is not exc:
                 error.__cause__ = exc
             pending.future.set_exception(error)
@@ -351,3 +357,10 @@ class SqlCaptureStore:
         self.capture_failures += 1
         if call.outcome != "refused":
             self.dispatch_without_capture += 1
+
+
+def _describe(exc: BaseException) -> str:
+    """One line for logs and errors: the exception type and the first line of its message (SQLAlchemy appends
+    the statement and a link on further lines)."""
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return f"{type(exc).__name__}: {first}" if first else type(exc).__name__

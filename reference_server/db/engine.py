@@ -31,6 +31,8 @@ BEGIN_IMMEDIATE = "sqlite_begin_immediate"
 def create_engine(db_url: str, **kwargs: Any) -> AsyncEngine:
     """An :class:`AsyncEngine` for a user database URL (see :mod:`reference_server.db.urls`)."""
     url = parse_db_url(db_url)
+    # Error messages (which end up in logs) never carry row values: they hold request ids, model strings, ...
+    kwargs.setdefault("hide_parameters", True)
     if url.drivername.startswith("sqlite"):
         engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S}, **kwargs)
         _install_sqlite_transaction_control(engine)

@@ -1,0 +1,79 @@
+"""Read-only access to a gateway's database for the capture checks.
+
+The suite is synchronous (pytest, SDK clients), the drivers are async (aiosqlite, asyncpg): each query runs on a
+fresh engine inside ``asyncio.run``. That costs a connection per query, which is nothing at the suite's volume
+and keeps the harness from holding connections (or locks) on the gateway's database between checks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import NullPool
+
+
+class DatabaseError(Exception):
+    pass
+
+
+def async_url(url: str) -> str:
+    if url.startswith("sqlite:///"):
+        return "sqlite+aiosqlite:///" + url.removeprefix("sqlite:///")
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+asyncpg://" + url.removeprefix(prefix)
+    raise DatabaseError(f"unsupported database URL scheme in {url.split(':', 1)[0]!r}: use sqlite:/// or postgresql://")
+
+
+class CaptureDB:
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._async_url = async_url(url)
+
+    def query(self, sql: str, **params: Any) -> list[dict[str, Any]]:
+        async def run() -> list[dict[str, Any]]:
+            engine = create_async_engine(self._async_url, poolclass=NullPool)
+            try:
+                async with engine.connect() as conn:
+                    result = await conn.execute(text(sql), params)
+                    return [dict(row._mapping) for row in result]
+            finally:
+                await engine.dispose()
+
+        return asyncio.run(run())
+
+    def refused_in_rollback(self, sql: str) -> str | None:
+        """Try a write inside a transaction that is always rolled back; return the database's refusal, or None
+        if it was accepted (and then undone). Used only to check that the database itself protects a table."""
+
+        async def run() -> str | None:
+            engine = create_async_engine(self._async_url, poolclass=NullPool)
+            try:
+                async with engine.connect() as conn:
+                    trans = await conn.begin()
+                    try:
+                        await conn.execute(text(sql))
+                    except Exception as exc:
+                        return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                    finally:
+                        await trans.rollback()
+                    return None
+            finally:
+                await engine.dispose()
+
+        return asyncio.run(run())
+
+    def scalar(self, sql: str, **params: Any) -> Any:
+        rows = self.query(sql, **params)
+        return next(iter(rows[0].values())) if rows else None
+
+    def ping(self) -> None:
+        """Raise ``DatabaseError`` with a one-line reason when the database cannot be read."""
+        try:
+            self.query("SELECT count(*) AS n FROM routing_outcomes")
+        except Exception as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise DatabaseError(first) from None

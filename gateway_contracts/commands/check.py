@@ -1,0 +1,200 @@
+"""``gateway-contracts check``: run the conformance suite against a gateway and write the per-clause result.
+
+Without ``--target`` it starts the embedded reference gateway (SQLite, scripted upstream) and checks every
+profile. The exit status is non-zero iff a MUST clause failed or has no test; harness problems (unreachable
+target, bad database URL, a log that is not JSON lines) are one line each with their own exit status.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from gateway_contracts.errors import (
+    EXIT_BAD_LOG,
+    EXIT_DATABASE,
+    EXIT_FAILED,
+    EXIT_UNREACHABLE,
+    EXIT_USAGE,
+    CliError,
+    redact_url,
+)
+from gateway_contracts.target import KNOWN_FEATURES, Target
+
+DEFAULT_SEED = 0
+REPORT_NAME = "report.json"
+
+
+def register(sub: Any) -> None:
+    p: argparse.ArgumentParser = sub.add_parser("check", help="check a gateway against the contract")
+    p.add_argument("--target", metavar="URL", help="the gateway's base URL (default: the embedded reference)")
+    p.add_argument("--db-url", help="the gateway's database: enables the capture profile")
+    p.add_argument("--log-file", type=Path, help="the gateway's JSON log file: enables the logs profile")
+    p.add_argument("--internal-key", help="the gateway's X-Ainfera-Internal-Key: enables the metrics profile")
+    p.add_argument("--profile", action="append", default=[], help="check only this profile; repeatable")
+    p.add_argument("--report-dir", type=Path, default=Path("reports/latest"), help="where the results go")
+    p.add_argument("--seed", type=int, default=DEFAULT_SEED, help="hypothesis seed (default 0: reproducible)")
+    p.add_argument("--feature", action="append", default=[], choices=KNOWN_FEATURES, help="feature the target offers")
+    p.add_argument("--upstream-url", help="the scripted upstream the target fronts (enables upstream-echo)")
+    p.add_argument("--kill-switch-url", help="an instance of the target whose kill-switch is engaged")
+    p.add_argument("--kill-switch-db-url", help="that instance's database")
+    p.add_argument("--body-limit", type=int, default=32 * 1024 * 1024, help="the target's body limit in bytes")
+    p.add_argument("--timeout", type=float, default=30.0, help="per-request timeout in seconds")
+    p.add_argument("-k", dest="keyword", help="only tests matching this pytest -k expression")
+    p.add_argument("-v", "--verbose", action="store_true", help="one line per test")
+    p.set_defaults(run=run)
+
+
+def _preflight(target: Target) -> None:
+    """Fail fast, in one line, on what is the user's set-up and not the gateway's conformance."""
+    from gateway_contracts.capture.db import CaptureDB, DatabaseError
+    from gateway_contracts.logs import LogFileError, check_is_json_lines
+
+    if not target.base_url.startswith(("http://", "https://")):
+        raise CliError(f"--target must be an http(s) URL, got {target.base_url!r}", EXIT_USAGE)
+    try:
+        httpx.get(target.base_url + "/", timeout=min(target.timeout, 10.0))
+    except httpx.TimeoutException:
+        raise CliError(
+            f"the gateway at {target.base_url} accepted the connection but did not answer within "
+            f"{min(target.timeout, 10.0):g}s; is it hung?",
+            EXIT_UNREACHABLE,
+        ) from None
+    except httpx.HTTPError as exc:
+        raise CliError(
+            f"cannot reach the gateway at {target.base_url} ({type(exc).__name__}); is it running?", EXIT_UNREACHABLE
+        ) from None
+    for url in (target.db_url, target.kill_switch_db_url):
+        if url:
+            try:
+                CaptureDB(url).ping()
+            except DatabaseError as exc:
+                raise CliError(f"cannot read the database {redact_url(url)}: {exc}", EXIT_DATABASE) from None
+    if target.log_file:
+        try:
+            check_is_json_lines(target.log_file)
+        except LogFileError as exc:
+            raise CliError(str(exc), EXIT_BAD_LOG) from None
+
+
+def _pytest_args(target: Target, args: argparse.Namespace, report: Path) -> list[str]:
+    out = [
+        "--pyargs",
+        "gateway_contracts.conformance",
+        "-p",
+        "no:cacheprovider",
+        "--rootdir",
+        str(Path(__file__).resolve().parents[1] / "conformance"),
+        "-o",
+        "addopts=",
+        "-o",
+        "testpaths=",
+        "--tb=line",
+        "-rfE",
+        "-v" if args.verbose else "-q",
+        f"--hypothesis-seed={args.seed}",
+        "--gateway-url",
+        target.base_url,
+        "--gateway-report",
+        str(report),
+        "--gateway-body-limit",
+        str(target.body_limit),
+        "--gateway-timeout",
+        str(target.timeout),
+    ]
+    pairs = {
+        "--gateway-db-url": target.db_url,
+        "--gateway-log-file": str(target.log_file) if target.log_file else None,
+        "--gateway-internal-key": target.internal_key,
+        "--gateway-upstream-url": target.upstream_url,
+        "--gateway-kill-switch-url": target.kill_switch_url,
+        "--gateway-kill-switch-db-url": target.kill_switch_db_url,
+    }
+    for flag, value in pairs.items():
+        if value:
+            out += [flag, value]
+    for feature in sorted(target.features):
+        out += ["--gateway-feature", feature]
+    for profile in args.profile:
+        out += ["--gateway-profile", profile]
+    if args.keyword:
+        out += ["-k", args.keyword]
+    return out
+
+
+def run(args: argparse.Namespace) -> int:
+    import pytest
+
+    from gateway_contracts.clauses import CatalogueError, catalogue
+
+    try:
+        cat = catalogue()
+    except CatalogueError as exc:
+        raise CliError(f"the contract is invalid: {exc}", EXIT_USAGE) from None
+    unknown = [p for p in args.profile if p not in cat.profiles]
+    if unknown:
+        raise CliError(f"unknown profile(s) {', '.join(unknown)}; known: {', '.join(cat.profiles)}", EXIT_USAGE)
+
+    args.report_dir.mkdir(parents=True, exist_ok=True)
+    report = args.report_dir / REPORT_NAME
+    report.unlink(missing_ok=True)
+    started = time.monotonic()
+    with ExitStack() as stack:
+        if args.target:
+            target = Target(
+                base_url=args.target.rstrip("/"),
+                db_url=args.db_url,
+                log_file=args.log_file,
+                internal_key=args.internal_key,
+                upstream_url=args.upstream_url,
+                kill_switch_url=args.kill_switch_url,
+                kill_switch_db_url=args.kill_switch_db_url,
+                features=frozenset(args.feature),
+                body_limit=args.body_limit,
+                timeout=args.timeout,
+                name=args.target,
+            )
+        else:
+            from gateway_contracts.embedded import embedded_target
+
+            print("gateway-contracts: starting the embedded reference gateway (SQLite, scripted upstream)", flush=True)
+            target = stack.enter_context(embedded_target(args.report_dir / "embedded"))
+        _preflight(target)
+        print(f"gateway-contracts: checking {target.name} at {target.base_url} (seed {args.seed})", flush=True)
+        # Deterministic by default: the CI profile derandomizes hypothesis; --seed picks another sequence.
+        os.environ.setdefault("HYPOTHESIS_PROFILE", "ci")
+        code = pytest.main(_pytest_args(target, args, report))
+
+    if not report.exists():
+        raise CliError(f"the conformance run ended without a report (pytest exit {code})", EXIT_FAILED)
+    summary = json.loads(report.read_text(encoding="utf-8"))
+    print_summary(summary, time.monotonic() - started)
+    if code not in (0, 1):  # interrupted, internal error, usage or collection error
+        print(f"gateway-contracts: the test run itself failed (pytest exit {code})", file=sys.stderr)
+        return EXIT_FAILED if code == 5 else int(code)
+    return 0 if summary["verdict"]["passed"] else EXIT_FAILED
+
+
+def print_summary(summary: dict[str, Any], seconds: float) -> None:
+    print()
+    print(f"{'profile':<12}{'passed':>8}{'failed':>8}{'skipped':>9}{'untested':>10}")
+    for pid, p in summary["profiles"].items():
+        print(f"{pid:<12}{p['passed']:>8}{p['failed']:>8}{p['skipped']:>9}{p['untested']:>10}")
+        for reason in p["skip_reasons"]:
+            print(f"{'':<12}skipped: {reason}")
+    verdict = summary["verdict"]
+    for clause in summary["clauses"]:
+        if clause["result"] == "failed":
+            print(f"FAILED {clause['id']} [{clause['level']}] {clause['title']}: {clause['reasons'][0][:160]}")
+    for cid in verdict["untested_must"]:
+        print(f"UNTESTED {cid} [MUST]: no test checks this clause")
+    word = "PASS" if verdict["passed"] else "FAIL"
+    print(f"gateway-contracts: {word} in {seconds:.1f}s — report: {summary.get('_path', 'see --report-dir')}")

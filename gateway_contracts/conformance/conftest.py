@@ -1,0 +1,38 @@
+"""Fixtures of the conformance suite: the target, an evidence-keeping HTTP client, the database and the log."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from gateway_contracts.capture.db import CaptureDB
+from gateway_contracts.conformance.client import Exchanges
+from gateway_contracts.pytest_plugin import EVIDENCE_KEY, plugin_of
+from gateway_contracts.target import Target
+
+
+@pytest.fixture(scope="session")
+def target(request: pytest.FixtureRequest) -> Target:
+    return plugin_of(request.config).resolve_target()
+
+
+@pytest.fixture()
+def evidence(request: pytest.FixtureRequest) -> dict[str, Any]:
+    store: dict[str, Any] = {}
+    request.node.stash[EVIDENCE_KEY] = store
+    return store
+
+
+@pytest.fixture()
+def gw(target: Target, evidence: dict[str, Any]) -> Iterator[Exchanges]:
+    client = Exchanges(target, evidence)
+    yield client
+    client.close()
+
+
+@pytest.fixture(scope="session")
+def db(target: Target) -> CaptureDB:
+    assert target.db_url, "the capture profile needs --db-url"
+    return CaptureDB(target.db_url)

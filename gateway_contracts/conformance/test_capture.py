@@ -1,0 +1,172 @@
+"""Capture profile: the §16 invariant over the gateway's database (BRIEF §3, §1)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+from typing import Any
+
+import httpx
+import pytest
+
+from gateway_contracts.capture.db import CaptureDB
+from gateway_contracts.capture.invariants import CallRows, call_rows, chain_problems, wait_for_capture
+from gateway_contracts.conformance.client import Exchanges
+from gateway_contracts.conformance.requests import ALIASES, CANONICAL, SCRIPT, message
+from gateway_contracts.target import Target
+
+
+def captured(db: CaptureDB, r: httpx.Response) -> CallRows:
+    request_id = r.headers.get("request-id")
+    assert request_id, "the response has no request-id header"
+    rows = wait_for_capture(db, request_id)
+    problems = rows.problems()
+    assert not problems, "; ".join(problems)
+    return rows
+
+
+@pytest.mark.clause("CAP-001", "CAP-002", "CAP-003")
+@pytest.mark.parametrize("stream", [False, True])
+@pytest.mark.parametrize("route", ["/v1/messages", "/v1/chat/completions"])
+def test_ok_call_captured_once(gw: Exchanges, db: CaptureDB, stream: bool, route: str) -> None:
+    body: dict[str, Any] = message(stream=stream)
+    r = gw.post(route, body)
+    assert r.status_code == 200
+    rows = captured(db, r)
+    assert rows.outcome == "ok"
+    assert rows.outcomes[0]["request_id"] == r.headers["request-id"]
+
+
+@pytest.mark.clause("CAP-004")
+@pytest.mark.parametrize(
+    ("directive", "stream", "status"),
+    [("error=529", False, 529), ("error=500", True, 500), ("text_tokens=30; chunk=2; drop_after=3", True, 200)],
+    ids=["error-before-first-byte", "stream-error-before-first-byte", "drop-mid-stream"],
+)
+def test_failure_paths_captured_once(
+    gw: Exchanges, db: CaptureDB, directive: str, stream: bool, status: int
+) -> None:
+    r = gw.post("/v1/messages", message(stream=stream), {SCRIPT: directive})
+    assert r.status_code == status
+    assert captured(db, r).outcome == "upstream_error"
+
+
+@pytest.mark.clause("CAP-004")
+def test_client_disconnect_captured_once(gw: Exchanges, db: CaptureDB, target: Target) -> None:
+    headers = {"x-api-key": gw.api_key, "content-type": "application/json", SCRIPT: "text_tokens=80; chunk=1; latency_ms=25"}
+    with httpx.Client(base_url=target.base_url, timeout=target.timeout) as client, client.stream(
+        "POST", "/v1/messages", content=json.dumps(message(stream=True, max_tokens=100)), headers=headers
+    ) as r:
+        request_id = r.headers["request-id"]
+        for line in r.iter_lines():
+            if line.startswith("event: content_block_delta"):
+                break  # hang up after the first delta, with most of the stream still to come
+    rows = wait_for_capture(db, request_id)
+    assert not rows.problems(), "; ".join(rows.problems())
+    assert rows.outcome == "client_cancelled", f"outcome {rows.outcome}"
+
+
+async def _mixed_call(client: httpx.AsyncClient, api_key: str, i: int, rng: random.Random) -> str:
+    model = rng.choice([CANONICAL, *ALIASES])
+    stream = rng.random() < 0.5
+    hang_up = stream and rng.random() < 0.15
+    body = message(model=model, stream=stream, max_tokens=40)
+    headers = {"x-api-key": api_key, "content-type": "application/json", SCRIPT: f"text_tokens=20; chunk=2; seed={i}"}
+    if hang_up:
+        headers[SCRIPT] = f"text_tokens=40; chunk=1; latency_ms=10; seed={i}"
+    async with client.stream("POST", "/v1/messages", content=json.dumps(body), headers=headers) as r:
+        request_id = r.headers["request-id"]
+        async for line in r.aiter_lines():
+            if hang_up and line.startswith("event: content_block_delta"):
+                break
+    return request_id
+
+
+@pytest.mark.clause("CAP-005", "CAP-006")
+def test_concurrent_mixed_calls(gw: Exchanges, db: CaptureDB, target: Target) -> None:
+    rng = random.Random(1605)
+    calls = 120
+
+    async def run() -> list[str]:
+        limits = httpx.Limits(max_connections=64)
+        async with httpx.AsyncClient(base_url=target.base_url, timeout=target.timeout, limits=limits) as client:
+            return await asyncio.gather(*(_mixed_call(client, gw.api_key, i, rng) for i in range(calls)))
+
+    request_ids = asyncio.run(run())
+    assert len(set(request_ids)) == calls
+    problems = [p for rid in request_ids for p in wait_for_capture(db, rid).problems()]
+    assert not problems, f"{len(problems)} problems, first: {problems[:3]}"
+    assert not chain_problems(db)
+
+
+@pytest.mark.clause("CAP-006")
+def test_audit_chain_intact(gw: Exchanges, db: CaptureDB) -> None:
+    gw.post("/v1/messages", message())
+    problems = chain_problems(db)
+    assert not problems, "; ".join(problems[:5])
+
+
+@pytest.mark.clause("CAP-007")
+@pytest.mark.parametrize("statement", ["UPDATE audit_events SET kind = kind", "DELETE FROM audit_events"])
+def test_audit_rows_protected_by_database(gw: Exchanges, db: CaptureDB, statement: str) -> None:
+    gw.post("/v1/messages", message())
+    refusal = db.refused_in_rollback(statement)  # always rolled back: the check never changes the chain
+    assert refusal is not None, f"the database accepted: {statement}"
+
+
+@pytest.mark.clause("CAP-008")
+@pytest.mark.parametrize("alias", ALIASES)
+def test_audit_router_payload_canonical(gw: Exchanges, db: CaptureDB, alias: str) -> None:
+    rows = captured(db, gw.post("/v1/messages", message(model=alias)))
+    routers = [json.loads(e["payload"]) for e in rows.audit if e["kind"] == "router"]
+    assert routers, "no router audit event"
+    assert all(p.get("model") == CANONICAL for p in routers), routers
+    assert not [e for e in rows.audit if alias in str(e["payload"])], "the alias is in the audit payload"
+
+
+@pytest.mark.clause("CAP-009")
+def test_ledger_debit_follows_usage(gw: Exchanges, db: CaptureDB) -> None:
+    rows = captured(db, gw.post("/v1/messages", message(), {SCRIPT: "text_tokens=17"}))
+    outcome, debit = rows.outcomes[0], rows.ledger[0]
+    price = db.query("SELECT * FROM prices WHERE backend = :b", b=outcome["backend"])
+    assert price, f"no price for backend {outcome['backend']}"
+    want = outcome["input_tokens"] * price[0]["input_nusd_per_token"] + outcome["output_tokens"] * price[0]["output_nusd_per_token"]
+    assert debit["amount_nusd"] == want > 0, f"debit {debit['amount_nusd']}, usage × price = {want}"
+
+
+@pytest.mark.clause("CAP-009")
+def test_failed_call_debits_nothing(gw: Exchanges, db: CaptureDB) -> None:
+    rows = captured(db, gw.post("/v1/messages", message(), {SCRIPT: "error=529"}))
+    assert rows.ledger[0]["amount_nusd"] == 0
+
+
+@pytest.mark.clause("CAP-010")
+def test_anchor_voters(db: CaptureDB) -> None:
+    anchors = db.query("SELECT slug, aa_index_source FROM routing_backends")
+    assert len(anchors) >= 5 and sum(a["aa_index_source"] == "routing_backend_v1_lock" for a in anchors) == 5
+    assert db.scalar("SELECT count(*) FROM routing_backends WHERE lower(aa_index_source) LIKE '%aamc%'") == 0
+
+
+@pytest.mark.clause("CAP-011")
+def test_kill_switch_refuses_before_dispatch(target: Target, evidence: dict[str, Any]) -> None:
+    assert target.kill_switch_url and target.kill_switch_db_url
+    trace_id = f"{random.Random(11).getrandbits(128):032x}"
+    headers = {"x-api-key": "gateway-contracts-check", "traceparent": f"00-{trace_id}-00f067aa0ba902b7-01"}
+    r = httpx.post(f"{target.kill_switch_url}/v1/messages", json=message(), headers=headers, timeout=target.timeout)
+    evidence["response"] = {"status": r.status_code, "body": r.text[:1000]}
+    assert r.status_code in (403, 429) and r.json()["type"] == "error", f"status {r.status_code}"
+    rows = wait_for_capture(CaptureDB(target.kill_switch_db_url), r.headers["request-id"])
+    assert not rows.problems() and rows.outcome == "refused"
+    if target.upstream_url:
+        received = httpx.get(f"{target.upstream_url}/_received", timeout=target.timeout).json()
+        assert not [x for x in received if trace_id in x["headers"].get("traceparent", "")], "the call was dispatched"
+
+
+@pytest.mark.clause("CAP-012")
+def test_audit_url_serves_the_events(gw: Exchanges, db: CaptureDB) -> None:
+    r = gw.post("/v1/messages", message())
+    rows = captured(db, r)
+    served = gw.get(r.headers["x-ainfera-audit-url"])
+    assert served.status_code == 200
+    assert [e["seq"] for e in served.json()["events"]] == [int(e["seq"]) for e in rows.audit]
