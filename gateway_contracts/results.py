@@ -50,11 +50,13 @@ class ClauseResults:
             if clause.must and clause.profile in profiles and not self.tests[cid]
         )
 
-    def result_of(self, clause_id: str, profiles: set[str]) -> tuple[str, list[str]]:
+    def result_of(self, clause_id: str, profiles: set[str], whole_suite: bool = True) -> tuple[str, list[str]]:
         clause = self.catalogue.clauses[clause_id]
         if clause.profile not in profiles:
             return "skipped", [f"profile {clause.profile} not selected"]
         if not self.tests[clause_id]:
+            if not whole_suite:
+                return "skipped", ["not collected in this run"]
             return "untested", ["no test checks this clause"]
         recs = self.records[clause_id]
         if any(r.outcome == "failed" for r in recs):
@@ -65,7 +67,7 @@ class ClauseResults:
             return "skipped", sorted({r.message for r in recs})
         return "skipped", ["deselected"]
 
-    def finish(self, profiles: set[str], target: Target | None) -> dict[str, Any]:
+    def finish(self, profiles: set[str], target: Target | None, whole_suite: bool = True) -> dict[str, Any]:
         clauses: list[dict[str, Any]] = []
         per_profile: dict[str, dict[str, Any]] = {
             pid: {"title": p.title, "passed": 0, "failed": 0, "skipped": 0, "untested": 0, "skip_reasons": []}
@@ -74,7 +76,7 @@ class ClauseResults:
         failed_must: list[str] = []
         untested_must: list[str] = []
         for cid, clause in sorted(self.catalogue.clauses.items()):
-            result, reasons = self.result_of(cid, profiles)
+            result, reasons = self.result_of(cid, profiles, whole_suite)
             summary = per_profile[clause.profile]
             summary[result] += 1
             if result == "skipped":

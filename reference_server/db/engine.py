@@ -47,7 +47,7 @@ def _install_sqlite_transaction_control(engine: AsyncEngine) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         try:
-            cursor.execute("PRAGMA journal_mode=WAL")
+            _enable_wal(cursor)
             cursor.execute("PRAGMA synchronous=FULL")
             cursor.execute("PRAGMA foreign_keys=ON")
         finally:
@@ -57,3 +57,21 @@ def _install_sqlite_transaction_control(engine: AsyncEngine) -> None:
     def _on_begin(conn: Connection) -> None:
         immediate = bool(conn.get_execution_options().get(BEGIN_IMMEDIATE, False))
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def _enable_wal(cursor: Any) -> None:
+    """Switch the database file to WAL (a persistent property of the file, so usually already done).
+
+    Switching needs an exclusive lock and SQLite answers "database is locked" at once, without waiting, when
+    another connection is doing the same (two gateways starting on a fresh file). That connection's switch
+    is enough; this one carries on: WAL only lets readers run beside the writer, correctness never needs it.
+    """
+    cursor.execute("PRAGMA journal_mode")
+    row = cursor.fetchone()
+    if row is not None and str(row[0]).lower() == "wal":
+        return
+    try:
+        cursor.execute("PRAGMA journal_mode=WAL")
+    except Exception as exc:
+        if "locked" not in str(exc).lower():
+            raise

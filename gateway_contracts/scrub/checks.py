@@ -1,0 +1,78 @@
+"""Validators a shape rule can name in ``contracts/scrubbing.yaml`` (``check: {name: ..., ...}``).
+
+A regex alone cannot tell a Basic credential from the phrase "basic information", or a random API key from a
+long CamelCase identifier; these checks run on a candidate match and decide. Each entry of :data:`CHECKS` is a
+factory taking the rule's parameters and returning the predicate.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import math
+from collections import Counter
+from collections.abc import Callable, Sequence
+from typing import Any
+
+Check = Callable[[str], bool]
+
+
+def basic_credentials() -> Check:
+    """True when the candidate is base64 of printable ``user:password`` text."""
+
+    def check(candidate: str) -> bool:
+        padded = candidate + "=" * (-len(candidate) % 4)
+        try:
+            decoded = base64.b64decode(padded, validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError, ValueError):
+            return False
+        return ":" in decoded and decoded.isprintable()
+
+    return check
+
+
+def shannon_bits_per_char(text: str) -> float:
+    counts = Counter(text)
+    n = len(text)
+    return -sum(c / n * math.log2(c / n) for c in counts.values())
+
+
+def high_entropy(
+    *, min_bits_per_char: float = 4.2, min_digits: int = 2, allow_prefixes: Sequence[str] = ()
+) -> Check:
+    """True for a token that looks randomly generated: upper case, lower case and digits all present, at least
+    ``min_digits`` digits, Shannon entropy of at least ``min_bits_per_char``, and no known id prefix.
+
+    Requiring all three character classes is what keeps hex (sha256 digests, UUIDs, trace ids: no upper case
+    letters next to lower case ones) and lower-case slugs out, whatever their length.
+    """
+    prefixes = tuple(allow_prefixes)
+
+    def check(candidate: str) -> bool:
+        if candidate.startswith(prefixes):
+            return False
+        digits = sum(ch.isdigit() for ch in candidate)
+        if digits < min_digits:
+            return False
+        if not any(ch.isupper() for ch in candidate) or not any(ch.islower() for ch in candidate):
+            return False
+        return shannon_bits_per_char(candidate) >= min_bits_per_char
+
+    return check
+
+
+CHECKS: dict[str, Callable[..., Check]] = {
+    "basic-credentials": basic_credentials,
+    "high-entropy": high_entropy,
+}
+
+
+def build_check(spec: dict[str, Any], rule_id: str) -> Check:
+    params = dict(spec)
+    name = params.pop("name", None)
+    if name not in CHECKS:
+        raise ValueError(f"{rule_id}: unknown check {name!r}; known checks: {', '.join(sorted(CHECKS))}")
+    try:
+        return CHECKS[name](**params)
+    except TypeError as exc:
+        raise ValueError(f"{rule_id}: bad parameters for check {name!r}: {exc}") from None

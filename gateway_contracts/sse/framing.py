@@ -1,0 +1,271 @@
+"""An incremental Server-Sent Events frame parser that keeps what a strict checker needs to see.
+
+Bytes (or text) arrive in arbitrary chunks; complete frames come out, each with its event name, its data, the raw
+bytes it was read from (for excerpts) and its position in the stream. Parsing follows the WHATWG event-stream
+rules (CRLF, LF and CR all end a line; a blank line ends a frame; one leading space after the colon is dropped;
+data lines join with LF; comments start with a colon), so that what is reported is what a browser or an SDK would
+read. Alongside, each frame carries the framing faults found in it:
+
+* ``crlf`` / ``cr``: a line ended with CRLF or a lone CR (reported once per stream for each kind: a stream
+  that uses CRLF uses it everywhere, and one line says so);
+* ``bom``: the stream starts with a UTF-8 byte order mark (carried by the first frame);
+* ``unterminated``: the last frame has no blank line after it (spec-conforming parsers drop such a frame; it is
+  still parsed here, so that one framing fault does not read as a missing event);
+* ``unknown_field``: a field line other than the known ones;
+* ``no_data``: a frame without any ``data:`` line;
+* ``not_utf8`` / ``not_json``: data that is not UTF-8, or (when asked to parse) not JSON.
+
+Every decision depends on the bytes only, never on where the chunks were split: a CR at the end of the buffer
+waits for the next byte (it may be half of a CRLF), and a possible BOM waits for its third byte.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any, Literal
+
+IssueKind = Literal["crlf", "cr", "bom", "unterminated", "unknown_field", "no_data", "not_utf8", "not_json"]
+
+STANDARD_FIELDS = frozenset({"event", "data", "id", "retry"})
+"""The fields the event-stream format defines."""
+
+_BOM = b"\xef\xbb\xbf"
+# A line terminator followed by another: the blank line that ends a frame. A lone CR only counts when no LF follows
+# it, else "\r\n" would be read as two terminators.
+_BLANK_LINE = re.compile(rb"(?:\r\n|\r(?!\n)|\n)(?:\r\n|\r(?!\n)|\n)")
+_LONE_CR = re.compile(rb"\r(?!\n)")
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+# json.loads accepts NaN and Infinity, which are not JSON; a gateway that sends them breaks strict clients.
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+
+
+@dataclass(frozen=True, slots=True)
+class Issue:
+    kind: IssueKind
+    detail: str
+
+
+@dataclass(slots=True)
+class Frame:
+    """One event as read from the stream. ``index`` counts frames from 0 (comment-only blocks are not frames).
+
+    Not frozen only because a frozen dataclass costs three times as much to build, on the hot path; treat it as
+    read-only."""
+
+    index: int
+    event: str | None
+    """The ``event:`` field, or None when the frame has none."""
+    data: str | None
+    """The ``data:`` lines joined with LF, or None when the frame has no data line."""
+    raw: bytes
+    """The frame's bytes as sent, without the blank line that ends it."""
+    payload: Any = None
+    """The parsed JSON data, when the parser was asked to parse and the data is JSON (not a sentinel)."""
+    issues: tuple[Issue, ...] = ()
+
+
+class FrameParser:
+    """Incremental: ``feed(chunk)`` returns the frames the chunk completed, ``close()`` the rest.
+
+    ``known_fields``: field names that are not reported as unknown (a dialect without event names leaves
+    ``event`` out). ``parse_json``: parse each frame's data as JSON into ``Frame.payload``. ``sentinels``: data
+    values that are not JSON by design (OpenAI's ``[DONE]``). ``stream_issues`` holds faults no frame could
+    carry (a BOM in a stream without frames), after ``close()``.
+    """
+
+    def __init__(
+        self,
+        *,
+        known_fields: frozenset[str] = STANDARD_FIELDS,
+        parse_json: bool = True,
+        sentinels: frozenset[str] = frozenset(),
+    ) -> None:
+        self._known = frozenset(f.encode() for f in known_fields)
+        self._parse_json = parse_json
+        self._sentinels = sentinels
+        self._buf = b""
+        self._bom_decided = False
+        self._cr_seen = False  # once a CR appears, frames are found by the general (slower) splitter
+        self._cr_reported: set[IssueKind] = set()
+        self._pending: list[Issue] = []  # issues waiting for the next frame to carry them
+        self._names: dict[bytes, str] = {}  # event names decoded once
+        self._index = 0
+        self._closed = False
+        self.stream_issues: list[Issue] = []
+
+    @property
+    def frames_seen(self) -> int:
+        return self._index
+
+    def feed(self, chunk: bytes | str) -> list[Frame]:
+        if self._closed:
+            raise RuntimeError("FrameParser.feed() after close()")
+        if isinstance(chunk, str):
+            # surrogateescape: text that was decoded with it (undecodable bytes) goes back to the same bytes.
+            chunk = chunk.encode("utf-8", "surrogateescape")
+        if not chunk:
+            return []
+        if not self._cr_seen and b"\r" in chunk:
+            self._cr_seen = True
+        old = len(self._buf)
+        buf = self._buf + chunk if old else chunk
+        if not self._bom_decided:
+            if len(buf) < len(_BOM) and _BOM.startswith(buf):
+                self._buf = buf
+                return []
+            buf = self._take_bom(buf)
+            old = 0
+        if not self._cr_seen and buf.find(b"\n\n", max(0, old - 1)) < 0:
+            # Nothing completed: keep the bytes without re-splitting the whole buffer (a long event arriving
+            # in many small chunks stays linear).
+            self._buf = buf
+            return []
+        return self._split(buf, final=False)
+
+    def close(self) -> list[Frame]:
+        """The frames left in the buffer, the last one flagged ``unterminated`` if no blank line ended it."""
+        if self._closed:
+            return []
+        self._closed = True
+        buf = self._buf
+        if not self._bom_decided:
+            buf = self._take_bom(buf)
+        frames = self._split(buf, final=True)
+        tail, self._buf = self._buf, b""
+        if tail.strip(b"\r\n"):
+            frame = self._frame(tail, cr=self._cr_seen, extra=Issue("unterminated", "no blank line after the last event"))
+            if frame is not None:
+                frames.append(frame)
+        self.stream_issues.extend(self._pending)
+        self._pending.clear()
+        return frames
+
+    # -- internals ---------------------------------------------------------------------------------------------
+
+    def _take_bom(self, buf: bytes) -> bytes:
+        self._bom_decided = True
+        if buf.startswith(_BOM):
+            self._pending.append(Issue("bom", "the stream starts with a UTF-8 byte order mark"))
+            return buf[len(_BOM) :]
+        return buf
+
+    def _split(self, buf: bytes, *, final: bool) -> list[Frame]:
+        frames: list[Frame] = []
+        append = frames.append
+        if not self._cr_seen:
+            # LF-only stream, the common case: C-speed split on the blank line. A frame may start with extra
+            # LFs (three or more in a row); _frame skips those empty lines, as the spec does.
+            blocks = buf.split(b"\n\n")
+            self._buf = blocks.pop()
+            for block in blocks:
+                frame = self._frame_lf(block)
+                if frame is not None:
+                    append(frame)
+            return frames
+        pos = 0
+        end = len(buf)
+        for m in _BLANK_LINE.finditer(buf):
+            if not final and m.end() == end and buf[end - 1 : end] == b"\r":
+                break  # that CR may be the first half of a CRLF still in flight
+            block = buf[pos : m.start()]
+            frame = self._frame(block, cr=True, terminator=m.group())
+            pos = m.end()
+            if frame is not None:
+                append(frame)
+        self._buf = buf[pos:]
+        return frames
+
+    def _frame_lf(self, block: bytes) -> Frame | None:
+        """The fast path for the two shapes gateways send (``event: X`` + ``data: Y``, or ``data: Y`` alone)."""
+        if block[:7] == b"event: ":
+            head, sep, data = block.partition(b"\ndata: ")
+            if sep and b"\n" not in data and b"\n" not in head and b"event" in self._known:
+                name = self._names.get(head[7:])
+                if name is not None:
+                    return self._make(block, name, data, [])
+        elif block[:6] == b"data: " and b"\n" not in block:
+            return self._make(block, None, block[6:], [])
+        return self._frame(block, cr=False)
+
+    def _frame(
+        self, block: bytes, *, cr: bool, terminator: bytes = b"", extra: Issue | None = None
+    ) -> Frame | None:
+        """The general path: any field order, comments, several data lines, any line ending."""
+        issues: list[Issue] = []
+        if cr:
+            self._note_line_endings(block + terminator, issues)
+        event: bytes | None = None
+        data_lines: list[bytes] = []
+        fields = 0
+        for line in block.splitlines() if cr else block.split(b"\n"):
+            if not line or line[:1] == b":":
+                continue  # leading empty lines (extra blank lines) and comments
+            fields += 1
+            name, _, value = line.partition(b":")
+            if value[:1] == b" ":
+                value = value[1:]
+            if name not in self._known:
+                shown = name.decode("utf-8", "replace")[:40]
+                issues.append(Issue("unknown_field", f"unknown field {shown!r}"))
+            if name == b"data":
+                data_lines.append(value)
+            elif name == b"event":
+                event = value
+        if not fields:
+            return None  # comments only: not an event
+        if extra is not None:
+            issues.append(extra)
+        name_text: str | None = None
+        if event is not None:
+            name_text = self._names.get(event)
+            if name_text is None:
+                try:
+                    name_text = event.decode("utf-8")
+                    self._names[event] = name_text
+                except UnicodeDecodeError:
+                    name_text = event.decode("utf-8", "replace")
+                    issues.append(Issue("not_utf8", "the event name is not UTF-8"))
+        if not data_lines:
+            issues.append(Issue("no_data", "a frame without a data line"))
+            return self._emit(block, name_text, None, None, issues)
+        return self._make(block, name_text, b"\n".join(data_lines), issues)
+
+    def _make(self, block: bytes, name: str | None, data: bytes, issues: list[Issue]) -> Frame:
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            issues.append(Issue("not_utf8", f"data is not UTF-8 ({exc.reason} at byte {exc.start})"))
+            return self._emit(block, name, data.decode("utf-8", "replace"), None, issues)
+        if not self._parse_json or text in self._sentinels:
+            return self._emit(block, name, text, None, issues)
+        try:
+            payload = _DECODER.decode(text)
+        except ValueError as exc:
+            issues.append(Issue("not_json", f"data is not JSON ({exc})"))
+            return self._emit(block, name, text, None, issues)
+        return self._emit(block, name, text, payload, issues)
+
+    def _emit(self, block: bytes, name: str | None, data: str | None, payload: Any, issues: list[Issue]) -> Frame:
+        if self._pending:
+            issues[:0] = self._pending
+            self._pending.clear()
+        index = self._index
+        self._index = index + 1
+        return Frame(index, name, data, block, payload, tuple(issues) if issues else ())
+
+    def _note_line_endings(self, segment: bytes, issues: list[Issue]) -> None:
+        if b"\r" not in segment:
+            return
+        if "crlf" not in self._cr_reported and b"\r\n" in segment:
+            self._cr_reported.add("crlf")
+            issues.append(Issue("crlf", "lines end with CRLF, not LF (reported once per stream)"))
+        if "cr" not in self._cr_reported and _LONE_CR.search(segment):
+            self._cr_reported.add("cr")
+            issues.append(Issue("cr", "a line ends with a lone CR, not LF (reported once per stream)"))
