@@ -67,7 +67,10 @@ class Frame:
     raw: bytes
     """The frame's bytes as sent, without the blank line that ends it."""
     payload: Any = None
-    """The parsed JSON data, when the parser was asked to parse and the data is JSON (not a sentinel)."""
+    """The parsed JSON data (see ``parsed``)."""
+    parsed: bool = False
+    """True when the parser was asked to parse JSON and the data is JSON (a sentinel such as ``[DONE]`` is not
+    parsed). Distinguishes data ``null`` from data that could not be read."""
     issues: tuple[Issue, ...] = ()
 
 
@@ -250,15 +253,23 @@ class FrameParser:
         except ValueError as exc:
             issues.append(Issue("not_json", f"data is not JSON ({exc})"))
             return self._emit(block, name, text, None, issues)
-        return self._emit(block, name, text, payload, issues)
+        return self._emit(block, name, text, payload, issues, parsed=True)
 
-    def _emit(self, block: bytes, name: str | None, data: str | None, payload: Any, issues: list[Issue]) -> Frame:
+    def _emit(
+        self,
+        block: bytes,
+        name: str | None,
+        data: str | None,
+        payload: Any,
+        issues: list[Issue],
+        parsed: bool = False,
+    ) -> Frame:
         if self._pending:
             issues[:0] = self._pending
             self._pending.clear()
         index = self._index
         self._index = index + 1
-        return Frame(index, name, data, block, payload, tuple(issues) if issues else ())
+        return Frame(index, name, data, block, payload, parsed, tuple(issues) if issues else ())
 
     def _note_line_endings(self, segment: bytes, issues: list[Issue]) -> None:
         if b"\r" not in segment:
