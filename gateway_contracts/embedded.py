@@ -21,15 +21,19 @@ from pathlib import Path
 
 from gateway_contracts.errors import EXIT_UNREACHABLE, CliError
 from gateway_contracts.target import KNOWN_FEATURES, Target
+from reference_server.mutants import MUTANT_ENV
 
 _LISTENING = re.compile(r"listening on (http://[0-9.]+:[0-9]+)")
 EMBEDDED_BODY_LIMIT = 1024 * 1024
 START_TIMEOUT = 60.0
 
 
-def _spawn(args: list[str], log: Path) -> tuple[subprocess.Popen[str], str]:
+def _spawn(args: list[str], log: Path, mutant: str | None = None) -> tuple[subprocess.Popen[str], str]:
     """Start a ``gateway-contracts`` subcommand on port 0 and read the URL it prints (bounded wait, no sleeps)."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    env.pop(MUTANT_ENV, None)
+    if mutant:
+        env[MUTANT_ENV] = mutant
     proc = subprocess.Popen(
         [sys.executable, "-m", "gateway_contracts.cli", *args],
         stdout=subprocess.PIPE,
@@ -69,7 +73,8 @@ def _stop(proc: subprocess.Popen[str]) -> None:
 
 
 @contextmanager
-def embedded_target(workdir: Path | None = None) -> Iterator[Target]:
+def embedded_target(workdir: Path | None = None, mutant: str | None = None) -> Iterator[Target]:
+    """Start the embedded target; ``mutant`` names a deliberately broken variant (``reference_server.mutants``)."""
     with ExitStack() as stack:
         base = workdir or Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="gateway-contracts-")))
         base.mkdir(parents=True, exist_ok=True)
@@ -82,12 +87,14 @@ def embedded_target(workdir: Path | None = None) -> Iterator[Target]:
         gateway, url = _spawn(
             ["serve", *common, "--db-url", db_url, "--log-file", str(log_file), "--internal-key", key],
             base / "gateway.stderr",
+            mutant,
         )
         stack.callback(_stop, gateway)
         ks_db = f"sqlite:///{base / 'kill-switch.sqlite3'}"
         killed, ks_url = _spawn(
             ["serve", *common, "--db-url", ks_db, "--kill-switch-usd", "0", "--log-file", str(base / "ks.log.jsonl")],
             base / "kill-switch.stderr",
+            mutant,
         )
         stack.callback(_stop, killed)
         yield Target(
@@ -100,6 +107,6 @@ def embedded_target(workdir: Path | None = None) -> Iterator[Target]:
             kill_switch_db_url=ks_db,
             features=frozenset(KNOWN_FEATURES),
             body_limit=EMBEDDED_BODY_LIMIT,
-            name="reference gateway (embedded, SQLite)",
+            name=f"mutant {mutant} of the reference gateway" if mutant else "reference gateway (embedded, SQLite)",
             embedded=True,
         )

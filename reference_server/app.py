@@ -12,6 +12,7 @@ from reference_server.call_flow import CallFlow
 from reference_server.capture.types import CaptureStore
 from reference_server.config import GatewayConfig
 from reference_server.errors import GatewayError, error_response
+from reference_server.mutants import active_mutant
 from reference_server.routes import audit, discovery, messages
 from reference_server.state import REQUEST_CONTEXT, STATE, GatewayState, RequestContext, constant_time_in
 from reference_server.trace import from_header
@@ -109,6 +110,7 @@ def build_app(
     capture: CaptureStore | None = None,
     migrate: bool = True,
 ) -> web.Application:
+    active_mutant()  # an unknown mutant name fails start-up instead of silently running the reference
     app = web.Application(
         middlewares=[context_middleware, client_auth_middleware],
         client_max_size=config.max_body_bytes,

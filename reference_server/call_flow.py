@@ -19,6 +19,7 @@ from typing import Any
 from reference_server.capture.types import CallRecord, CaptureStore, Outcome, StreamMode
 from reference_server.errors import GatewayError
 from reference_server.models_catalog import ResolvedModel
+from reference_server.mutants import mutated
 from reference_server.stream_replay import replay
 from reference_server.trace import TraceContext
 from reference_server.upstream.base import StreamEvent, UpstreamAdapter, UpstreamError, UpstreamMessage, UpstreamRequest
@@ -134,11 +135,14 @@ class CallFlow:
                     # Hold the terminal event back until the capture has committed: a client that saw
                     # message_stop has a call that is on the record.
                     try:
+                        if mutated("stream-no-capture"):
+                            ctx.captured = True
                         await self._finish(ctx, "ok")
                     except GatewayError as exc:
                         yield {"type": "error", "error": {"type": exc.error_type, "message": exc.message}}
                         return
-                    yield event
+                    if not mutated("no-message-stop"):
+                        yield event
                     return
                 yield event
                 try:

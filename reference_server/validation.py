@@ -16,6 +16,7 @@ from jsonschema.exceptions import ValidationError
 
 from contracts import component_schema
 from reference_server.errors import GatewayError, invalid_request
+from reference_server.mutants import mutated
 
 
 @functools.cache
@@ -76,6 +77,8 @@ def validate_body(component: str, body: Any) -> dict[str, Any]:
 
 
 def parse_json(raw: bytes) -> Any:
+    if mutated("malformed-json-500"):
+        return json.loads(raw)
     try:
         return json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:

@@ -37,14 +37,31 @@ def shannon_bits_per_char(text: str) -> float:
     return -sum(c / n * math.log2(c / n) for c in counts.values())
 
 
+def decodes_to_prose(candidate: str) -> bool:
+    """True when the token is base64 (or base64url) of printable text with spaces: an encoded sentence, not a
+    key. (An encoded password has no spaces and stays a candidate.)"""
+    padded = candidate + "=" * (-len(candidate) % 4)
+    for decode in (base64.b64decode, base64.urlsafe_b64decode):
+        try:
+            text = decode(padded).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError, ValueError):
+            continue
+        if " " in text and text.isprintable():
+            return True
+    return False
+
+
 def high_entropy(
     *, min_bits_per_char: float = 4.2, min_digits: int = 2, allow_prefixes: Sequence[str] = ()
 ) -> Check:
     """True for a token that looks randomly generated: upper case, lower case and digits all present, at least
-    ``min_digits`` digits, Shannon entropy of at least ``min_bits_per_char``, and no known id prefix.
+    ``min_digits`` digits, Shannon entropy of at least ``min_bits_per_char``, no known id prefix, and not
+    base64 of prose.
 
     Requiring all three character classes is what keeps hex (sha256 digests, UUIDs, trace ids: no upper case
-    letters next to lower case ones) and lower-case slugs out, whatever their length.
+    letters next to lower case ones) and lower-case slugs out, whatever their length. What it cannot keep out
+    is a public value that is random by construction (a base64url digest, a content id): the benchmark counts
+    that cost.
     """
     prefixes = tuple(allow_prefixes)
 
@@ -56,7 +73,7 @@ def high_entropy(
             return False
         if not any(ch.isupper() for ch in candidate) or not any(ch.islower() for ch in candidate):
             return False
-        return shannon_bits_per_char(candidate) >= min_bits_per_char
+        return shannon_bits_per_char(candidate) >= min_bits_per_char and not decodes_to_prose(candidate)
 
     return check
 

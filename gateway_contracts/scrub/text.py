@@ -96,9 +96,10 @@ def value_span(text: str, pos: int) -> tuple[int, int] | None:
             return None
         start, end = m.span()
         if m.group().lower() in _AUTH_SCHEMES:
+            # `Bearer abc`: the credential is the next token; the scheme word stays readable.
             nxt = _NEXT_TOKEN.match(text, end)
             if nxt is not None:
-                end = nxt.end(1)
+                start, end = nxt.span(1)
     value = text[start:end]
     if value.lower() in _NOT_SECRET_VALUES or value.startswith(_REDACTED_PREFIX) or set(value) <= {"*", "x", "X"}:
         return None

@@ -13,10 +13,10 @@ from gateway_contracts.sse.violations import Violation, excerpt
 class StreamValidator:
     """One stream, validated incrementally.
 
-    ``feed(chunk)`` takes bytes or text split anywhere and returns the violations that chunk revealed (for live
-    reporting); ``close()`` ends the stream and returns *every* violation of the stream, in stream order. The
-    result never depends on how the stream was chunked. ``strict=False`` reports MUST-level clauses only (no
-    line-ending, BOM, final-blank-line or unknown-field findings).
+    ``feed(chunk)`` takes bytes or text split anywhere and returns the violations that chunk revealed (for
+    live reporting); ``close()`` ends the stream and returns *every* violation of the stream, in stream order.
+    The result never depends on how the stream was chunked. ``strict=False`` reports MUST-level clauses only
+    (no line-ending, BOM, final-blank-line or unknown-field findings).
     """
 
     dialect: ClassVar[Dialect]
@@ -32,7 +32,7 @@ class StreamValidator:
         self._last: Frame | None = None
         self._closed = False
 
-    # -- public ------------------------------------------------------------------------------------------------
+    # -- public ----------------------------------------------------------------------------------------------
 
     @property
     def state(self) -> str:
@@ -66,7 +66,7 @@ class StreamValidator:
             self._end()
         return list(self._violations)
 
-    # -- for the dialects --------------------------------------------------------------------------------------
+    # -- for the dialects ------------------------------------------------------------------------------------
 
     def _make_parser(self) -> FrameParser:
         raise NotImplementedError

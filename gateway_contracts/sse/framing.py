@@ -1,16 +1,16 @@
 """An incremental Server-Sent Events frame parser that keeps what a strict checker needs to see.
 
-Bytes (or text) arrive in arbitrary chunks; complete frames come out, each with its event name, its data, the raw
-bytes it was read from (for excerpts) and its position in the stream. Parsing follows the WHATWG event-stream
-rules (CRLF, LF and CR all end a line; a blank line ends a frame; one leading space after the colon is dropped;
-data lines join with LF; comments start with a colon), so that what is reported is what a browser or an SDK would
-read. Alongside, each frame carries the framing faults found in it:
+Bytes (or text) arrive in arbitrary chunks; complete frames come out, each with its event name, its data, the
+raw bytes it was read from (for excerpts) and its position in the stream. Parsing follows the WHATWG
+event-stream rules (CRLF, LF and CR all end a line; a blank line ends a frame; one leading space after the
+colon is dropped; data lines join with LF; comments start with a colon), so that what is reported is what a
+browser or an SDK would read. Alongside, each frame carries the framing faults found in it:
 
 * ``crlf`` / ``cr``: a line ended with CRLF or a lone CR (reported once per stream for each kind: a stream
   that uses CRLF uses it everywhere, and one line says so);
 * ``bom``: the stream starts with a UTF-8 byte order mark (carried by the first frame);
-* ``unterminated``: the last frame has no blank line after it (spec-conforming parsers drop such a frame; it is
-  still parsed here, so that one framing fault does not read as a missing event);
+* ``unterminated``: the last frame has no blank line after it (spec-conforming parsers drop such a frame; it
+  is still parsed here, so that one framing fault does not read as a missing event);
 * ``unknown_field``: a field line other than the known ones;
 * ``no_data``: a frame without any ``data:`` line;
 * ``not_utf8`` / ``not_json``: data that is not UTF-8, or (when asked to parse) not JSON.
@@ -46,6 +46,14 @@ def _reject_constant(name: str) -> Any:
 _DECODER = json.JSONDecoder(parse_constant=_reject_constant)
 
 
+def parse_json_text(text: str) -> tuple[bool, Any, str]:
+    """``(ok, value, error)``: strict JSON (no NaN or Infinity), the error's message when not ok."""
+    try:
+        return True, _DECODER.decode(text), ""
+    except ValueError as exc:
+        return False, None, str(exc)
+
+
 @dataclass(frozen=True, slots=True)
 class Issue:
     kind: IssueKind
@@ -76,10 +84,10 @@ class Frame:
 
 class FrameParser:
     """Incremental: ``feed(chunk)`` returns the frames the chunk completed, ``close()`` the rest.
-
     ``known_fields``: field names that are not reported as unknown (a dialect without event names leaves
-    ``event`` out). ``parse_json``: parse each frame's data as JSON into ``Frame.payload``. ``sentinels``: data
-    values that are not JSON by design (OpenAI's ``[DONE]``). ``stream_issues`` holds faults no frame could
+    ``event`` out). ``parse_json``: parse each frame's data as JSON into ``Frame.payload``. ``sentinels``:
+    data values that are not JSON by design (OpenAI's ``[DONE]``). ``stream_issues`` holds faults no frame
+    could
     carry (a BOM in a stream without frames), after ``close()``.
     """
 
@@ -143,14 +151,16 @@ class FrameParser:
         frames = self._split(buf, final=True)
         tail, self._buf = self._buf, b""
         if tail.strip(b"\r\n"):
-            frame = self._frame(tail, cr=self._cr_seen, extra=Issue("unterminated", "no blank line after the last event"))
+            frame = self._frame(
+                tail, cr=self._cr_seen, extra=Issue("unterminated", "no blank line after the last event")
+            )
             if frame is not None:
                 frames.append(frame)
         self.stream_issues.extend(self._pending)
         self._pending.clear()
         return frames
 
-    # -- internals ---------------------------------------------------------------------------------------------
+    # -- internals -------------------------------------------------------------------------------------------
 
     def _take_bom(self, buf: bytes) -> bytes:
         self._bom_decided = True

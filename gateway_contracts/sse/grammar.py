@@ -1,10 +1,10 @@
 """The streaming grammars, loaded from ``contracts/sse-grammar.yaml`` (the contract) and checked on load.
 
-As in h11's ``_state.py``, each dialect is one explicit table: state × event → next state, or a rejection naming
-the clause the event breaks. The loader insists the table is total (every state has a cell for every event), that
-every target is a state and every clause exists in ``contracts/clauses/sse.yaml`` under the dialect's prefix, and
-that no clause of the file is left unreferenced. A hole in the contract is a ``GrammarError`` when the grammar is
-loaded, with the cell named; at run time a lookup cannot miss.
+As in h11's ``_state.py``, each dialect is one explicit table: state × event → next state, or a rejection
+naming the clause the event breaks. The loader insists the table is total (every state has a cell for every
+event), that every target is a state and every clause exists in ``contracts/clauses/sse.yaml`` under the
+dialect's prefix, and that no clause of the file is left unreferenced. A hole in the contract is a
+``GrammarError`` when the grammar is loaded, with the cell named; at run time a lookup cannot miss.
 """
 
 from __future__ import annotations
@@ -90,7 +90,9 @@ class Grammar:
         try:
             return self.table[state][event]
         except KeyError:
-            raise GrammarError(f"{self.dialect}: no transition for event {event!r} in state {state!r}") from None
+            raise GrammarError(
+                f"{self.dialect}: no transition for event {event!r} in state {state!r}"
+            ) from None
 
     def level(self, clause: str) -> str:
         return self.clauses[clause].level
@@ -173,7 +175,9 @@ def build_grammar(dialect: Dialect, spec: Any, clauses: Mapping[str, SseClause])
             raise GrammarError(f"{where}: transitions.{state} is not a mapping")
         missing = [e for e in events if e not in row]
         if missing:
-            raise GrammarError(f"{where}: no cell for state {state} × event {missing[0]} (the table must be total)")
+            raise GrammarError(
+                f"{where}: no cell for state {state} × event {missing[0]} (the table must be total)"
+            )
         extra = sorted(set(row) - set(events))
         if extra:
             raise GrammarError(f"{where}: transitions.{state}: unknown event {extra[0]}")
@@ -185,8 +189,12 @@ def build_grammar(dialect: Dialect, spec: Any, clauses: Mapping[str, SseClause])
             raise GrammarError(f"{where}: state_triggered entry {item!r} needs states `from` and `to`")
         triggers.append(StateTrigger(item["from"], item["to"], str(item.get("when"))))
 
-    framing = {k: clause(v, f"framing.{k}") for k, v in _str_map(spec.get("framing"), f"{where}: framing").items()}
-    checks = {k: clause(v, f"checks.{k}") for k, v in _str_map(spec.get("checks"), f"{where}: checks").items()}
+    framing = {
+        k: clause(v, f"framing.{k}") for k, v in _str_map(spec.get("framing"), f"{where}: framing").items()
+    }
+    checks = {
+        k: clause(v, f"checks.{k}") for k, v in _str_map(spec.get("checks"), f"{where}: checks").items()
+    }
     schemas = _schemas(spec.get("schemas"), where)
     return Grammar(
         dialect=dialect,
@@ -214,7 +222,9 @@ def _cell(value: Any, states: Mapping[str, str], at: str, clause: Any, where: st
         if target not in states:
             raise GrammarError(f"{where}: {at}: a rejection needs `then: <state>`, got {target!r}")
         return Cell(cast(str, target), clause(value["reject"], at), bool(value.get("take", False)))
-    raise GrammarError(f"{where}: {at}: a cell is a state name or {{reject: CLAUSE, then: STATE}}, got {value!r}")
+    raise GrammarError(
+        f"{where}: {at}: a cell is a state name or {{reject: CLAUSE, then: STATE}}, got {value!r}"
+    )
 
 
 def _schemas(raw: Any, where: str) -> dict[str, dict[str, Any]]:
@@ -237,7 +247,9 @@ def _read(path: Path) -> Any:
 
 
 def _str_map(value: Any, at: str) -> dict[str, str]:
-    if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+    if not isinstance(value, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+    ):
         raise GrammarError(f"{at}: must map names to strings")
     return dict(value)
 

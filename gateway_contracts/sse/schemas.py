@@ -1,11 +1,11 @@
 """Per-event schema checks: the JSON Schemas of ``contracts/sse-grammar.yaml``, with hand-written fast paths.
 
 The schemas are the contract. Running jsonschema on every ``content_block_delta`` would make the validator
-several times slower than parsing the JSON in the first place, so the events that make up nearly all of a stream
-(ping, the content block events, OpenAI's content chunks) are checked by the functions below, which decide
-exactly what their schema decides; ``tests/sse/test_schemas.py`` holds them to that on every golden vector and on
-generated mutations. Only when a hand check fails is jsonschema run, to say *what* is wrong; rarer events
-(message_start, message_delta, error, the usage chunk) always go through jsonschema.
+several times slower than parsing the JSON in the first place, so the events that make up nearly all of a
+stream (ping, the content block events, OpenAI's content chunks) are checked by the functions below, which
+decide exactly what their schema decides; ``tests/sse/test_schemas.py`` holds them to that on every golden
+vector and on generated mutations. Only when a hand check fails is jsonschema run, to say *what* is wrong;
+rarer events (message_start, message_delta, error, the usage chunk) always go through jsonschema.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ def _is_str_or_null(value: Any) -> bool:
     return value is None or type(value) is str
 
 
-# -- Anthropic -------------------------------------------------------------------------------------------------
+# -- Anthropic -----------------------------------------------------------------------------------------------
 
 
 def _ping(event: dict[str, Any]) -> bool:
@@ -93,7 +93,9 @@ def _content_block(block: Any) -> bool:
             and type(block.get("input")) is dict
         )
     if kind == "thinking":
-        return type(block.get("thinking")) is str and ("signature" not in block or type(block["signature"]) is str)
+        return type(block.get("thinking")) is str and (
+            "signature" not in block or type(block["signature"]) is str
+        )
     if kind == "redacted_thinking":
         return type(block.get("data")) is str
     return type(kind) is str
@@ -111,7 +113,7 @@ def _message_stop(event: dict[str, Any]) -> bool:
     return event.get("type") == "message_stop"
 
 
-# -- OpenAI ----------------------------------------------------------------------------------------------------
+# -- OpenAI --------------------------------------------------------------------------------------------------
 
 _ROLES = frozenset({"developer", "system", "user", "assistant", "tool"})
 

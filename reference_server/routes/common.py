@@ -9,6 +9,7 @@ from typing import Any
 from aiohttp import web
 
 from reference_server.errors import GatewayError, invalid_request
+from reference_server.mutants import mutated
 from reference_server.state import STATE, RequestContext
 from reference_server.upstream.base import UpstreamAdapter
 from reference_server.upstream.base import UpstreamRequest
@@ -48,7 +49,7 @@ def select_backend(request: web.Request) -> UpstreamAdapter:
 
 def upstream_headers(request: web.Request, ctx: RequestContext) -> dict[str, str]:
     """What travels upstream besides the body: our trace context, and the scripted upstream's directive."""
-    headers = {"traceparent": ctx.trace.traceparent}
+    headers = {} if mutated("no-trace-upstream") else {"traceparent": ctx.trace.traceparent}
     directive = request.headers.get(DIRECTIVE_HEADER)
     if directive is not None:
         headers[DIRECTIVE_HEADER] = directive

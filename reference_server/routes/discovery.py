@@ -11,6 +11,7 @@ from aiohttp import web
 from contracts import openapi_json
 from reference_server import __version__
 from reference_server.models_catalog import CANONICAL_MODEL
+from reference_server.mutants import mutated
 from reference_server.state import STATE
 
 LLMS_TXT = f"""# Ainfera Inference gateway
@@ -80,7 +81,8 @@ async def agent_card(request: web.Request) -> web.Response:
 
 
 async def llms_txt(request: web.Request) -> web.Response:
-    return web.Response(text=LLMS_TXT, content_type="text/plain")
+    text = LLMS_TXT + "\n- `ainfera-mithril`: legacy name.\n" if mutated("dead-string-llms") else LLMS_TXT
+    return web.Response(text=text, content_type="text/plain")
 
 
 async def healthz(request: web.Request) -> web.Response:

@@ -9,7 +9,8 @@ from aiohttp import web
 
 from reference_server.call_flow import CallContext
 from reference_server.errors import GatewayError
-from reference_server.models_catalog import ResolvedModel, UnknownModel, resolve_model
+from reference_server.models_catalog import CANONICAL_MODEL, ResolvedModel, UnknownModel, resolve_model
+from reference_server.mutants import mutated
 from reference_server.routes.common import (
     call_headers,
     check_directive,
@@ -32,6 +33,8 @@ def resolve(requested: str) -> ResolvedModel:
     try:
         resolved = resolve_model(requested)
     except UnknownModel:
+        if mutated("unknown-model-fallback"):
+            return ResolvedModel(requested, CANONICAL_MODEL, None)
         raise GatewayError(
             404, "not_found_error", "model not found; GET /v1/models lists the models this gateway serves"
         ) from None
@@ -82,7 +85,8 @@ async def create_message(request: web.Request) -> web.StreamResponse:
 
     if not body.get("stream"):
         msg = await state.flow.complete(ctx, upstream_request)
-        return web.json_response(message_json(msg, model.canonical), headers=call_headers(request, rctx, "none"))
+        reported = model.requested if mutated("alias-leak") else model.canonical
+        return web.json_response(message_json(msg, reported), headers=call_headers(request, rctx, "none"))
 
     events = await state.flow.open_stream(ctx, upstream_request)
     response = web.StreamResponse(

@@ -1,0 +1,60 @@
+"""`check` against gateways that are not the reference: each deliberately broken copy fails with the clause it
+breaks; the unbroken reference passes every profile."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from gateway_contracts.clauses import catalogue
+from gateway_contracts.cli import main
+from gateway_contracts.embedded import embedded_target
+from gateway_contracts.target import Target
+from reference_server.mutants import MUTANTS
+
+
+def check_args(target: Target, report_dir: Path) -> list[str]:
+    args = ["check", "--target", target.base_url, "--report-dir", str(report_dir), "--body-limit", str(target.body_limit)]
+    for flag, value in (
+        ("--db-url", target.db_url),
+        ("--log-file", str(target.log_file) if target.log_file else None),
+        ("--internal-key", target.internal_key),
+        ("--upstream-url", target.upstream_url),
+        ("--kill-switch-url", target.kill_switch_url),
+        ("--kill-switch-db-url", target.kill_switch_db_url),
+    ):
+        if value:
+            args += [flag, value]
+    for feature in sorted(target.features):
+        args += ["--feature", feature]
+    return args
+
+
+def run_check(target: Target, report_dir: Path, *extra: str) -> tuple[int, dict[str, Any]]:
+    code = main([*check_args(target, report_dir), *extra])
+    return code, json.loads((report_dir / "report.json").read_text())
+
+
+def failed_ids(report: dict[str, Any]) -> set[str]:
+    return {c["id"] for c in report["clauses"] if c["result"] == "failed"}
+
+
+@pytest.mark.parametrize("name", sorted(MUTANTS))
+def test_mutant_caught_by_its_clause(name: str, tmp_path: Path) -> None:
+    mutant = MUTANTS[name]
+    clause = catalogue().clauses[mutant.breaks]
+    with embedded_target(tmp_path / "target", mutant=name) as target:
+        code, report = run_check(target, tmp_path / "report", "--profile", clause.profile)
+    assert code == 1, f"check passed against mutant {name}"
+    assert mutant.breaks in failed_ids(report), f"{name} not caught by {mutant.breaks}; failed: {failed_ids(report)}"
+
+
+def test_reference_passes_every_profile(tmp_path: Path) -> None:
+    with embedded_target(tmp_path / "target") as target:
+        code, report = run_check(target, tmp_path / "report")
+    assert failed_ids(report) == set() and report["verdict"]["untested_must"] == []
+    assert code == 0
+    assert all(p["skipped"] == 0 for p in report["profiles"].values() if p["title"]), report["profiles"]
