@@ -1,5 +1,5 @@
 # Two commands do all the set-up on a fresh machine (each creates .venv and installs on first use):
-#   make check   - the main job: the reference gateway, exercised end to end (see README)
+#   make check   - the main job: check the embedded reference gateway against the contract
 #   make test    - the test suite
 PYTHON ?= python3
 VENV ?= .venv
@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 check: $(STAMP)
-	$(BIN)/python -m gateway_contracts.demo --report-dir reports/latest
+	$(BIN)/gateway-contracts check --report-dir reports/latest
 
 serve: $(STAMP)
 	$(BIN)/gateway-contracts serve

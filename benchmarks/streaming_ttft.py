@@ -83,8 +83,10 @@ async def main(runs: int = 10, latency_ms: int = 25, chunks: int = 20) -> None:
     print(f"{'path':<28}{'first delta ms':>16}{'total ms':>12}{'first/total':>13}")
     print(f"{'upstream direct (baseline)':<28}{d_first:>16.1f}{d_total:>12.1f}{d_first / d_total:>13.3f}")
     print(f"{'through the gateway':<28}{g_first:>16.1f}{g_total:>12.1f}{g_first / g_total:>13.3f}")
-    print(f"gateway added to time-to-first-delta: {g_first - d_first:+.1f} ms; "
-          f"first delta arrives at {100 * g_first / g_total:.0f}% of the stream's duration (native streaming)")
+    print(
+        f"gateway added to time-to-first-delta: {g_first - d_first:+.1f} ms; "
+        f"first delta arrives at {100 * g_first / g_total:.0f}% of the stream's duration (native streaming)"
+    )
 
 
 if __name__ == "__main__":

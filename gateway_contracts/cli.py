@@ -12,10 +12,10 @@ import sys
 from collections.abc import Sequence
 
 from gateway_contracts import __version__
-from gateway_contracts.commands import check, db, serve, upstream
+from gateway_contracts.commands import check, db, scrub, serve, upstream
 from gateway_contracts.errors import CliError
 
-COMMANDS = [check, serve, upstream, db]
+COMMANDS = [check, serve, upstream, db, scrub]
 
 
 def parser() -> argparse.ArgumentParser:

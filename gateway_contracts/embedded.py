@@ -73,15 +73,18 @@ def _stop(proc: subprocess.Popen[str]) -> None:
 
 
 @contextmanager
-def embedded_target(workdir: Path | None = None, mutant: str | None = None) -> Iterator[Target]:
-    """Start the embedded target; ``mutant`` names a deliberately broken variant (``reference_server.mutants``)."""
+def embedded_target(
+    workdir: Path | None = None, mutant: str | None = None, db_url: str | None = None
+) -> Iterator[Target]:
+    """Start the embedded target, on ``db_url`` (default: a fresh SQLite file); ``mutant`` names a deliberately
+    broken variant (``reference_server.mutants``)."""
     with ExitStack() as stack:
         base = workdir or Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="gateway-contracts-")))
         base.mkdir(parents=True, exist_ok=True)
         upstream, upstream_url = _spawn(["upstream", "--port", "0"], base / "upstream.stderr")
         stack.callback(_stop, upstream)
         key = secrets.token_hex(16)
-        db_url = f"sqlite:///{base / 'gateway.sqlite3'}"
+        db_url = db_url or f"sqlite:///{base / 'gateway.sqlite3'}"
         log_file = base / "gateway.log.jsonl"
         common = ["--port", "0", "--upstream", upstream_url, "--max-body-bytes", str(EMBEDDED_BODY_LIMIT)]
         gateway, url = _spawn(
@@ -92,7 +95,16 @@ def embedded_target(workdir: Path | None = None, mutant: str | None = None) -> I
         stack.callback(_stop, gateway)
         ks_db = f"sqlite:///{base / 'kill-switch.sqlite3'}"
         killed, ks_url = _spawn(
-            ["serve", *common, "--db-url", ks_db, "--kill-switch-usd", "0", "--log-file", str(base / "ks.log.jsonl")],
+            [
+                "serve",
+                *common,
+                "--db-url",
+                ks_db,
+                "--kill-switch-usd",
+                "0",
+                "--log-file",
+                str(base / "ks.log.jsonl"),
+            ],
             base / "kill-switch.stderr",
             mutant,
         )
@@ -107,6 +119,7 @@ def embedded_target(workdir: Path | None = None, mutant: str | None = None) -> I
             kill_switch_db_url=ks_db,
             features=frozenset(KNOWN_FEATURES),
             body_limit=EMBEDDED_BODY_LIMIT,
-            name=f"mutant {mutant} of the reference gateway" if mutant else "reference gateway (embedded, SQLite)",
+            name=(f"mutant {mutant} of " if mutant else "")
+            + f"the reference gateway (embedded, {db_url.split(':', 1)[0]})",
             embedded=True,
         )

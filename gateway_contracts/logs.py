@@ -39,7 +39,9 @@ def check_is_json_lines(path: Path) -> None:
     """Harness preflight: a file none of whose first lines is JSON is the wrong file, not a gateway failure."""
     lines = [line for line in read_lines(path)[:20] if line.raw.strip()]
     if lines and not any(line.record is not None for line in lines):
-        raise LogFileError(f"{path} is not a JSON-lines log (none of its first {len(lines)} lines is a JSON object)")
+        raise LogFileError(
+            f"{path} is not a JSON-lines log (none of its first {len(lines)} lines is a JSON object)"
+        )
 
 
 def line_count(path: Path) -> int:

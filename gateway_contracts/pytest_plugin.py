@@ -35,7 +35,9 @@ CONFORMANCE_PACKAGE = "gateway_contracts/conformance"
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     g = parser.getgroup("gateway-contracts", "gateway conformance (gateway-contracts)")
-    g.addoption("--gateway-url", help="base URL of the gateway to check (default: start the embedded reference)")
+    g.addoption(
+        "--gateway-url", help="base URL of the gateway to check (default: start the embedded reference)"
+    )
     g.addoption("--gateway-db-url", help="the gateway's database (enables the capture profile)")
     g.addoption("--gateway-log-file", help="the gateway's JSON log file (enables the logs profile)")
     g.addoption("--gateway-internal-key", help="the X-Ainfera-Internal-Key (enables the metrics profile)")
@@ -49,7 +51,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         choices=KNOWN_FEATURES,
         help="an optional feature the gateway offers; repeatable",
     )
-    g.addoption("--gateway-body-limit", type=int, default=32 * 1024 * 1024, help="the gateway's body limit (bytes)")
+    g.addoption(
+        "--gateway-body-limit", type=int, default=32 * 1024 * 1024, help="the gateway's body limit (bytes)"
+    )
     g.addoption("--gateway-timeout", type=float, default=30.0, help="per-request timeout in seconds")
     g.addoption("--gateway-profile", action="append", default=[], help="only these profiles; repeatable")
     g.addoption("--gateway-report", help="write per-clause results as JSON to this file")
@@ -191,7 +195,9 @@ class ConformancePlugin:
             return
         untested = self.results.untested_must(self.selected_profiles)
         if untested:
-            terminalreporter.write_line(f"MUST clauses with no test (fail the run): {', '.join(untested)}", red=True)
+            terminalreporter.write_line(
+                f"MUST clauses with no test (fail the run): {', '.join(untested)}", red=True
+            )
 
 
 EVIDENCE_KEY = pytest.StashKey[dict[str, Any]]()

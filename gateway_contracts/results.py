@@ -50,7 +50,9 @@ class ClauseResults:
             if clause.must and clause.profile in profiles and not self.tests[cid]
         )
 
-    def result_of(self, clause_id: str, profiles: set[str], whole_suite: bool = True) -> tuple[str, list[str]]:
+    def result_of(
+        self, clause_id: str, profiles: set[str], whole_suite: bool = True
+    ) -> tuple[str, list[str]]:
         clause = self.catalogue.clauses[clause_id]
         if clause.profile not in profiles:
             return "skipped", [f"profile {clause.profile} not selected"]

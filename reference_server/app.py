@@ -12,7 +12,12 @@ from reference_server.call_flow import CallFlow
 from reference_server.capture.types import CaptureStore
 from reference_server.config import GatewayConfig
 from reference_server.errors import GatewayError, error_response
+from reference_server.models_catalog import LEGACY_ALIASES
 from reference_server.mutants import active_mutant
+from reference_server.observability.context import RequestScope, request_scope
+from reference_server.observability.endpoint import metrics_endpoint
+from reference_server.observability.metrics import GatewayMetrics
+from reference_server.observability.middleware import http_metrics_middleware
 from reference_server.routes import audit, discovery, messages
 from reference_server.state import REQUEST_CONTEXT, STATE, GatewayState, RequestContext, constant_time_in
 from reference_server.trace import from_header
@@ -36,15 +41,20 @@ async def context_middleware(request: web.Request, handler: Handler) -> web.Stre
     ctx = RequestContext(new_request_id(), from_header(request.headers.get("traceparent")))
     request[REQUEST_CONTEXT] = ctx
     ids = {"request-id": ctx.request_id, "traceparent": ctx.trace.traceparent}
-    try:
-        response = await handler(request)
-    except GatewayError as exc:
-        return error_response(exc, ctx.request_id, ids)
-    except web.HTTPException as exc:
-        return error_response(_from_http_exception(exc), ctx.request_id, ids)
-    except Exception:
-        log.exception("unhandled error", extra={"request_id": ctx.request_id})
-        return error_response(GatewayError(500, "api_error", "internal gateway error"), ctx.request_id, ids)
+    # Every log line of the call, in this task and in any it starts, carries the request and trace ids.
+    scope = RequestScope(ctx.request_id, ctx.trace.trace_id, ctx.trace.span_id, request.app[STATE].metrics)
+    with request_scope(scope):
+        try:
+            response = await handler(request)
+        except GatewayError as exc:
+            return error_response(exc, ctx.request_id, ids)
+        except web.HTTPException as exc:
+            return error_response(_from_http_exception(exc), ctx.request_id, ids)
+        except Exception:
+            log.exception("unhandled error", extra={"request_id": ctx.request_id})
+            return error_response(
+                GatewayError(500, "api_error", "internal gateway error"), ctx.request_id, ids
+            )
     if not response.prepared:
         response.headers.update(ids)
     return response
@@ -71,7 +81,9 @@ async def client_auth_middleware(request: web.Request, handler: Handler) -> web.
         if not key and auth[:7].lower() == "bearer ":
             key = auth[7:].strip()
         if not key:
-            raise GatewayError(401, "authentication_error", "missing API key: send x-api-key or Authorization: Bearer")
+            raise GatewayError(
+                401, "authentication_error", "missing API key: send x-api-key or Authorization: Bearer"
+            )
         allowed = request.app[STATE].config.client_keys
         if allowed and not constant_time_in(key, allowed):
             raise GatewayError(401, "authentication_error", "invalid API key")
@@ -111,16 +123,22 @@ def build_app(
     migrate: bool = True,
 ) -> web.Application:
     active_mutant()  # an unknown mutant name fails start-up instead of silently running the reference
+    from reference_server import __version__
+
+    store = capture if capture is not None else build_capture(config)
+    backends = adapters if adapters is not None else build_adapters(config)
+    metrics = GatewayMetrics(version=__version__, providers=backends, aliases=LEGACY_ALIASES)
     app = web.Application(
-        middlewares=[context_middleware, client_auth_middleware],
+        # The metrics middleware is outermost: it sees the status the error middleware finally rendered.
+        middlewares=[http_metrics_middleware(metrics), context_middleware, client_auth_middleware],
         client_max_size=config.max_body_bytes,
     )
-    store = capture if capture is not None else build_capture(config)
     state = GatewayState(
         config=config,
-        adapters=adapters if adapters is not None else build_adapters(config),
+        adapters=backends,
         capture=store,
-        flow=CallFlow(store),
+        flow=CallFlow(store, metrics),
+        metrics=metrics,
     )
     app[STATE] = state
 
@@ -134,6 +152,8 @@ def build_app(
     app.router.add_get("/llms.txt", discovery.llms_txt)
     app.router.add_get("/healthz", discovery.healthz)
     app.router.add_get("/openapi.json", discovery.openapi)
+    # Internal (contracts/openapi-internal.yaml), not in the public document; behind X-Ainfera-Internal-Key.
+    app.router.add_get("/metrics", metrics_endpoint)
 
     async def on_startup(app: web.Application) -> None:
         if migrate:

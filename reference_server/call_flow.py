@@ -22,7 +22,13 @@ from reference_server.models_catalog import ResolvedModel
 from reference_server.mutants import mutated
 from reference_server.stream_replay import replay
 from reference_server.trace import TraceContext
-from reference_server.upstream.base import StreamEvent, UpstreamAdapter, UpstreamError, UpstreamMessage, UpstreamRequest
+from reference_server.upstream.base import (
+    StreamEvent,
+    UpstreamAdapter,
+    UpstreamError,
+    UpstreamMessage,
+    UpstreamRequest,
+)
 
 log = logging.getLogger("reference_server.calls")
 
@@ -98,7 +104,9 @@ class CallFlow:
         return msg
 
     # -- streaming ---------------------------------------------------------------------------------------------
-    async def open_stream(self, ctx: CallContext, request: UpstreamRequest) -> AsyncGenerator[StreamEvent, None]:
+    async def open_stream(
+        self, ctx: CallContext, request: UpstreamRequest
+    ) -> AsyncGenerator[StreamEvent, None]:
         """Dispatch and wait for the first upstream event, so that a failure before the first byte is still an
         HTTP error; then hand back a relay of the whole stream."""
         await self.admit(ctx, request)
@@ -121,7 +129,9 @@ class CallFlow:
             raise _client_error(ctx, exc) from None
         except StopAsyncIteration:
             await self._finish(ctx, "upstream_error", error_type="api_error")
-            raise GatewayError(500, "api_error", f"backend '{ctx.backend}' closed the stream without an event") from None
+            raise GatewayError(
+                500, "api_error", f"backend '{ctx.backend}' closed the stream without an event"
+            ) from None
         return self._relay(ctx, first, upstream)
 
     async def _relay(

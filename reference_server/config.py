@@ -29,3 +29,8 @@ class GatewayConfig:
     kill_switch_usd: float | None = None
     agent_id: str = "ainfera-gateway"
     public_url: str | None = None
+
+    def __post_init__(self) -> None:
+        # An empty internal key would be a key anyone can present: treat it as no key (/metrics closed).
+        if not self.internal_key:
+            self.internal_key = None

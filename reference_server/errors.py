@@ -43,7 +43,9 @@ def invalid_request(message: str) -> GatewayError:
     return GatewayError(400, "invalid_request_error", message)
 
 
-def error_response(err: GatewayError, request_id: str | None, headers: dict[str, str] | None = None) -> web.Response:
+def error_response(
+    err: GatewayError, request_id: str | None, headers: dict[str, str] | None = None
+) -> web.Response:
     return web.Response(
         status=err.status,
         body=json.dumps(err.body(request_id)).encode(),

@@ -30,7 +30,9 @@ MUTANTS: dict[str, Mutant] = {
         Mutant("stream-no-capture", "CAP-001", "a stream that completes writes no outcome row"),
         Mutant("dead-string-llms", "DISC-002", "llms.txt still mentions the legacy ainfera-mithril"),
         Mutant("no-trace-upstream", "TRACE-005", "the upstream request carries no traceparent"),
-        Mutant("unknown-model-fallback", "ALIAS-003", "an unknown model silently falls back to the canonical"),
+        Mutant(
+            "unknown-model-fallback", "ALIAS-003", "an unknown model silently falls back to the canonical"
+        ),
     )
 }
 

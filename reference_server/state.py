@@ -10,6 +10,7 @@ from aiohttp import web
 from reference_server.call_flow import CallFlow
 from reference_server.capture.types import CaptureStore
 from reference_server.config import GatewayConfig
+from reference_server.observability.metrics import GatewayMetrics
 from reference_server.trace import TraceContext
 from reference_server.upstream.base import UpstreamAdapter
 
@@ -20,6 +21,7 @@ class GatewayState:
     adapters: dict[str, UpstreamAdapter]
     capture: CaptureStore
     flow: CallFlow
+    metrics: GatewayMetrics
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,11 @@ async def replay(msg: UpstreamMessage, model: str) -> AsyncIterator[StreamEvent]
             yield {"type": "content_block_start", "index": index, "content_block": {**block, "input": {}}}
             delta = {"type": "input_json_delta", "partial_json": json.dumps(block["input"])}
         else:
-            yield {"type": "content_block_start", "index": index, "content_block": {"type": "text", "text": ""}}
+            yield {
+                "type": "content_block_start",
+                "index": index,
+                "content_block": {"type": "text", "text": ""},
+            }
             delta = {"type": "text_delta", "text": block.get("text", "")}
         yield {"type": "content_block_delta", "index": index, "delta": delta}
         yield {"type": "content_block_stop", "index": index}

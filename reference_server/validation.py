@@ -30,16 +30,21 @@ def _where(err: ValidationError) -> str:
 
 
 def _rule(err: ValidationError) -> str:
-    v, arg = err.validator, err.validator_value
+    # jsonschema types these as "maybe unset"; on a reported error they are always set.
+    v: Any = err.validator
+    arg: Any = err.validator_value
+    schema: Any = err.schema
     if v == "type":
         return f"must be of type {arg if isinstance(arg, str) else ' or '.join(arg)}"
     if v == "required":
         missing = [k for k in arg if isinstance(err.instance, dict) and k not in err.instance]
         return f"is missing required field{'s' if len(missing) > 1 else ''} {', '.join(missing)}"
     if v == "additionalProperties":
-        extra = sorted(set(err.instance) - set(err.schema.get("properties", {}))) if isinstance(
-            err.instance, dict
-        ) else []
+        extra = (
+            sorted(set(err.instance) - set(schema.get("properties", {})))
+            if isinstance(err.instance, dict)
+            else []
+        )
         # Field names are the client's keys, not values; still cap their length.
         return f"has unknown field(s) {', '.join(k[:40] for k in extra)}"
     if v in ("enum", "const"):
@@ -85,4 +90,6 @@ def parse_json(raw: bytes) -> Any:
         msg = getattr(exc, "msg", "not valid UTF-8")
         pos = getattr(exc, "pos", None)
         where = f" at byte {pos}" if pos is not None else ""
-        raise GatewayError(400, "invalid_request_error", f"request body is not valid JSON: {msg}{where}") from None
+        raise GatewayError(
+            400, "invalid_request_error", f"request body is not valid JSON: {msg}{where}"
+        ) from None

@@ -15,5 +15,7 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.ge
 
 
 def pytest_report_header() -> list[str]:
-    profile = settings._current_profile  # noqa: SLF001 - the documented way to show the active profile
-    return [f"hypothesis profile: {profile} (derandomize={settings.default.derandomize}); HYPOTHESIS_PROFILE=dev explores"]
+    profile = settings._current_profile
+    return [
+        f"hypothesis profile: {profile} (derandomize={settings.default.derandomize}); HYPOTHESIS_PROFILE=dev explores"
+    ]

@@ -720,6 +720,7 @@ async def test_connection_refused_names_backend_and_url_without_secrets() -> Non
 
 async def test_upstream_401_does_not_echo_the_key() -> None:
     """A provider refusing the gateway's own key is the gateway's fault: 500 api_error, the key never quoted."""
+
     async def handler(request: web.Request) -> web.StreamResponse:
         body = {"error": {"message": "Incorrect API key provided: sk-proj-abc***********************wxyz.",
                           "type": "invalid_request_error", "param": None,

@@ -25,7 +25,9 @@ def async_url(url: str) -> str:
     for prefix in ("postgresql://", "postgres://"):
         if url.startswith(prefix):
             return "postgresql+asyncpg://" + url.removeprefix(prefix)
-    raise DatabaseError(f"unsupported database URL scheme in {url.split(':', 1)[0]!r}: use sqlite:/// or postgresql://")
+    raise DatabaseError(
+        f"unsupported database URL scheme in {url.split(':', 1)[0]!r}: use sqlite:/// or postgresql://"
+    )
 
 
 class CaptureDB:

@@ -90,7 +90,9 @@ def event_hash(row: dict[str, Any]) -> str:
         "created_at": _timestamp_text(row["created_at"]),
         "prev_hash": row["prev_hash"],
     }
-    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    canonical = json.dumps(
+        content, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    )
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 

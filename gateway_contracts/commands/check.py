@@ -42,11 +42,15 @@ def register(sub: Any) -> None:
     p.add_argument("--profile", action="append", default=[], help="check only this profile; repeatable")
     p.add_argument("--report-dir", type=Path, default=Path("reports/latest"), help="where the results go")
     p.add_argument("--seed", type=int, default=DEFAULT_SEED, help="hypothesis seed (default 0: reproducible)")
-    p.add_argument("--feature", action="append", default=[], choices=KNOWN_FEATURES, help="feature the target offers")
+    p.add_argument(
+        "--feature", action="append", default=[], choices=KNOWN_FEATURES, help="feature the target offers"
+    )
     p.add_argument("--upstream-url", help="the scripted upstream the target fronts (enables upstream-echo)")
     p.add_argument("--kill-switch-url", help="an instance of the target whose kill-switch is engaged")
     p.add_argument("--kill-switch-db-url", help="that instance's database")
-    p.add_argument("--body-limit", type=int, default=32 * 1024 * 1024, help="the target's body limit in bytes")
+    p.add_argument(
+        "--body-limit", type=int, default=32 * 1024 * 1024, help="the target's body limit in bytes"
+    )
     p.add_argument("--timeout", type=float, default=30.0, help="per-request timeout in seconds")
     p.add_argument("-k", dest="keyword", help="only tests matching this pytest -k expression")
     p.add_argument("-v", "--verbose", action="store_true", help="one line per test")
@@ -70,7 +74,8 @@ def _preflight(target: Target) -> None:
         ) from None
     except httpx.HTTPError as exc:
         raise CliError(
-            f"cannot reach the gateway at {target.base_url} ({type(exc).__name__}); is it running?", EXIT_UNREACHABLE
+            f"cannot reach the gateway at {target.base_url} ({type(exc).__name__}); is it running?",
+            EXIT_UNREACHABLE,
         ) from None
     for url in (target.db_url, target.kill_switch_db_url):
         if url:
@@ -141,7 +146,9 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(f"the contract is invalid: {exc}", EXIT_USAGE) from None
     unknown = [p for p in args.profile if p not in cat.profiles]
     if unknown:
-        raise CliError(f"unknown profile(s) {', '.join(unknown)}; known: {', '.join(cat.profiles)}", EXIT_USAGE)
+        raise CliError(
+            f"unknown profile(s) {', '.join(unknown)}; known: {', '.join(cat.profiles)}", EXIT_USAGE
+        )
 
     args.report_dir.mkdir(parents=True, exist_ok=True)
     report = args.report_dir / REPORT_NAME
@@ -165,10 +172,17 @@ def run(args: argparse.Namespace) -> int:
         else:
             from gateway_contracts.embedded import embedded_target
 
-            print("gateway-contracts: starting the embedded reference gateway (SQLite, scripted upstream)", flush=True)
-            target = stack.enter_context(embedded_target(args.report_dir / "embedded"))
+            where = redact_url(args.db_url) if args.db_url else "a fresh SQLite database"
+            print(f"gateway-contracts: starting the embedded reference gateway on {where}", flush=True)
+            if args.db_url:
+                from gateway_contracts.commands.dburl import checked_db_url
+
+                checked_db_url(args.db_url)
+            target = stack.enter_context(embedded_target(args.report_dir / "embedded", db_url=args.db_url))
         _preflight(target)
-        print(f"gateway-contracts: checking {target.name} at {target.base_url} (seed {args.seed})", flush=True)
+        print(
+            f"gateway-contracts: checking {target.name} at {target.base_url} (seed {args.seed})", flush=True
+        )
         # Deterministic by default: the CI profile derandomizes hypothesis; --seed picks another sequence.
         os.environ.setdefault("HYPOTHESIS_PROFILE", "ci")
         code = pytest.main(_pytest_args(target, args, report))
@@ -193,7 +207,9 @@ def print_summary(summary: dict[str, Any], seconds: float) -> None:
     verdict = summary["verdict"]
     for clause in summary["clauses"]:
         if clause["result"] == "failed":
-            print(f"FAILED {clause['id']} [{clause['level']}] {clause['title']}: {clause['reasons'][0][:160]}")
+            print(
+                f"FAILED {clause['id']} [{clause['level']}] {clause['title']}: {clause['reasons'][0][:160]}"
+            )
     for cid in verdict["untested_must"]:
         print(f"UNTESTED {cid} [MUST]: no test checks this clause")
     word = "PASS" if verdict["passed"] else "FAIL"

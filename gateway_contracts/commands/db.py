@@ -28,7 +28,9 @@ def run_db(args: argparse.Namespace) -> int:
     try:
         asyncio.run(ops.upgrade(url) if args.action == "upgrade" else ops.seed(url))
     except Exception as exc:
-        raise CliError(f"{args.action} failed on {redact_url(url)}: {first_line(exc)}", EXIT_DATABASE) from None
+        raise CliError(
+            f"{args.action} failed on {redact_url(url)}: {first_line(exc)}", EXIT_DATABASE
+        ) from None
     print(f"gateway-contracts: db {args.action} done on {redact_url(url)}")
     return 0
 
@@ -40,6 +42,8 @@ def run_verify(args: argparse.Namespace) -> int:
     try:
         result = asyncio.run(ops.verify_audit_chain(url))
     except Exception as exc:
-        raise CliError(f"cannot read the audit chain on {redact_url(url)}: {first_line(exc)}", EXIT_DATABASE) from None
+        raise CliError(
+            f"cannot read the audit chain on {redact_url(url)}: {first_line(exc)}", EXIT_DATABASE
+        ) from None
     print(result.message)
     return 0 if result.ok else EXIT_FAILED

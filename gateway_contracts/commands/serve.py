@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,9 @@ def register(sub: Any) -> None:
     p: argparse.ArgumentParser = sub.add_parser("serve", help="run the reference gateway")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8080, help="0 picks a free port (printed on start)")
-    p.add_argument("--db-url", help="sqlite:///path or postgresql://user@host:port/db (default: data/gateway.sqlite3)")
+    p.add_argument(
+        "--db-url", help="sqlite:///path or postgresql://user@host:port/db (default: data/gateway.sqlite3)"
+    )
     p.add_argument(
         "--upstream",
         action="append",
@@ -26,17 +29,32 @@ def register(sub: Any) -> None:
     p.add_argument("--default-backend", default="anthropic")
     p.add_argument("--internal-key", help="key required on X-Ainfera-Internal-Key for /metrics")
     p.add_argument("--client-key", action="append", default=[], help="accepted client API key; repeatable")
-    p.add_argument("--log-file", type=Path, help="also write the JSON log lines to this file")
+    p.add_argument("--log-file", type=Path, help="also write the JSON log lines to this file (appended)")
+    p.add_argument(
+        "--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"], help="default: INFO"
+    )
     p.add_argument("--max-body-bytes", type=int, default=1024 * 1024)
     p.add_argument("--kill-switch-usd", type=float, help="refuse calls once spending reaches this many USD")
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    # JSON logging first: every line from the first startup line on is one scrubbed JSON object (BRIEF §5),
+    # so nothing below (imports included) may log before it is in place.
+    from reference_server.observability.logging_setup import install_json_logging
+
+    try:
+        install_json_logging(level=args.log_level, log_file=args.log_file)
+    except OSError as exc:
+        raise CliError(f"cannot open the log file {args.log_file}: {exc.strerror}", EXIT_USAGE) from None
+
     from aiohttp import web
 
     from reference_server.app import build_app
     from reference_server.config import GatewayConfig, default_db_url
+    from reference_server.observability.access_log import ScrubbingAccessLogger
+
+    log = logging.getLogger("gateway_contracts.serve")
 
     db_url = checked_db_url(args.db_url or default_db_url())
     if db_url.startswith("sqlite:///") and ":memory:" not in db_url:
@@ -54,11 +72,29 @@ def run(args: argparse.Namespace) -> int:
         kill_switch_usd=args.kill_switch_usd,
     )
 
+    log.info(
+        "gateway starting",
+        extra={
+            "event": "gateway.starting",
+            "db": redact_url(db_url),
+            "upstreams": config.upstreams,
+            "internal_key_set": bool(config.internal_key),
+            "kill_switch_usd": config.kill_switch_usd,
+        },
+    )
+
     async def serve() -> None:
-        runner = web.AppRunner(build_app(config), access_log=None)
+        runner = web.AppRunner(
+            build_app(config),
+            access_log=logging.getLogger("aiohttp.access"),
+            access_log_class=ScrubbingAccessLogger,
+        )
         try:
             await runner.setup()
         except Exception as exc:  # migrations on an unreachable or broken database surface here
+            log.error(
+                "gateway cannot start: database unavailable", exc_info=True, extra={"event": "gateway.failed"}
+            )
             raise CliError(
                 f"cannot start: database {redact_url(db_url)}: {type(exc).__name__}: {first_line(exc)}; "
                 "check that the server is up and the URL is right",
@@ -69,8 +105,14 @@ def run(args: argparse.Namespace) -> int:
             await site.start()
         except OSError as exc:
             await runner.cleanup()
-            raise CliError(f"cannot listen on {config.host}:{config.port}: {exc.strerror}", EXIT_USAGE) from None
+            log.error("gateway cannot listen: %s", exc.strerror, extra={"event": "gateway.failed"})
+            raise CliError(
+                f"cannot listen on {config.host}:{config.port}: {exc.strerror}", EXIT_USAGE
+            ) from None
         port = runner.addresses[0][1] if runner.addresses else config.port
+        log.info(
+            "gateway listening", extra={"event": "gateway.listening", "url": f"http://{config.host}:{port}"}
+        )
         print(
             f"gateway-contracts: reference gateway listening on http://{config.host}:{port} "
             f"(db {redact_url(db_url)}, upstream {', '.join(config.upstreams)}); Ctrl-C stops it",
@@ -80,6 +122,7 @@ def run(args: argparse.Namespace) -> int:
             await wait_for_stop_signal()
         finally:
             print("gateway-contracts: stopping", flush=True)
+            log.info("gateway stopping", extra={"event": "gateway.stopping"})
             await runner.cleanup()
 
     asyncio.run(serve())

@@ -22,7 +22,7 @@ def register(sub: Any) -> None:
     p: argparse.ArgumentParser = sub.add_parser(
         "sse-lint",
         help="check a captured event stream against the SSE grammar (exit 1 on any violation)",
-        description="Check an Anthropic event stream or an OpenAI chunk stream against contracts/sse-grammar.yaml.",
+        description="Check an Anthropic event stream or an OpenAI chunk stream against the SSE grammar.",
     )
     p.add_argument(
         "file", nargs="?", default="-", metavar="FILE|-", help="the stream (default: standard input)"
@@ -31,7 +31,7 @@ def register(sub: Any) -> None:
     p.add_argument(
         "--lenient",
         action="store_true",
-        help="report MUST-level clauses only (no line-ending, BOM, final-blank-line or unknown-field findings)",
+        help="report MUST-level clauses only (no line-ending, BOM, final-blank-line, unknown-field findings)",
     )
     p.add_argument(
         "--json", action="store_true", help="print one JSON document instead of one line per violation"

@@ -11,7 +11,9 @@ from gateway_contracts.errors import EXIT_USAGE, CliError
 
 
 def register(sub: Any) -> None:
-    p: argparse.ArgumentParser = sub.add_parser("upstream", help="run the scripted upstream as an HTTP server")
+    p: argparse.ArgumentParser = sub.add_parser(
+        "upstream", help="run the scripted upstream as an HTTP server"
+    )
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8090)
     p.set_defaults(run=run)

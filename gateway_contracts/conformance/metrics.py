@@ -23,7 +23,11 @@ class Scrape:
     """family name → type."""
 
     def value(self, name: str, **labels: str) -> float:
-        return sum(s.value for s in self.samples if s.name == name and all(s.labels.get(k) == v for k, v in labels.items()))
+        return sum(
+            s.value
+            for s in self.samples
+            if s.name == name and all(s.labels.get(k) == v for k, v in labels.items())
+        )
 
     def label_values(self, label: str) -> set[str]:
         return {s.labels[label] for s in self.samples if label in s.labels}

@@ -26,7 +26,9 @@ WEATHER_TOOL: dict[str, Any] = {
 }
 
 
-def message(model: str = CANONICAL, max_tokens: int = 64, stream: bool = False, **extra: Any) -> dict[str, Any]:
+def message(
+    model: str = CANONICAL, max_tokens: int = 64, stream: bool = False, **extra: Any
+) -> dict[str, Any]:
     body: dict[str, Any] = {
         "model": model,
         "max_tokens": max_tokens,

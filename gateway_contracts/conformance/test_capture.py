@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from gateway_contracts.capture.db import CaptureDB
-from gateway_contracts.capture.invariants import CallRows, call_rows, chain_problems, wait_for_capture
+from gateway_contracts.capture.invariants import CallRows, chain_problems, wait_for_capture
 from gateway_contracts.conformance.client import Exchanges
 from gateway_contracts.conformance.requests import ALIASES, CANONICAL, SCRIPT, message
 from gateway_contracts.target import Target
@@ -41,7 +41,11 @@ def test_ok_call_captured_once(gw: Exchanges, db: CaptureDB, stream: bool, route
 @pytest.mark.clause("CAP-004")
 @pytest.mark.parametrize(
     ("directive", "stream", "status"),
-    [("error=529", False, 529), ("error=500", True, 500), ("text_tokens=30; chunk=2; drop_after=3", True, 200)],
+    [
+        ("error=529", False, 529),
+        ("error=500", True, 500),
+        ("text_tokens=30; chunk=2; drop_after=3", True, 200),
+    ],
     ids=["error-before-first-byte", "stream-error-before-first-byte", "drop-mid-stream"],
 )
 def test_failure_paths_captured_once(
@@ -54,10 +58,17 @@ def test_failure_paths_captured_once(
 
 @pytest.mark.clause("CAP-004")
 def test_client_disconnect_captured_once(gw: Exchanges, db: CaptureDB, target: Target) -> None:
-    headers = {"x-api-key": gw.api_key, "content-type": "application/json", SCRIPT: "text_tokens=80; chunk=1; latency_ms=25"}
-    with httpx.Client(base_url=target.base_url, timeout=target.timeout) as client, client.stream(
-        "POST", "/v1/messages", content=json.dumps(message(stream=True, max_tokens=100)), headers=headers
-    ) as r:
+    headers = {
+        "x-api-key": gw.api_key,
+        "content-type": "application/json",
+        SCRIPT: "text_tokens=80; chunk=1; latency_ms=25",
+    }
+    with (
+        httpx.Client(base_url=target.base_url, timeout=target.timeout) as client,
+        client.stream(
+            "POST", "/v1/messages", content=json.dumps(message(stream=True, max_tokens=100)), headers=headers
+        ) as r,
+    ):
         request_id = r.headers["request-id"]
         for line in r.iter_lines():
             if line.startswith("event: content_block_delta"):
@@ -72,7 +83,11 @@ async def _mixed_call(client: httpx.AsyncClient, api_key: str, i: int, rng: rand
     stream = rng.random() < 0.5
     hang_up = stream and rng.random() < 0.15
     body = message(model=model, stream=stream, max_tokens=40)
-    headers = {"x-api-key": api_key, "content-type": "application/json", SCRIPT: f"text_tokens=20; chunk=2; seed={i}"}
+    headers = {
+        "x-api-key": api_key,
+        "content-type": "application/json",
+        SCRIPT: f"text_tokens=20; chunk=2; seed={i}",
+    }
     if hang_up:
         headers[SCRIPT] = f"text_tokens=40; chunk=1; latency_ms=10; seed={i}"
     async with client.stream("POST", "/v1/messages", content=json.dumps(body), headers=headers) as r:
@@ -90,7 +105,9 @@ def test_concurrent_mixed_calls(gw: Exchanges, db: CaptureDB, target: Target) ->
 
     async def run() -> list[str]:
         limits = httpx.Limits(max_connections=64)
-        async with httpx.AsyncClient(base_url=target.base_url, timeout=target.timeout, limits=limits) as client:
+        async with httpx.AsyncClient(
+            base_url=target.base_url, timeout=target.timeout, limits=limits
+        ) as client:
             return await asyncio.gather(*(_mixed_call(client, gw.api_key, i, rng) for i in range(calls)))
 
     request_ids = asyncio.run(run())
@@ -131,7 +148,10 @@ def test_ledger_debit_follows_usage(gw: Exchanges, db: CaptureDB) -> None:
     outcome, debit = rows.outcomes[0], rows.ledger[0]
     price = db.query("SELECT * FROM prices WHERE backend = :b", b=outcome["backend"])
     assert price, f"no price for backend {outcome['backend']}"
-    want = outcome["input_tokens"] * price[0]["input_nusd_per_token"] + outcome["output_tokens"] * price[0]["output_nusd_per_token"]
+    want = (
+        outcome["input_tokens"] * price[0]["input_nusd_per_token"]
+        + outcome["output_tokens"] * price[0]["output_nusd_per_token"]
+    )
     assert debit["amount_nusd"] == want > 0, f"debit {debit['amount_nusd']}, usage × price = {want}"
 
 
@@ -153,14 +173,18 @@ def test_kill_switch_refuses_before_dispatch(target: Target, evidence: dict[str,
     assert target.kill_switch_url and target.kill_switch_db_url
     trace_id = f"{random.Random(11).getrandbits(128):032x}"
     headers = {"x-api-key": "gateway-contracts-check", "traceparent": f"00-{trace_id}-00f067aa0ba902b7-01"}
-    r = httpx.post(f"{target.kill_switch_url}/v1/messages", json=message(), headers=headers, timeout=target.timeout)
+    r = httpx.post(
+        f"{target.kill_switch_url}/v1/messages", json=message(), headers=headers, timeout=target.timeout
+    )
     evidence["response"] = {"status": r.status_code, "body": r.text[:1000]}
     assert r.status_code in (403, 429) and r.json()["type"] == "error", f"status {r.status_code}"
     rows = wait_for_capture(CaptureDB(target.kill_switch_db_url), r.headers["request-id"])
     assert not rows.problems() and rows.outcome == "refused"
     if target.upstream_url:
         received = httpx.get(f"{target.upstream_url}/_received", timeout=target.timeout).json()
-        assert not [x for x in received if trace_id in x["headers"].get("traceparent", "")], "the call was dispatched"
+        assert not [x for x in received if trace_id in x["headers"].get("traceparent", "")], (
+            "the call was dispatched"
+        )
 
 
 @pytest.mark.clause("CAP-012")

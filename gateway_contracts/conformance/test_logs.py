@@ -25,9 +25,17 @@ def lines_of(target: Target, request_id: str, start: int) -> list[LogLine]:
     """The log lines of one call (the access line can land just after the response; poll with a deadline)."""
 
     def read() -> list[LogLine]:
-        return [ln for ln in read_lines(log_path(target), start) if ln.record and ln.record.get("request_id") == request_id]
+        return [
+            ln
+            for ln in read_lines(log_path(target), start)
+            if ln.record and ln.record.get("request_id") == request_id
+        ]
 
-    return poll(read, lambda lines: any("access" in str(ln.record.get("logger", "")) for ln in lines if ln.record), 5.0)
+    return poll(
+        read,
+        lambda lines: any("access" in str(ln.record.get("logger", "")) for ln in lines if ln.record),
+        5.0,
+    )
 
 
 @pytest.mark.clause("LOG-001")
@@ -57,9 +65,15 @@ def test_no_secret_in_logs(gw: Exchanges, target: Target) -> None:
     token = f"sk-ant-api03-{secrets.token_urlsafe(32)}"
     query_secret = secrets.token_hex(20)
     password = f"pw-{secrets.token_hex(12)}"
-    gw.request("POST", f"/v1/messages?api_key={query_secret}", json_body=message(), headers={"x-api-key": token})
-    gw.request("POST", "/v1/messages", json_body={**message(), "metadata": {"password": password}},
-               headers={"authorization": f"Bearer {token}"})
+    gw.request(
+        "POST", f"/v1/messages?api_key={query_secret}", json_body=message(), headers={"x-api-key": token}
+    )
+    gw.request(
+        "POST",
+        "/v1/messages",
+        json_body={**message(), "metadata": {"password": password}},
+        headers={"authorization": f"Bearer {token}"},
+    )
     r = gw.request("GET", f"/v1/models?token={query_secret}", headers={"x-api-key": token})
     lines_of(target, r.headers["request-id"], start)
     text = "\n".join(ln.raw for ln in read_lines(log_path(target), start))

@@ -63,7 +63,11 @@ def test_required_series(gw: Exchanges, target: Target) -> None:
 @pytest.mark.clause("MET-004")
 def test_no_identity_labels(gw: Exchanges, target: Target) -> None:
     ident = secrets.token_hex(6)
-    headers = {"x-tenant-id": f"tenant-{ident}", "x-ainfera-agent-id": f"agent-{ident}", "x-user-id": f"user-{ident}"}
+    headers = {
+        "x-tenant-id": f"tenant-{ident}",
+        "x-ainfera-agent-id": f"agent-{ident}",
+        "x-user-id": f"user-{ident}",
+    }
     gw.post("/v1/messages", message(metadata={"user_id": f"user-{ident}"}), headers)
     gw.get(f"/v1/audit/req_{ident}{ident}{ident}{ident[:0]}", headers=headers)
     gw.get(f"/tenants/tenant-{ident}/agents/agent-{ident}", headers=headers)
@@ -94,8 +98,14 @@ def test_counters_only_grow(gw: Exchanges, target: Target) -> None:
     gw.post("/v1/messages", message(stream=True))
     after = scrape(gw, key(target))
     counters = {f for f, kind in before.families.items() if kind == "counter"}
-    old = {(s.name, tuple(sorted(s.labels.items()))): s.value for s in before.samples if _family(s.name, counters)}
-    new = {(s.name, tuple(sorted(s.labels.items()))): s.value for s in after.samples if _family(s.name, counters)}
+    old = {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for s in before.samples
+        if _family(s.name, counters)
+    }
+    new = {
+        (s.name, tuple(sorted(s.labels.items()))): s.value for s in after.samples if _family(s.name, counters)
+    }
     shrunk = [k for k, v in old.items() if new.get(k, -1) < v]
     assert not shrunk, f"counters that decreased or vanished: {shrunk[:5]}"
 
@@ -114,7 +124,9 @@ def test_metrics_agree_with_database(gw: Exchanges, target: Target, db: CaptureD
     gw.post("/v1/messages", message(), {SCRIPT: "error=529"})
     after, rows_after = scrape(gw, key(target)), db.scalar(rows_sql)
     counted = after.value("ainfera_provider_calls_total") - before.value("ainfera_provider_calls_total")
-    assert counted == rows_after - rows_before == 3, f"provider calls counted {counted}, rows {rows_after - rows_before}"
+    assert counted == rows_after - rows_before == 3, (
+        f"provider calls counted {counted}, rows {rows_after - rows_before}"
+    )
     assert after.value("ainfera_audit_chain_height") == db.scalar("SELECT max(seq) FROM audit_events")
 
 

@@ -41,7 +41,9 @@ def test_stream_chunks_end_in_done(gw: Exchanges) -> None:
     chunks = data_chunks(r.text)
     assert chunks[-1] == "[DONE]"
     text = "".join(
-        (c["choices"][0]["delta"].get("content") or "") for c in chunks[:-1] if isinstance(c, dict) and c["choices"]
+        (c["choices"][0]["delta"].get("content") or "")
+        for c in chunks[:-1]
+        if isinstance(c, dict) and c["choices"]
     )
     assert text == whole.json()["choices"][0]["message"]["content"]
 
@@ -60,8 +62,12 @@ def test_include_usage_chunk(gw: Exchanges) -> None:
 
 @pytest.mark.clause("OAI-004")
 def test_tool_call_deltas(gw: Exchanges) -> None:
-    body = chat(stream=True, max_tokens=200, tools=[FUNCTION],
-                tool_choice={"type": "function", "function": {"name": "get_weather"}})
+    body = chat(
+        stream=True,
+        max_tokens=200,
+        tools=[FUNCTION],
+        tool_choice={"type": "function", "function": {"name": "get_weather"}},
+    )
     r = gw.post("/v1/chat/completions", body)
     assert r.status_code == 200, r.text[:300]
     args: dict[int, str] = {}
@@ -73,7 +79,9 @@ def test_tool_call_deltas(gw: Exchanges) -> None:
         for choice in chunk["choices"]:
             for call in choice["delta"].get("tool_calls") or []:
                 first.setdefault(call["index"], call)
-                args[call["index"]] = args.get(call["index"], "") + (call.get("function", {}).get("arguments") or "")
+                args[call["index"]] = args.get(call["index"], "") + (
+                    call.get("function", {}).get("arguments") or ""
+                )
             finish = choice.get("finish_reason") or finish
     assert finish == "tool_calls" and 0 in first, f"finish={finish}, tool calls={sorted(first)}"
     assert first[0].get("id") and first[0]["function"]["name"] == "get_weather"  # type: ignore[index]

@@ -33,12 +33,17 @@ def _operation(path: str) -> Any:
 
 
 def cases(path: str, mode: GenerationMode) -> st.SearchStrategy[Any]:
-    return _operation(path).as_strategy(generation_mode=mode)
+    strategy: st.SearchStrategy[Any] = _operation(path).as_strategy(generation_mode=mode)
+    return strategy
 
 
 def _send(gw: Exchanges, path: str, body: Any, headers: dict[str, str]) -> Any:
     content = body if isinstance(body, bytes) else json.dumps(body).encode()
-    sent = {k: v for k, v in headers.items() if k.lower() in ("traceparent", "x-ainfera-backend", "anthropic-version")}
+    sent = {
+        k: v
+        for k, v in headers.items()
+        if k.lower() in ("traceparent", "x-ainfera-backend", "anthropic-version")
+    }
     return gw.request("POST", path, content=content, headers={"content-type": "application/json", **sent})
 
 

@@ -30,7 +30,9 @@ def test_trace_id_returned(gw: Exchanges, stream: bool) -> None:
     trace_id, header = new_traceparent()
     r = gw.post("/v1/messages", message(stream=stream), {"traceparent": header})
     m = TRACEPARENT.match(r.headers.get("traceparent", ""))
-    assert m and m.group(1) == trace_id, f"traceparent {r.headers.get('traceparent')!r}, want trace id {trace_id}"
+    assert m and m.group(1) == trace_id, (
+        f"traceparent {r.headers.get('traceparent')!r}, want trace id {trace_id}"
+    )
 
 
 @pytest.mark.clause("TRACE-002")
@@ -69,4 +71,6 @@ def test_trace_id_reaches_upstream(gw: Exchanges, target: Target) -> None:
     assert r.status_code == 200
     received = httpx.get(f"{target.upstream_url}/_received", timeout=target.timeout).json()
     sent = [x["headers"].get("traceparent", "") for x in received]
-    assert any(TRACEPARENT.match(v) and v.split("-")[1] == trace_id for v in sent), "no upstream request carried the trace id"
+    assert any(TRACEPARENT.match(v) and v.split("-")[1] == trace_id for v in sent), (
+        "no upstream request carried the trace id"
+    )

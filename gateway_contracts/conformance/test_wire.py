@@ -67,7 +67,9 @@ def test_stream_content_type_and_grammar(gw: Exchanges) -> None:
 
 @pytest.mark.clause("WIRE-002")
 def test_stream_with_tool_follows_grammar(gw: Exchanges) -> None:
-    body = message(stream=True, max_tokens=256, tools=[WEATHER_TOOL], tool_choice={"type": "tool", "name": "get_weather"})
+    body = message(
+        stream=True, max_tokens=256, tools=[WEATHER_TOOL], tool_choice={"type": "tool", "name": "get_weather"}
+    )
     r = gw.post("/v1/messages", body)
     assert r.status_code == 200, r.text[:300]
     violations = anthropic_violations(r.text, strict=False)
@@ -122,7 +124,9 @@ def test_missing_max_tokens_is_400(gw: Exchanges) -> None:
 
 
 @pytest.mark.clause("WIRE-005", "WIRE-004")
-@pytest.mark.parametrize("raw", [b'{"model": "ainfera-inference",', b"not json at all", b'{"a": 1}}', b"\xff\xfe"])
+@pytest.mark.parametrize(
+    "raw", [b'{"model": "ainfera-inference",', b"not json at all", b'{"a": 1}}', b"\xff\xfe"]
+)
 def test_malformed_json_is_400(gw: Exchanges, raw: bytes) -> None:
     r = gw.request("POST", "/v1/messages", content=raw, headers={"content-type": "application/json"})
     assert_error(r, 400, "invalid_request_error")
@@ -130,7 +134,9 @@ def test_malformed_json_is_400(gw: Exchanges, raw: bytes) -> None:
 
 @pytest.mark.clause("WIRE-006")
 def test_wrong_content_type_is_4xx(gw: Exchanges) -> None:
-    r = gw.request("POST", "/v1/messages", content=json.dumps(message()).encode(), headers={"content-type": "text/plain"})
+    r = gw.request(
+        "POST", "/v1/messages", content=json.dumps(message()).encode(), headers={"content-type": "text/plain"}
+    )
     assert 400 <= r.status_code < 500, f"status {r.status_code}"
     assert_error(r, r.status_code)
 
@@ -138,7 +144,11 @@ def test_wrong_content_type_is_4xx(gw: Exchanges) -> None:
 @pytest.mark.clause("WIRE-008", "WIRE-004")
 def test_body_over_limit_is_413(gw: Exchanges, target: Target) -> None:
     filler = "x" * (target.body_limit + 1)
-    assert_error(gw.post("/v1/messages", message(messages=[{"role": "user", "content": filler}])), 413, "request_too_large")
+    assert_error(
+        gw.post("/v1/messages", message(messages=[{"role": "user", "content": filler}])),
+        413,
+        "request_too_large",
+    )
 
 
 @pytest.mark.clause("WIRE-009")
@@ -150,8 +160,12 @@ def test_error_bodies_echo_no_secret(gw: Exchanges) -> None:
         gw.post("/v1/messages", {**message(), "model": secret}, headers),
         gw.post("/v1/messages", {**message(), "messages": [{"role": secret, "content": secret}]}, headers),
         gw.post("/v1/messages", {**message(), secret: secret}, headers),
-        gw.request("POST", "/v1/messages", content=f'{{"model": "{secret}"'.encode(),
-                   headers={**headers, "content-type": "application/json"}),
+        gw.request(
+            "POST",
+            "/v1/messages",
+            content=f'{{"model": "{secret}"'.encode(),
+            headers={**headers, "content-type": "application/json"},
+        ),
     ]
     for r in attempts:
         assert r.status_code >= 400
@@ -162,7 +176,12 @@ def test_error_bodies_echo_no_secret(gw: Exchanges) -> None:
 @pytest.mark.clause("WIRE-010")
 @pytest.mark.parametrize("stream", [False, True])
 def test_forced_tool_use(gw: Exchanges, stream: bool) -> None:
-    body = message(stream=stream, max_tokens=256, tools=[WEATHER_TOOL], tool_choice={"type": "tool", "name": "get_weather"})
+    body = message(
+        stream=stream,
+        max_tokens=256,
+        tools=[WEATHER_TOOL],
+        tool_choice={"type": "tool", "name": "get_weather"},
+    )
     r = gw.post("/v1/messages", body)
     assert r.status_code == 200, r.text[:300]
     msg = fold_anthropic(r.text) if stream else r.json()
@@ -196,11 +215,19 @@ def test_tools_on_backend_without_tools_is_422(gw: Exchanges, stream: bool) -> N
 )
 @pytest.mark.parametrize("stream", [False, True])
 def test_finish_reason_mapping(
-    gw: Exchanges, directive: str, extra: dict[str, Any], stop_reason: str, stop_sequence: str | None, stream: bool
+    gw: Exchanges,
+    directive: str,
+    extra: dict[str, Any],
+    stop_reason: str,
+    stop_sequence: str | None,
+    stream: bool,
 ) -> None:
     # The openai backend speaks the OpenAI dialect upstream: this checks the finish_reason translation.
-    r = gw.post("/v1/messages", message(max_tokens=20, stream=stream, **extra),
-                {SCRIPT: directive, BACKEND: OPENAI_DIALECT_BACKEND})
+    r = gw.post(
+        "/v1/messages",
+        message(max_tokens=20, stream=stream, **extra),
+        {SCRIPT: directive, BACKEND: OPENAI_DIALECT_BACKEND},
+    )
     assert r.status_code == 200, r.text[:300]
     msg = fold_anthropic(r.text) if stream else r.json()
     assert (msg["stop_reason"], msg["stop_sequence"]) == (stop_reason, stop_sequence)
@@ -211,8 +238,11 @@ def test_finish_reason_mapping(
 def test_call_headers(gw: Exchanges, stream: bool) -> None:
     r = gw.post("/v1/messages", message(stream=stream))
     assert r.status_code == 200
-    missing = [h for h in ("request-id", "x-ainfera-stream-mode", "x-ainfera-agent-id", "x-ainfera-audit-url")
-               if not r.headers.get(h)]
+    missing = [
+        h
+        for h in ("request-id", "x-ainfera-stream-mode", "x-ainfera-agent-id", "x-ainfera-audit-url")
+        if not r.headers.get(h)
+    ]
     assert not missing, f"missing headers: {missing}"
     assert r.headers["request-id"] in r.headers["x-ainfera-audit-url"]
 
@@ -237,7 +267,9 @@ def test_sdk_style_requests_accepted(gw: Exchanges) -> None:
 
 
 @pytest.mark.clause("WIRE-016", "WIRE-004")
-@pytest.mark.parametrize(("code", "error_type"), [(429, "rate_limit_error"), (500, "api_error"), (529, "overloaded_error")])
+@pytest.mark.parametrize(
+    ("code", "error_type"), [(429, "rate_limit_error"), (500, "api_error"), (529, "overloaded_error")]
+)
 @pytest.mark.parametrize("stream", [False, True])
 def test_upstream_error_before_first_byte(gw: Exchanges, code: int, error_type: str, stream: bool) -> None:
     assert_error(gw.post("/v1/messages", message(stream=stream), {SCRIPT: f"error={code}"}), code, error_type)
@@ -248,6 +280,8 @@ def test_upstream_drop_after_first_byte(gw: Exchanges) -> None:
     r = gw.post("/v1/messages", message(stream=True), {SCRIPT: "text_tokens=30; chunk=3; drop_after=2"})
     assert r.status_code == 200
     events = sse_events(r.text)
-    assert events and events[-1]["type"] == "error", f"stream did not end with an error event: {[e['type'] for e in events]}"
+    assert events and events[-1]["type"] == "error", (
+        f"stream did not end with an error event: {[e['type'] for e in events]}"
+    )
     assert sum(e["type"] == "error" for e in events) == 1
     assert not any(e["type"] == "message_stop" for e in events)

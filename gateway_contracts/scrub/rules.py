@@ -141,7 +141,8 @@ def compile_rules(data: dict[str, Any]) -> RuleSet:
         key_rules=tuple(_key_rule(r) for r in keys["rules"]),
         key_allow=frozenset(normalize_key(k) for k in keys.get("allow", [])),
         text_key_values=TextKeyValueRule(
-            id=str(tkv["id"]), keywords=tuple(k.lower() for k in _words(tkv["keywords"], tkv["id"], "keywords"))
+            id=str(tkv["id"]),
+            keywords=tuple(k.lower() for k in _words(tkv["keywords"], tkv["id"], "keywords")),
         ),
         shapes=tuple(_shape_rule(r) for r in data["shapes"]),
     )

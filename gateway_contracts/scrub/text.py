@@ -20,7 +20,9 @@ _KEY_VALUE = re.compile(
 )
 _BARE_VALUE = re.compile(r"""[^\s,;&'"}\])]+""")
 _NEXT_TOKEN = re.compile(r"""[ \t]+([^\s,;&'"}\])]+)""")
-_AUTH_SCHEMES = frozenset({"bearer", "basic", "token", "bot", "digest", "apikey", "sso-key", "aws4-hmac-sha256"})
+_AUTH_SCHEMES = frozenset(
+    {"bearer", "basic", "token", "bot", "digest", "apikey", "sso-key", "aws4-hmac-sha256"}
+)
 _NOT_SECRET_VALUES = frozenset({"none", "null", "true", "false", "nil", "undefined", ""})
 _CLOSERS = {"{": "}", "[": "]", "(": ")"}
 _REDACTED_PREFIX = "[REDACTED"
@@ -101,7 +103,11 @@ def value_span(text: str, pos: int) -> tuple[int, int] | None:
             if nxt is not None:
                 start, end = nxt.span(1)
     value = text[start:end]
-    if value.lower() in _NOT_SECRET_VALUES or value.startswith(_REDACTED_PREFIX) or set(value) <= {"*", "x", "X"}:
+    if (
+        value.lower() in _NOT_SECRET_VALUES
+        or value.startswith(_REDACTED_PREFIX)
+        or set(value) <= {"*", "x", "X"}
+    ):
         return None
     return start, end
 

@@ -23,7 +23,7 @@ DONE = "[DONE]"
 
 
 class FoldError(ValueError):
-    """The stream does not describe a complete message. ``violations`` is set when ``check=True`` found some."""
+    """The stream does not describe a complete message; ``violations`` holds what ``check=True`` found."""
 
     def __init__(self, message: str, violations: Iterable[Violation] = ()) -> None:
         super().__init__(message)
@@ -65,9 +65,8 @@ def fold_anthropic(events: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
             if text:
                 ok, value, error = parse_json_text(text)
                 if not ok or not isinstance(value, dict):
-                    raise FoldError(
-                        f"tool_use block {index}: input is not a JSON object ({error or type(value).__name__})"
-                    )
+                    why = error or f"a JSON {type(value).__name__}"
+                    raise FoldError(f"tool_use block {index}: input is not a JSON object ({why})")
                 blocks[index]["input"] = value
         elif kind == "message_delta":
             message.update(event.get("delta") or {})

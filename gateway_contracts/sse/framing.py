@@ -32,8 +32,8 @@ STANDARD_FIELDS = frozenset({"event", "data", "id", "retry"})
 """The fields the event-stream format defines."""
 
 _BOM = b"\xef\xbb\xbf"
-# A line terminator followed by another: the blank line that ends a frame. A lone CR only counts when no LF follows
-# it, else "\r\n" would be read as two terminators.
+# A line terminator followed by another: the blank line that ends a frame. A lone CR only counts when no LF
+# follows it, else "\r\n" would be read as two terminators.
 _BLANK_LINE = re.compile(rb"(?:\r\n|\r(?!\n)|\n)(?:\r\n|\r(?!\n)|\n)")
 _LONE_CR = re.compile(rb"\r(?!\n)")
 
@@ -64,7 +64,7 @@ class Issue:
 class Frame:
     """One event as read from the stream. ``index`` counts frames from 0 (comment-only blocks are not frames).
 
-    Not frozen only because a frozen dataclass costs three times as much to build, on the hot path; treat it as
+    Not frozen only because a frozen dataclass costs much more to build, on the hot path; treat it as
     read-only."""
 
     index: int
@@ -196,7 +196,7 @@ class FrameParser:
         return frames
 
     def _frame_lf(self, block: bytes) -> Frame | None:
-        """The fast path for the two shapes gateways send (``event: X`` + ``data: Y``, or ``data: Y`` alone)."""
+        """The fast path for the two shapes gateways send: ``event: X`` + ``data: Y``, or ``data: Y``."""
         if block[:7] == b"event: ":
             head, sep, data = block.partition(b"\ndata: ")
             if sep and b"\n" not in data and b"\n" not in head and b"event" in self._known:

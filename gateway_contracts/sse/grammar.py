@@ -1,6 +1,6 @@
 """The streaming grammars, loaded from ``contracts/sse-grammar.yaml`` (the contract) and checked on load.
 
-As in h11's ``_state.py``, each dialect is one explicit table: state × event → next state, or a rejection
+As in h11's ``_state.py``, each dialect is one explicit table: (state, event) → next state, or a rejection
 naming the clause the event breaks. The loader insists the table is total (every state has a cell for every
 event), that every target is a state and every clause exists in ``contracts/clauses/sse.yaml`` under the
 dialect's prefix, and that no clause of the file is left unreferenced. A hole in the contract is a
@@ -120,7 +120,7 @@ def load_clauses(path: Path = CLAUSE_FILE) -> list[SseClause]:
 
 
 def clause_ids(dialect: Dialect) -> tuple[str, ...]:
-    """Every clause a dialect's validator can report (for ``pytest.mark.clause(*clause_ids("anthropic"))``)."""
+    """Every clause a dialect's validator can report: ``pytest.mark.clause(*clause_ids("anthropic"))``."""
     return tuple(sorted(grammar(dialect).clauses))
 
 
@@ -176,12 +176,12 @@ def build_grammar(dialect: Dialect, spec: Any, clauses: Mapping[str, SseClause])
         missing = [e for e in events if e not in row]
         if missing:
             raise GrammarError(
-                f"{where}: no cell for state {state} × event {missing[0]} (the table must be total)"
+                f"{where}: no cell for state {state}, event {missing[0]} (the table must be total)"
             )
         extra = sorted(set(row) - set(events))
         if extra:
             raise GrammarError(f"{where}: transitions.{state}: unknown event {extra[0]}")
-        table[state] = {e: _cell(row[e], states, f"{state} × {e}", clause, where) for e in events}
+        table[state] = {e: _cell(row[e], states, f"{state}/{e}", clause, where) for e in events}
 
     triggers: list[StateTrigger] = []
     for item in spec.get("state_triggered") or []:

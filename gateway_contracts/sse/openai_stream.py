@@ -130,7 +130,7 @@ class OpenAIValidator(StreamValidator):
             self._flag(
                 self._c_same_id,
                 frame,
-                f"chunk id/model {obj['id']!r}/{obj['model']!r}, the stream began with {self._id!r}/{self._model!r}",
+                f"id/model {obj['id']!r}/{obj['model']!r}; the stream began {self._id!r}/{self._model!r}",
             )
 
     def _chunk(self, obj: dict[str, Any], frame: Frame) -> None:

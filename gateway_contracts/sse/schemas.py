@@ -23,7 +23,7 @@ HandCheck = Callable[[dict[str, Any]], bool]
 
 
 def _is_count(value: Any) -> bool:
-    """JSON Schema's ``{"type": "integer", "minimum": 0}``: 2020-12 counts 1.0 as an integer, never true/false."""
+    """JSON Schema's ``{"type": "integer", "minimum": 0}``: 2020-12 takes 1.0 as an integer, never a bool."""
     kind = type(value)
     if kind is int:
         return bool(value >= 0)

@@ -12,7 +12,7 @@ _ESCAPES = {i: f"\\x{i:02x}" for i in range(0x20)} | {0x0A: "\\n", 0x0D: "\\r", 
 
 
 def excerpt(raw: bytes | str, limit: int = EXCERPT_LIMIT) -> str:
-    """At most ``limit`` characters of ``raw`` on one line (control characters escaped, an ellipsis if cut)."""
+    """At most ``limit`` characters of ``raw`` on one line: control characters escaped, an ellipsis if cut."""
     text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
     # Escaping can only lengthen the text: cut generously first so a huge frame costs nothing to excerpt.
     shown = text[: limit + 1].translate(_ESCAPES)

@@ -31,6 +31,7 @@ includes every process's debits. Spending starts as ``SUM(amount_nusd)`` when th
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import math
 from collections.abc import AsyncIterator, Mapping, Sequence
@@ -69,6 +70,8 @@ class CaptureStoreClosedError(CaptureError):
 class _Pending:
     call: CallRecord
     future: asyncio.Future[CaptureReceipt]
+    settled: bool = False
+    """Committed or failed for good (the future may be cancelled: the caller went away, not the capture)."""
 
 
 class SqlCaptureStore:
@@ -160,7 +163,7 @@ class SqlCaptureStore:
         self._accepting = False
         writer, self._writer = self._writer, None
         try:
-            if writer is not None:
+            if writer is not None and not writer.done():
                 self._queue.put_nowait(None)
                 # Shielded: cancelling close() must not abandon records the writer is about to commit.
                 await asyncio.shield(writer)
@@ -182,9 +185,10 @@ class SqlCaptureStore:
     async def record(self, call: CallRecord) -> CaptureReceipt:
         """Queue the call's capture and return once the transaction holding it committed.
 
-        Raises :class:`CaptureError` (or the database error) when the capture could not be committed.
+        Raises :class:`CaptureError` when the capture could not be committed (the database error is its
+        ``__cause__``); cancelling the caller does not cancel the capture.
         """
-        if not self._accepting:
+        if not self._accepting or self._writer is None or self._writer.done():
             self._count_failure(call)
             raise CaptureStoreClosedError("the capture store is not running; the call was not captured")
         future: asyncio.Future[CaptureReceipt] = asyncio.get_running_loop().create_future()
@@ -194,8 +198,6 @@ class SqlCaptureStore:
     async def audit_events(self, request_id: str) -> list[dict[str, Any]]:
         """The call's audit events in ``seq`` order: seq, request_id, trace_id, kind, payload (parsed JSON),
         created_at (ISO 8601 UTC), prev_hash, hash."""
-        import json
-
         table = AuditEvent.__table__
         async with self._connect() as conn:
             result = await conn.execute(
@@ -273,7 +275,8 @@ class SqlCaptureStore:
         finally:
             # Reached with work left only when the writer was cancelled (event loop shutdown without close()):
             # fail those callers instead of leaving them waiting forever.
-            leftover = list(self._in_flight)
+            self._accepting = False
+            leftover = [p for p in self._in_flight if not p.settled]
             while not self._queue.empty():
                 item = self._queue.get_nowait()
                 if item is not None:
@@ -282,28 +285,27 @@ class SqlCaptureStore:
                 self._fail(pending, CaptureStoreClosedError("the capture store stopped before committing"))
 
     async def _write(self, batch: list[_Pending]) -> None:
+        # Not cleared on an exception: if the writer is cancelled mid-commit, _write_loop fails these callers.
         self._in_flight = batch
         try:
-            try:
-                rows = await self._commit([p.call for p in batch])
-            except Exception as exc:
-                if len(batch) == 1:
-                    self._fail(batch[0], exc)
-                    return
+            rows = await self._commit([p.call for p in batch])
+        except Exception as exc:
+            if len(batch) == 1:
+                self._fail(batch[0], exc)
+            else:
                 log.warning(
                     "capture batch of %d failed (%s); retrying each record alone", len(batch), _describe(exc)
                 )
                 for pending in batch:
                     try:
-                        rows = await self._commit([pending.call])
+                        single = await self._commit([pending.call])
                     except Exception as single_exc:
                         self._fail(pending, single_exc)
                     else:
-                        self._succeed([pending], rows)
-                return
+                        self._succeed([pending], single)
+        else:
             self._succeed(batch, rows)
-        finally:
-            self._in_flight = ()
+        self._in_flight = ()
 
     async def _commit(self, calls: list[CallRecord]) -> BatchRows:
         """One transaction: take the chain lock, read the heads, insert every row; return after COMMIT."""
@@ -337,10 +339,12 @@ class SqlCaptureStore:
         self.batches_committed += 1
         self.records_committed += len(batch)
         for pending, receipt in zip(batch, rows.receipts, strict=True):
+            pending.settled = True
             if not pending.future.done():  # a cancelled caller: its capture is committed all the same
                 pending.future.set_result(receipt)
 
     def _fail(self, pending: _Pending, exc: BaseException) -> None:
+        pending.settled = True
         self._count_failure(pending.call)
         log.error("capture of request %s failed: %s", pending.call.request_id, _describe(exc))
         if not pending.future.done():

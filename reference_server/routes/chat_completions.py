@@ -22,7 +22,13 @@ from reference_server.openai_wire import (
     message_to_openai_completion,
     openai_request_to_anthropic,
 )
-from reference_server.routes.common import call_headers, check_directive, read_json, select_backend, upstream_headers
+from reference_server.routes.common import (
+    call_headers,
+    check_directive,
+    read_json,
+    select_backend,
+    upstream_headers,
+)
 from reference_server.routes.messages import CLIENT_GONE, log, resolve, to_upstream
 from reference_server.state import STATE, request_context
 from reference_server.validation import validate_body
@@ -52,7 +58,8 @@ async def create_chat_completion(request: web.Request) -> web.StreamResponse:
     if not body.get("stream"):
         msg = await state.flow.complete(ctx, upstream_request)
         return web.json_response(
-            message_to_openai_completion(msg, model=model.canonical), headers=call_headers(request, rctx, "none")
+            message_to_openai_completion(msg, model=model.canonical),
+            headers=call_headers(request, rctx, "none"),
         )
 
     events = await state.flow.open_stream(ctx, upstream_request)

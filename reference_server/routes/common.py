@@ -11,9 +11,13 @@ from aiohttp import web
 from reference_server.errors import GatewayError, invalid_request
 from reference_server.mutants import mutated
 from reference_server.state import STATE, RequestContext
-from reference_server.upstream.base import UpstreamAdapter
-from reference_server.upstream.base import UpstreamRequest
-from reference_server.upstream.scripted import DIRECTIVE_HEADER, DirectiveError, build_script, parse_directives
+from reference_server.upstream.base import UpstreamAdapter, UpstreamRequest
+from reference_server.upstream.scripted import (
+    DIRECTIVE_HEADER,
+    DirectiveError,
+    build_script,
+    parse_directives,
+)
 from reference_server.validation import parse_json
 
 BACKEND_HEADER = "x-ainfera-backend"

@@ -11,6 +11,7 @@ from reference_server.call_flow import CallContext
 from reference_server.errors import GatewayError
 from reference_server.models_catalog import CANONICAL_MODEL, ResolvedModel, UnknownModel, resolve_model
 from reference_server.mutants import mutated
+from reference_server.observability.context import current_scope
 from reference_server.routes.common import (
     call_headers,
     check_directive,
@@ -39,7 +40,12 @@ def resolve(requested: str) -> ResolvedModel:
             404, "not_found_error", "model not found; GET /v1/models lists the models this gateway serves"
         ) from None
     if resolved.alias is not None:
+        # One log event and one counter increment per hit, at the same point, so the two always agree.
+        # resolve() is not handed the request; the serving gateway's metrics come with the request's scope.
         log.info("router alias hit", extra={"event": "router.alias_hit", "alias": resolved.alias})
+        scope = current_scope()
+        if scope is not None and scope.metrics is not None:
+            scope.metrics.alias_hit(resolved.alias)
     return resolved
 
 

@@ -82,8 +82,8 @@ async def test_each_call_kind_writes_one_outcome_its_events_and_one_debit(
     assert receipt.audit_seqs == tuple(e["seq"] for e in events)
     assert {e["trace_id"] for e in events} == {TRACE_ID}
     router, outcome = (json.loads(e["payload"]) for e in events)
-    assert router == {"model": CANONICAL, "backend": "anthropic", "endpoint": "/v1/messages",
-                      "stream_mode": call.stream_mode}  # fmt: skip
+    expected_router = {"model": CANONICAL, "backend": "anthropic", "endpoint": "/v1/messages"}
+    assert router == {**expected_router, "stream_mode": call.stream_mode}
     assert outcome["outcome"] == call.outcome
     assert "mithril" not in json.dumps([e["payload"] for e in events])
 
@@ -310,6 +310,21 @@ async def test_close_commits_everything_queued_before_it(migrated_url: str, sql:
     with pytest.raises(CaptureStoreClosedError):
         await store.record(make_call(outcome="refused"))
     assert (store.dispatch_without_capture, store.capture_failures) == (1, 2)
+
+
+async def test_callers_never_hang_when_the_writer_dies(store: SqlCaptureStore) -> None:
+    """If the writer task is cancelled (an event loop shutting down without close()), the callers already
+    queued get an error instead of waiting forever, and later record() calls fail at once."""
+    writer = store._writer  # the test reaches in to kill the writer as a dying event loop would
+    assert writer is not None
+    # create_task schedules the callers before the writer's cancellation is delivered: they are queued first.
+    callers = [asyncio.create_task(store.record(make_call())) for _ in range(3)]
+    writer.cancel()
+    results = await asyncio.gather(*callers, return_exceptions=True)
+    assert all(isinstance(r, CaptureStoreClosedError) for r in results), results
+    with pytest.raises(CaptureStoreClosedError):
+        await store.record(make_call())
+    assert store.dispatch_without_capture == 4
 
 
 async def test_open_sessions_counts_connections_and_kill_switch_opens_none(store: SqlCaptureStore) -> None:

@@ -20,8 +20,12 @@ BODY = {"max_tokens": 16, "messages": [{"role": "user", "content": "hi"}]}
 @pytest.mark.parametrize("stream", [False, True])
 def test_alias_answers_as_canonical(gateway: ServerThread, alias: str, stream: bool) -> None:
     """ALIAS: a request naming a legacy alias succeeds exactly as the canonical one; the alias never comes back."""
-    canon = httpx.post(f"{gateway.url}/v1/messages", headers=AUTH, json={**BODY, "model": CANONICAL_MODEL, "stream": stream})
-    aliased = httpx.post(f"{gateway.url}/v1/messages", headers=AUTH, json={**BODY, "model": alias, "stream": stream})
+    canon = httpx.post(
+        f"{gateway.url}/v1/messages", headers=AUTH, json={**BODY, "model": CANONICAL_MODEL, "stream": stream}
+    )
+    aliased = httpx.post(
+        f"{gateway.url}/v1/messages", headers=AUTH, json={**BODY, "model": alias, "stream": stream}
+    )
     assert aliased.status_code == canon.status_code == 200
     assert alias not in aliased.text and "mithril" not in aliased.text
     assert aliased.text == canon.text  # same upstream behaviour, same bytes: the alias is invisible

@@ -149,7 +149,7 @@ def test_non_streaming_tool_use(client: anthropic.Anthropic) -> None:
         tool_choice={"type": "tool", "name": "get_weather"},
     )
     assert msg.stop_reason == "tool_use"
-    tool = [b for b in msg.content if b.type == "tool_use"][0]
+    tool = next(b for b in msg.content if b.type == "tool_use")
     jsonschema.validate(tool.input, WEATHER_TOOL["input_schema"])
 
 

@@ -22,9 +22,18 @@ def good() -> dict[str, Any]:
     return {"model": CANONICAL_MODEL, "max_tokens": 16, "messages": [{"role": "user", "content": "hi"}]}
 
 
-def post(gateway: ServerThread, body: bytes, content_type: str = "application/json", path: str = "/v1/messages",
-         headers: dict[str, str] | None = None) -> httpx.Response:
-    return httpx.post(f"{gateway.url}{path}", content=body, headers={**AUTH, "content-type": content_type, **(headers or {})})
+def post(
+    gateway: ServerThread,
+    body: bytes,
+    content_type: str = "application/json",
+    path: str = "/v1/messages",
+    headers: dict[str, str] | None = None,
+) -> httpx.Response:
+    return httpx.post(
+        f"{gateway.url}{path}",
+        content=body,
+        headers={**AUTH, "content-type": content_type, **(headers or {})},
+    )
 
 
 def assert_envelope(r: httpx.Response, status: int, error_type: str) -> dict[str, Any]:
@@ -47,10 +56,20 @@ CASES: list[tuple[str, bytes, str, int, str]] = [
     ("wrong content type", json.dumps(good()).encode(), "text/plain", 400, "invalid_request_error"),
     ("max_tokens is a string", mutate(max_tokens=SECRET), "application/json", 400, "invalid_request_error"),
     ("negative max_tokens", mutate(max_tokens=-5), "application/json", 400, "invalid_request_error"),
-    ("missing max_tokens", json.dumps({k: v for k, v in good().items() if k != "max_tokens"}).encode(),
-     "application/json", 400, "invalid_request_error"),
-    ("unknown role", mutate(messages=[{"role": SECRET, "content": "hi"}]), "application/json", 400,
-     "invalid_request_error"),
+    (
+        "missing max_tokens",
+        json.dumps({k: v for k, v in good().items() if k != "max_tokens"}).encode(),
+        "application/json",
+        400,
+        "invalid_request_error",
+    ),
+    (
+        "unknown role",
+        mutate(messages=[{"role": SECRET, "content": "hi"}]),
+        "application/json",
+        400,
+        "invalid_request_error",
+    ),
     ("messages not a list", mutate(messages=SECRET), "application/json", 400, "invalid_request_error"),
     ("unknown field", mutate(temperatur=0.5), "application/json", 400, "invalid_request_error"),
     ("secret as model", mutate(model=SECRET), "application/json", 404, "not_found_error"),
@@ -60,8 +79,9 @@ CASES: list[tuple[str, bytes, str, int, str]] = [
 
 
 @pytest.mark.parametrize(("name", "body", "ctype", "status", "etype"), CASES, ids=[c[0] for c in CASES])
-def test_bad_messages_request(gateway: ServerThread, name: str, body: bytes, ctype: str, status: int,
-                              etype: str) -> None:
+def test_bad_messages_request(
+    gateway: ServerThread, name: str, body: bytes, ctype: str, status: int, etype: str
+) -> None:
     """ERRORS: each malformed Messages request is the right 4xx with the envelope and echoes no secret."""
     headers = {"x-upstream-script": "bogus=1"} if name == "bad directive" else None
     body_json = assert_envelope(post(gateway, body, ctype, headers=headers), status, etype)
@@ -89,8 +109,11 @@ def test_unknown_route_and_method(gateway: ServerThread) -> None:
 
 def test_bad_chat_completion(gateway: ServerThread) -> None:
     """ERRORS: the OpenAI route rejects malformed bodies with the same envelope."""
-    r = post(gateway, json.dumps({"model": CANONICAL_MODEL, "messages": [{"role": "wizard", "content": SECRET}]})
-             .encode(), path="/v1/chat/completions")
+    r = post(
+        gateway,
+        json.dumps({"model": CANONICAL_MODEL, "messages": [{"role": "wizard", "content": SECRET}]}).encode(),
+        path="/v1/chat/completions",
+    )
     assert_envelope(r, 400, "invalid_request_error")
 
 
@@ -101,9 +124,22 @@ json_values = st.recursive(
 )
 
 
-@given(field=st.sampled_from(["model", "max_tokens", "messages", "system", "stop_sequences", "tools",
-                              "tool_choice", "stream", "temperature"]),
-       value=json_values)
+@given(
+    field=st.sampled_from(
+        [
+            "model",
+            "max_tokens",
+            "messages",
+            "system",
+            "stop_sequences",
+            "tools",
+            "tool_choice",
+            "stream",
+            "temperature",
+        ]
+    ),
+    value=json_values,
+)
 def test_any_field_value_is_never_a_500(gateway: ServerThread, field: str, value: Any) -> None:
     """ERRORS: whatever JSON value a field takes, the gateway answers 200 or a 4xx envelope, never a 5xx."""
     r = post(gateway, mutate(**{field: value}))

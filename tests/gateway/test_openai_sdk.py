@@ -20,8 +20,11 @@ from reference_server.models_catalog import CANONICAL_MODEL
 from tests.gateway.conftest import CLIENT_KEY
 from tests.support.servers import ServerThread
 
-PARAMS = {"type": "object", "properties": {"city": {"type": "string"}, "days": {"type": "integer"}},
-          "required": ["city", "days"]}
+PARAMS = {
+    "type": "object",
+    "properties": {"city": {"type": "string"}, "days": {"type": "integer"}},
+    "required": ["city", "days"],
+}
 TOOL: Any = {"type": "function", "function": {"name": "get_weather", "parameters": PARAMS}}
 USER: Any = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Weather in Oslo?"}]
 
@@ -37,13 +40,18 @@ def test_json_completion(client: openai.OpenAI) -> None:
     done = client.chat.completions.create(model=CANONICAL_MODEL, messages=USER, max_tokens=50)
     assert done.object == "chat.completion" and done.model == CANONICAL_MODEL
     assert done.choices[0].finish_reason == "stop" and done.choices[0].message.content
-    assert done.usage is not None and done.usage.total_tokens == done.usage.prompt_tokens + done.usage.completion_tokens
+    assert (
+        done.usage is not None
+        and done.usage.total_tokens == done.usage.prompt_tokens + done.usage.completion_tokens
+    )
 
 
 def test_stream_with_include_usage(client: openai.OpenAI) -> None:
     """OPENAI: streamed chunks fold to the JSON answer; the last chunk carries usage with no choices."""
     script = {"x-upstream-script": "text_tokens=17; chunk=4"}
-    whole = client.chat.completions.create(model=CANONICAL_MODEL, messages=USER, max_tokens=50, extra_headers=script)
+    whole = client.chat.completions.create(
+        model=CANONICAL_MODEL, messages=USER, max_tokens=50, extra_headers=script
+    )
     chunks = list(
         client.chat.completions.create(
             model=CANONICAL_MODEL,
@@ -128,12 +136,18 @@ def test_finish_reason_mapping(client: openai.OpenAI, directive: str, finish: st
     [
         (400, openai.BadRequestError, {"max_tokens": 0}),
         (404, openai.NotFoundError, {"model": "gpt-nope"}),
-        (422, openai.UnprocessableEntityError, {"tools": [TOOL], "extra_headers": {"x-ainfera-backend": "together"}}),
+        (
+            422,
+            openai.UnprocessableEntityError,
+            {"tools": [TOOL], "extra_headers": {"x-ainfera-backend": "together"}},
+        ),
         (429, openai.RateLimitError, {"extra_headers": {"x-upstream-script": "error=429"}}),
         (500, openai.InternalServerError, {"extra_headers": {"x-upstream-script": "error=500"}}),
     ],
 )
-def test_errors(client: openai.OpenAI, status: int, exc: type[openai.APIStatusError], kwargs: dict[str, Any]) -> None:
+def test_errors(
+    client: openai.OpenAI, status: int, exc: type[openai.APIStatusError], kwargs: dict[str, Any]
+) -> None:
     """ERRORS: the OpenAI route keeps the Anthropic envelope; the SDK maps the status to its exception."""
     args: dict[str, Any] = {"model": CANONICAL_MODEL, "messages": USER}
     args.update(kwargs)

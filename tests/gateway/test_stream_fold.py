@@ -91,7 +91,9 @@ behaviours = st.fixed_dictionaries(
 )
 
 
-def exchange(server: ServerThread, b: dict[str, Any], max_tokens: int, backend: str) -> tuple[dict[str, Any], dict[str, Any]]:
+def exchange(
+    server: ServerThread, b: dict[str, Any], max_tokens: int, backend: str
+) -> tuple[dict[str, Any], dict[str, Any]]:
     directive = f"text_tokens={b['text_tokens']}; chunk={b['chunk']}; seed={b['seed']}"
     body: dict[str, Any] = {
         "model": CANONICAL_MODEL,
@@ -115,7 +117,9 @@ def exchange(server: ServerThread, b: dict[str, Any], max_tokens: int, backend: 
 
 @settings(max_examples=40)
 @given(b=behaviours, max_tokens=st.integers(1, 60), backend=st.sampled_from(["anthropic", "mistral"]))
-def test_fold_equals_message_in_process(gateway: ServerThread, b: dict[str, Any], max_tokens: int, backend: str) -> None:
+def test_fold_equals_message_in_process(
+    gateway: ServerThread, b: dict[str, Any], max_tokens: int, backend: str
+) -> None:
     """WIRE: in-process scripted backends — the folded stream equals the non-streaming message."""
     whole, folded = exchange(gateway, b, max_tokens, backend)
     assert folded == whole

@@ -45,7 +45,7 @@ def test_schema_violation_is_an_error(tmp_path: Path) -> None:
     base = copy_contracts(tmp_path)
     path = base / "clauses" / "wire.yaml"
     path.write_text(path.read_text().replace("level: MUST", "level: MAYBE", 1))
-    with pytest.raises(CatalogueError, match="wire.yaml"):
+    with pytest.raises(CatalogueError, match=r"wire\.yaml"):
         load_catalogue(base)
 
 

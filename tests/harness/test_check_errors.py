@@ -65,7 +65,9 @@ def test_not_a_url(tmp_path: Path) -> None:
 
 
 def test_bad_database_scheme(gateway: ServerThread, tmp_path: Path) -> None:
-    proc = check("--target", gateway.url, "--db-url", "mysql://root@127.0.0.1/x", "--report-dir", str(tmp_path))
+    proc = check(
+        "--target", gateway.url, "--db-url", "mysql://root@127.0.0.1/x", "--report-dir", str(tmp_path)
+    )
     assert_one_line(proc, EXIT_DATABASE, "unsupported database URL scheme")
 
 

@@ -17,7 +17,15 @@ from reference_server.mutants import MUTANTS
 
 
 def check_args(target: Target, report_dir: Path) -> list[str]:
-    args = ["check", "--target", target.base_url, "--report-dir", str(report_dir), "--body-limit", str(target.body_limit)]
+    args = [
+        "check",
+        "--target",
+        target.base_url,
+        "--report-dir",
+        str(report_dir),
+        "--body-limit",
+        str(target.body_limit),
+    ]
     for flag, value in (
         ("--db-url", target.db_url),
         ("--log-file", str(target.log_file) if target.log_file else None),
@@ -49,7 +57,9 @@ def test_mutant_caught_by_its_clause(name: str, tmp_path: Path) -> None:
     with embedded_target(tmp_path / "target", mutant=name) as target:
         code, report = run_check(target, tmp_path / "report", "--profile", clause.profile)
     assert code == 1, f"check passed against mutant {name}"
-    assert mutant.breaks in failed_ids(report), f"{name} not caught by {mutant.breaks}; failed: {failed_ids(report)}"
+    assert mutant.breaks in failed_ids(report), (
+        f"{name} not caught by {mutant.breaks}; failed: {failed_ids(report)}"
+    )
 
 
 def test_reference_passes_every_profile(tmp_path: Path) -> None:
