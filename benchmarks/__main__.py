@@ -1,14 +1,17 @@
-"""``python -m benchmarks``: run every benchmark in turn."""
+"""``python -m benchmarks``: run every benchmark in turn (each prints its own same-run baseline)."""
 
 from __future__ import annotations
 
 import asyncio
 
-from benchmarks import streaming_ttft
+from benchmarks import check_time, scrubber, streaming_ttft
 
 
 def main() -> None:
     asyncio.run(streaming_ttft.main())
+    print()
+    scrubber.main()
+    check_time.main()
 
 
 if __name__ == "__main__":

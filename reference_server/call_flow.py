@@ -104,11 +104,9 @@ class CallFlow:
         return msg
 
     # -- streaming ---------------------------------------------------------------------------------------------
-    async def open_stream(
-        self, ctx: CallContext, request: UpstreamRequest
-    ) -> AsyncGenerator[StreamEvent, None]:
+    async def open_stream(self, ctx: CallContext, request: UpstreamRequest) -> StreamRelay:
         """Dispatch and wait for the first upstream event, so that a failure before the first byte is still an
-        HTTP error; then hand back a relay of the whole stream."""
+        HTTP error; then hand back a relay of the whole stream (the caller must ``aclose()`` it)."""
         await self.admit(ctx, request)
         upstream: AsyncIterator[StreamEvent]
         if ctx.adapter.capabilities.native_streaming:
@@ -132,7 +130,7 @@ class CallFlow:
             raise GatewayError(
                 500, "api_error", f"backend '{ctx.backend}' closed the stream without an event"
             ) from None
-        return self._relay(ctx, first, upstream)
+        return StreamRelay(self, ctx, self._relay(ctx, first, upstream), upstream)
 
     async def _relay(
         self, ctx: CallContext, first: StreamEvent, upstream: AsyncIterator[StreamEvent]
@@ -220,6 +218,42 @@ class CallFlow:
                 ) from None
         if self.metrics is not None:
             self.metrics.observe_call(record)
+
+
+class StreamRelay:
+    """The relay of one stream as handed to a route: iterate it, and always ``aclose()`` it.
+
+    A bare async generator runs none of its code when it is closed before its first iteration, so a client that
+    left between dispatch and its first byte (``response.prepare`` fails) would leave the call dispatched but
+    never captured. Closed before it started, this relay records the call as ``client_cancelled`` and closes
+    the upstream; once started, the generator's own ``finally`` does that.
+    """
+
+    def __init__(
+        self,
+        flow: CallFlow,
+        ctx: CallContext,
+        events: AsyncGenerator[StreamEvent, None],
+        upstream: AsyncIterator[StreamEvent],
+    ) -> None:
+        self._flow, self._ctx, self._events, self._upstream = flow, ctx, events, upstream
+        self._started = False
+
+    def __aiter__(self) -> StreamRelay:
+        return self
+
+    async def __anext__(self) -> StreamEvent:
+        self._started = True
+        return await self._events.__anext__()
+
+    async def aclose(self) -> None:
+        if not self._started:
+            self._started = True
+            try:
+                await asyncio.shield(self._flow._finish(self._ctx, "client_cancelled", raise_errors=False))
+            finally:
+                await _aclose(self._upstream)
+        await self._events.aclose()
 
 
 def _ms_since(start: float) -> float:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+from pathlib import Path
 from typing import Any
 
 from gateway_contracts.commands.dburl import checked_db_url
@@ -36,14 +37,35 @@ def run_db(args: argparse.Namespace) -> int:
 
 
 def run_verify(args: argparse.Namespace) -> int:
+    """Exit 0 on an intact chain, 1 with one line naming the first bad seq and what is wrong, 4 (one line on
+    stderr) when the database cannot be read: unreachable, no such SQLite file, or not at migration head."""
     from reference_server.db import ops
 
     url = checked_db_url(args.db_url)
+    _require_sqlite_file(url)
     try:
         result = asyncio.run(ops.verify_audit_chain(url))
+    except ops.SchemaNotCurrentError as exc:
+        raise CliError(
+            f"cannot verify the audit chain on {redact_url(url)}: not at migration head: {first_line(exc)}",
+            EXIT_DATABASE,
+        ) from None
     except Exception as exc:
         raise CliError(
             f"cannot read the audit chain on {redact_url(url)}: {first_line(exc)}", EXIT_DATABASE
         ) from None
     print(result.message)
     return 0 if result.ok else EXIT_FAILED
+
+
+def _require_sqlite_file(url: str) -> None:
+    """Verifying reads an existing database: SQLite would silently create an empty file for a mistyped path."""
+    from reference_server.db.urls import backend_of, parse_db_url
+
+    if backend_of(url) != "sqlite":
+        return
+    database = parse_db_url(url).database or ""
+    if database.startswith("file:"):  # an SQLite URI filename: leave its interpretation to SQLite
+        return
+    if not Path(database).is_file():
+        raise CliError(f"no SQLite database file at {database}: check the --db-url path", EXIT_DATABASE)

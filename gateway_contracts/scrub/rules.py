@@ -6,8 +6,9 @@ where one is named), so a broken rule fails when the scrubber is built, not sile
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -76,6 +77,15 @@ class RuleSet:
 
     def key_rule_for(self, key: str) -> KeyRule | None:
         """The key rule a (raw) key falls under, or None for an innocent key."""
+        if len(key) <= 64:  # keys are a small vocabulary: remember the decision
+            return self._cached_key_rule(key)
+        return self._key_rule(key)
+
+    @functools.cached_property
+    def _cached_key_rule(self) -> Callable[[str], KeyRule | None]:
+        return functools.lru_cache(maxsize=2048)(self._key_rule)
+
+    def _key_rule(self, key: str) -> KeyRule | None:
         normalized = normalize_key(key)
         if not normalized or normalized in self.key_allow:
             return None

@@ -55,7 +55,12 @@ class Scrubber:
         return self._value(value, 0, set())
 
     def _value(self, value: Any, depth: int, seen: set[int]) -> tuple[Any, bool]:
-        if value is None or isinstance(value, (bool, int)):
+        kind = type(value)
+        if kind is str:  # by far the most frequent: straight to it
+            return self._string(value, depth)
+        if value is None or kind is int or kind is bool:
+            return value, False
+        if isinstance(value, (bool, int)):
             return value, False
         if isinstance(value, float):
             # JSON has no NaN or infinity: keep the information as text.
@@ -111,6 +116,9 @@ class Scrubber:
             seen.discard(id(value))
 
     def _string(self, text: str, depth: int) -> tuple[str, bool]:
+        if not text or not (text[0] in "{[" or text[0].isspace()):  # cannot be JSON: skip the strip and parse
+            clean = self.text.scrub(text)
+            return clean, clean is not text and clean != text
         stripped = text.strip()
         if (
             len(stripped) >= 2

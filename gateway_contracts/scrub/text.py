@@ -7,6 +7,7 @@ become one redaction, and scrubbing is idempotent: ``scrub(scrub(t)) == scrub(t)
 
 from __future__ import annotations
 
+import contextlib
 import re
 from dataclasses import dataclass
 
@@ -112,20 +113,73 @@ def value_span(text: str, pos: int) -> tuple[int, int] | None:
     return start, end
 
 
+class KeywordIndex:
+    """Which prefilter keywords occur in a (lower-cased) text.
+
+    A plain substring test per keyword, in one comprehension: measured faster than one regex alternation of
+    the same keywords (sre tries every alternative at every position), and exact with overlapping keywords.
+    """
+
+    def __init__(self, keywords: set[str]) -> None:
+        self._keywords = tuple(sorted(keywords))
+
+    def present(self, lowered: str) -> set[str]:
+        return {k for k in self._keywords if k in lowered}
+
+
+CLEAN_CACHE_SIZE = 4096
+CLEAN_CACHE_MAX_LEN = 256
+
+
+class CleanCache:
+    """Short strings already found clean (methods, routes, event names, user agents: log values repeat a lot).
+
+    Only strings that came out unchanged are remembered, so a detected secret is never kept here. Least
+    recently used entries go first; races between threads can at worst drop an entry, never return a wrong one
+    (a hit only ever means "this exact string was clean").
+    """
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._entries: dict[str, None] = {}
+
+    def hit(self, text: str) -> bool:
+        try:
+            self._entries[text] = self._entries.pop(text)
+        except KeyError:
+            return False
+        return True
+
+    def add(self, text: str) -> None:
+        self._entries[text] = None
+        if len(self._entries) > self._size:
+            with contextlib.suppress(KeyError, RuntimeError, StopIteration):
+                del self._entries[next(iter(self._entries))]
+
+
 class TextScanner:
     def __init__(self, rules: RuleSet) -> None:
         self.rules = rules
-        self._kv_keywords = rules.text_key_values.keywords
+        self._kv_keywords = frozenset(rules.text_key_values.keywords)
+        self._always = [i for i, rule in enumerate(rules.shapes) if not rule.keywords]
+        self._by_keyword: dict[str, list[int]] = {}
+        for i, rule in enumerate(rules.shapes):
+            for keyword in rule.keywords:
+                self._by_keyword.setdefault(keyword, []).append(i)
+        self._index = KeywordIndex(set(self._kv_keywords) | set(self._by_keyword))
+        self._clean = CleanCache(CLEAN_CACHE_SIZE)
 
     def findings(self, text: str) -> list[Finding]:
         """Every rule's findings in ``text``, unmerged, in rule order."""
         if not text:
             return []
-        lowered = text.lower()
+        present = self._index.present(text.lower())
+        selected = set(self._always)
+        for keyword in present:
+            selected.update(self._by_keyword.get(keyword, ()))
         found: list[Finding] = []
-        for rule in self.rules.shapes:
-            if rule.keywords and not any(k in lowered for k in rule.keywords):
-                continue
+        for index in sorted(selected):
+            rule = self.rules.shapes[index]
             for m in rule.pattern.finditer(text):
                 start, end = m.span(rule.group)
                 if start < 0 or start == end:
@@ -133,7 +187,7 @@ class TextScanner:
                 if rule.check is not None and not rule.check(m.group(rule.group)):
                     continue
                 found.append(Finding(rule.id, rule.family, start, end))
-        if any(k in lowered for k in self._kv_keywords):
+        if not self._kv_keywords.isdisjoint(present):
             found.extend(self._key_values(text))
         return found
 
@@ -150,6 +204,13 @@ class TextScanner:
         return out
 
     def scrub(self, text: str) -> str:
+        if len(text) <= CLEAN_CACHE_MAX_LEN:
+            if self._clean.hit(text):
+                return text
+            out = self.apply(text, self.findings(text))
+            if out == text:
+                self._clean.add(text)
+            return out
         return self.apply(text, self.findings(text))
 
     def apply(self, text: str, findings: list[Finding]) -> str:

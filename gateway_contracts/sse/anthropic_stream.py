@@ -8,6 +8,7 @@ from typing import Any
 from gateway_contracts.sse.base import StreamValidator
 from gateway_contracts.sse.framing import Frame, FrameParser, parse_json_text
 from gateway_contracts.sse.grammar import UNKNOWN_EVENT, GrammarError
+from gateway_contracts.sse.schemas import HAND_CHECKS
 
 Handler = Callable[[dict[str, Any], Frame], None]
 
@@ -57,6 +58,7 @@ class AnthropicValidator(StreamValidator):
         missing = set(g.schemas) ^ set(self._handlers)
         if missing:
             raise GrammarError(f"anthropic: schemas and validator disagree on the events: {sorted(missing)}")
+        self._hand = HAND_CHECKS["anthropic"]
         self._usage_start: dict[str, Any] | None = None
         self._next_index: Any = 0
         self._open_index: Any = None
@@ -66,7 +68,8 @@ class AnthropicValidator(StreamValidator):
     def _make_parser(self) -> FrameParser:
         return FrameParser()
 
-    # The hot path: every event passes here, so it stays flat (no per-event helper calls when all is well).
+    # The hot path: every event passes here. It stays flat: when all is well, the only calls are the event's
+    # schema fast path and its content check; helpers run only to report something.
     def _on_frame(self, frame: Frame) -> None:
         self._last = frame
         if frame.issues:
@@ -88,7 +91,7 @@ class AnthropicValidator(StreamValidator):
             self._flag(self._c_unknown, frame, f"unknown event type {kind!r}")
             self._step(UNKNOWN_EVENT, kind, frame)
             return
-        problem = self._schemas.problem(kind, obj)
+        problem = None if self._hand[kind](obj) else self._schemas.problem(kind, obj)
         if problem is not None:
             self._flag(self._c_schema, frame, problem)
         cell = self._table[self._state][kind]

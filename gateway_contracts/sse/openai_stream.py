@@ -8,6 +8,7 @@ from typing import Any
 from gateway_contracts.sse.base import StreamValidator
 from gateway_contracts.sse.framing import Frame, FrameParser, parse_json_text
 from gateway_contracts.sse.grammar import GrammarError
+from gateway_contracts.sse.schemas import HAND_CHECKS
 
 # How the table's event names read in a message.
 _LABELS = {
@@ -62,19 +63,18 @@ class OpenAIValidator(StreamValidator):
             if trigger.when not in conditions:
                 raise GrammarError(f"openai: state_triggered condition {trigger.when!r} is not known")
         self._triggers = [(t.source, t.target, conditions[t.when]) for t in g.state_triggered]
+        self._hand = HAND_CHECKS["openai"]
         self._id: Any = None
         self._model: Any = None
         self._choices: dict[Any, _Choice] = {}
         self._unfinished = 0
+        self._settled = True  # no choice has finished since the state triggers last ran
 
     def _make_parser(self) -> FrameParser:
+        value = self.grammar.spec.get("done_sentinel")
+        self._done = value if isinstance(value, str) else "[DONE]"
         # No `event` among the known fields: an event name in this dialect is flagged (OAI-SSE-004).
         return FrameParser(known_fields=frozenset({"data", "id", "retry"}), sentinels=frozenset({self._done}))
-
-    @property
-    def _done(self) -> str:
-        value = self.grammar.spec.get("done_sentinel")
-        return value if isinstance(value, str) else "[DONE]"
 
     def _on_frame(self, frame: Frame) -> None:
         self._last = frame
@@ -82,10 +82,10 @@ class OpenAIValidator(StreamValidator):
             self._framing_issues(frame)
         obj: dict[str, Any] | None = None
         problem: str | None = None
-        if frame.data == self._done and not frame.parsed:
+        if not frame.parsed:
+            if frame.data != self._done:
+                return  # unreadable: its framing issue is reported
             event = "done"
-        elif not frame.parsed:
-            return
         else:
             payload = frame.payload
             if type(payload) is not dict:
@@ -100,9 +100,10 @@ class OpenAIValidator(StreamValidator):
                 event = "usage_chunk"
             else:
                 event = "chunk"
-            problem = self._schemas.problem(event, obj)
-            if problem is not None:
-                self._flag(self._c_schema, frame, problem)
+            if not self._hand[event](obj):
+                problem = self._schemas.problem(event, obj)
+                if problem is not None:
+                    self._flag(self._c_schema, frame, problem)
         cell = self._table[self._state][event]
         if cell.clause is not None:
             cell = self._step(event, _LABELS[event], frame)
@@ -114,9 +115,12 @@ class OpenAIValidator(StreamValidator):
             elif event == "usage_chunk":
                 self._same_stream(obj, frame)
                 self._usage(obj["usage"], frame)
-        for source, target, condition in self._triggers:
-            if self._state == source and condition():
-                self._state = target
+        if not self._settled:
+            # State-triggered transitions; their conditions can only turn true when a choice finishes.
+            self._settled = True
+            for source, target, condition in self._triggers:
+                if self._state == source and condition():
+                    self._state = target
 
     def _all_finished(self) -> bool:
         return bool(self._choices) and self._unfinished == 0
@@ -134,7 +138,8 @@ class OpenAIValidator(StreamValidator):
             )
 
     def _chunk(self, obj: dict[str, Any], frame: Frame) -> None:
-        self._same_stream(obj, frame)
+        if obj["id"] != self._id or obj["model"] != self._model:
+            self._same_stream(obj, frame)  # the first chunk, or a change
         for choice in obj["choices"]:
             index = choice["index"]
             state = self._choices.get(index)
@@ -154,6 +159,7 @@ class OpenAIValidator(StreamValidator):
                     self._flag(self._c_finish_reason, frame, f"finish_reason {reason!r}: not one of {known}")
                 state.finished = True
                 self._unfinished -= 1
+                self._settled = False
                 for number, tool in state.tools.items():
                     self._check_arguments(number, tool, frame)
         usage = obj.get("usage")

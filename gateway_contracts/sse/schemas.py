@@ -1,11 +1,10 @@
 """Per-event schema checks: the JSON Schemas of ``contracts/sse-grammar.yaml``, with hand-written fast paths.
 
-The schemas are the contract. Running jsonschema on every ``content_block_delta`` would make the validator
-several times slower than parsing the JSON in the first place, so the events that make up nearly all of a
-stream (ping, the content block events, OpenAI's content chunks) are checked by the functions below, which
-decide exactly what their schema decides; ``tests/sse/test_schemas.py`` holds them to that on every golden
-vector and on generated mutations. Only when a hand check fails is jsonschema run, to say *what* is wrong;
-rarer events (message_start, message_delta, error, the usage chunk) always go through jsonschema.
+The schemas are the contract. jsonschema takes hundreds of microseconds per event, where parsing the event's JSON
+takes a few, so every event type has a function below that decides exactly what its schema decides, and
+jsonschema runs only when that function says no, to explain what is wrong. ``tests/sse/test_schemas.py`` holds
+the functions to the schemas: on every event of the golden vectors, on every single-point mutation of each
+distinct event shape, and on generated mutations.
 """
 
 from __future__ import annotations
@@ -58,7 +57,11 @@ _DELTA_FIELDS = {
 
 
 def _content_block_delta(event: dict[str, Any]) -> bool:
-    if event.get("type") != "content_block_delta" or not _is_count(event.get("index")):
+    # The hottest check of all: the common integer index is tested inline before the general rule.
+    index = event.get("index")
+    if event.get("type") != "content_block_delta" or not (
+        (type(index) is int and index >= 0) or _is_count(index)
+    ):
         return False
     delta = event.get("delta")
     if type(delta) is not dict:
@@ -113,6 +116,67 @@ def _message_stop(event: dict[str, Any]) -> bool:
     return event.get("type") == "message_stop"
 
 
+def _optional_counts(usage: dict[str, Any], keys: tuple[str, ...]) -> bool:
+    """``{"type": ["integer", "null"], "minimum": 0}`` for each key that is present."""
+    return all(usage[k] is None or _is_count(usage[k]) for k in keys if k in usage)
+
+
+_CACHE_COUNTS = ("cache_creation_input_tokens", "cache_read_input_tokens")
+
+
+def _message_start(event: dict[str, Any]) -> bool:
+    message = event.get("message")
+    if event.get("type") != "message_start" or type(message) is not dict:
+        return False
+    ident, model, content, usage = (
+        message.get("id"),
+        message.get("model"),
+        message.get("content"),
+        message.get("usage"),
+    )
+    return (
+        type(ident) is str
+        and len(ident) > 0
+        and message.get("type") == "message"
+        and message.get("role") == "assistant"
+        and type(model) is str
+        and len(model) > 0
+        and type(content) is list
+        and not content
+        and "stop_reason" in message
+        and message["stop_reason"] is None
+        and "stop_sequence" in message
+        and message["stop_sequence"] is None
+        and type(usage) is dict
+        and _is_count(usage.get("input_tokens"))
+        and _is_count(usage.get("output_tokens"))
+        and _optional_counts(usage, _CACHE_COUNTS)
+    )
+
+
+def _message_delta(event: dict[str, Any]) -> bool:
+    delta, usage = event.get("delta"), event.get("usage")
+    return (
+        event.get("type") == "message_delta"
+        and type(delta) is dict
+        and "stop_reason" in delta
+        and _is_str_or_null(delta["stop_reason"])
+        and "stop_sequence" in delta
+        and _is_str_or_null(delta["stop_sequence"])
+        and type(usage) is dict
+        and _is_count(usage.get("output_tokens"))
+        and _optional_counts(usage, ("input_tokens", *_CACHE_COUNTS))
+    )
+
+
+def _anthropic_error(event: dict[str, Any]) -> bool:
+    error = event.get("error")
+    if event.get("type") != "error" or type(error) is not dict:
+        return False
+    kind = error.get("type")
+    return type(kind) is str and len(kind) > 0 and type(error.get("message")) is str
+
+
 # -- OpenAI --------------------------------------------------------------------------------------------------
 
 _ROLES = frozenset({"developer", "system", "user", "assistant", "tool"})
@@ -142,16 +206,22 @@ def _choice(choice: Any) -> bool:
     delta = choice.get("delta")
     if type(delta) is not dict:
         return False
-    role = delta.get("role")
-    if role is not None and (type(role) is not str or role not in _ROLES):
-        return False
-    for key in ("content", "refusal"):
-        if key in delta and not _is_str_or_null(delta[key]):
-            return False
-    if "tool_calls" in delta:
-        calls = delta["tool_calls"]
-        if calls is not None and (type(calls) is not list or not all(_tool_call_delta(c) for c in calls)):
-            return False
+    # One pass over what the delta holds (usually one key) rather than a lookup per known key.
+    for key, value in delta.items():
+        if value is None:
+            continue  # role, content, refusal and tool_calls all allow null; other keys anything
+        if key == "content" or key == "refusal":
+            if type(value) is not str:
+                return False
+        elif key == "role":
+            if type(value) is not str or value not in _ROLES:
+                return False
+        elif key == "tool_calls":
+            if type(value) is not list:
+                return False
+            for call in value:
+                if not _tool_call_delta(call):
+                    return False
     return "finish_reason" not in choice or _is_str_or_null(choice["finish_reason"])
 
 
@@ -170,23 +240,58 @@ def _chunk(event: dict[str, Any]) -> bool:
         return False
     if event.get("object") != "chat.completion.chunk" or not _is_count(event.get("created")):
         return False
-    if type(choices) is not list or not choices or not all(_choice(c) for c in choices):
+    if type(choices) is not list or not choices:
         return False
+    for choice in choices:
+        if not _choice(choice):
+            return False
     for key in ("system_fingerprint", "service_tier"):
         if key in event and not _is_str_or_null(event[key]):
             return False
     return "usage" not in event or event["usage"] is None or _usage(event["usage"])
 
 
+def _usage_chunk(event: dict[str, Any]) -> bool:
+    ident, model, choices = event.get("id"), event.get("model"), event.get("choices")
+    return (
+        type(ident) is str
+        and len(ident) > 0
+        and type(model) is str
+        and len(model) > 0
+        and event.get("object") == "chat.completion.chunk"
+        and _is_count(event.get("created"))
+        and type(choices) is list
+        and not choices
+        and _usage(event.get("usage"))
+    )
+
+
+def _openai_error(event: dict[str, Any]) -> bool:
+    error = event.get("error")
+    if type(error) is not dict or type(error.get("message")) is not str:
+        return False
+    for key in ("type", "param"):
+        if key in error and not _is_str_or_null(error[key]):
+            return False
+    if "code" in error:
+        code = error["code"]
+        kind = type(code)
+        return code is None or kind is str or kind is int or (kind is float and code.is_integer())
+    return True
+
+
 HAND_CHECKS: dict[Dialect, dict[str, HandCheck]] = {
     "anthropic": {
         "ping": _ping,
+        "message_start": _message_start,
         "content_block_start": _content_block_start,
         "content_block_delta": _content_block_delta,
         "content_block_stop": _content_block_stop,
+        "message_delta": _message_delta,
         "message_stop": _message_stop,
+        "error": _anthropic_error,
     },
-    "openai": {"chunk": _chunk},
+    "openai": {"chunk": _chunk, "usage_chunk": _usage_chunk, "error": _openai_error},
 }
 
 

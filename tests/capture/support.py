@@ -1,58 +1,37 @@
-"""Helpers shared by the capture tests: records, raw SQL, a private event loop for synchronous fixtures."""
+"""Helpers shared by the capture tests: records and raw SQL (an attacker's view of the database)."""
 
 from __future__ import annotations
 
-import asyncio
-import os
 import uuid
-from collections.abc import Coroutine
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any
 
-import asyncpg
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
 from reference_server.capture.types import CallRecord
 from reference_server.db.engine import create_engine
 from reference_server.db.urls import backend_of
 
-PG_URL_ENV = "GATEWAY_CONTRACTS_PG_URL"
-PG_DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+# The PostgreSQL machinery lives in tests.support.postgres (shared by every test package); re-exported here
+# for the capture tests that import it from this module.
+from tests.support.postgres import PG_DEFAULT_URL, PG_URL_ENV, admin, asyncpg_dsn, ci, pg_base_url, run_sync
+
+__all__ = [
+    "PG_DEFAULT_URL",
+    "PG_URL_ENV",
+    "TRACE_ID",
+    "Sql",
+    "admin",
+    "asyncpg_dsn",
+    "ci",
+    "make_call",
+    "pg_base_url",
+    "run_sync",
+]
+
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
-
-T = TypeVar("T")
-
-
-def run_sync(coro: Coroutine[Any, Any, T]) -> T:
-    """Run a coroutine from a synchronous fixture on a private loop (never touching pytest-asyncio's loop)."""
-    loop = asyncio.new_event_loop()
-    try:
-        return loop.run_until_complete(coro)
-    finally:
-        loop.close()
-
-
-def ci() -> bool:
-    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
-
-
-def pg_base_url() -> str:
-    return os.environ.get(PG_URL_ENV, PG_DEFAULT_URL)
-
-
-def asyncpg_dsn(url: str) -> str:
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
-async def admin(base_url: str, statement: str) -> None:
-    conn = await asyncpg.connect(asyncpg_dsn(base_url), timeout=10)
-    try:
-        await conn.execute(statement)
-    finally:
-        await conn.close()
 
 
 def make_call(request_id: str | None = None, **changes: Any) -> CallRecord:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import replace
 from datetime import UTC, datetime
+from typing import Any
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -50,7 +51,7 @@ def test_event_hash_is_sha256_of_the_documented_canonical_json() -> None:
 
 def test_naive_and_aware_utc_timestamps_hash_alike() -> None:
     """SQLite hands timestamps back naive, PostgreSQL aware: both must hash to the same value."""
-    args = {"seq": 1, "request_id": "r", "trace_id": "t", "kind": "k", "payload": "{}"}
+    args: dict[str, Any] = {"seq": 1, "request_id": "r", "trace_id": "t", "kind": "k", "payload": "{}"}
     args["prev_hash"] = GENESIS_HASH
     assert event_hash(created_at=NOW, **args) == event_hash(created_at=NOW.replace(tzinfo=None), **args)
 

@@ -6,14 +6,20 @@ from __future__ import annotations
 import math
 import os
 import subprocess
+from pathlib import Path
 
 import httpx
 import pytest
 
 from contracts.metrics_rules import label_violations, metrics_rules
+from reference_server.app import build_app
+from reference_server.capture.store import CaptureError, SqlCaptureStore
+from reference_server.capture.types import CallRecord, CaptureReceipt
+from reference_server.config import GatewayConfig
 from reference_server.upstream.scripted import DIRECTIVE_HEADER
-from tests.observability.conftest import Gateway
-from tests.observability.support import db_rows, find_promtool, scrape
+from tests.observability.conftest import Gateway, start
+from tests.observability.support import INTERNAL_KEY, db_rows, find_promtool, scrape
+from tests.support.servers import ServerThread
 
 AUTH = {"x-api-key": "sk-test-obs-client-0123456789"}
 BODY = {"model": "ainfera-inference", "max_tokens": 32, "messages": [{"role": "user", "content": "hi"}]}
@@ -165,3 +171,42 @@ def test_empty_chain_gauges(fresh_gateway: Gateway) -> None:
     s = scrape(fresh_gateway.url)
     assert s.value("ainfera_audit_chain_height") == 0
     assert math.isnan(s.value("ainfera_audit_chain_freshness_seconds"))
+
+
+def test_killswitch_gauges_when_engaged(tmp_path: Path, upstream: ServerThread) -> None:
+    """A gateway whose kill-switch threshold is 0 shows it engaged, with its threshold, and counts the refused
+    call as refused (never dispatched: no tokens observed)."""
+    gw = start(tmp_path, upstream, kill_switch_usd=0.0)
+    try:
+        r = httpx.post(f"{gw.url}/v1/messages", headers=AUTH, json=BODY)
+        assert r.status_code == 403
+        s = scrape(gw.url)
+        assert s.value("ainfera_cost_killswitch_engaged") == 1
+        assert s.value("ainfera_cost_killswitch_threshold_usd") == 0
+        assert s.value("ainfera_provider_calls_total", outcome="refused") == 1
+        assert s.value("ainfera_provider_call_tokens_count") == 0
+    finally:
+        gw.server.stop()
+
+
+class FailingCapture(SqlCaptureStore):
+    """A capture store whose writes fail: the dispatch happened, its capture did not."""
+
+    async def record(self, call: CallRecord) -> CaptureReceipt:
+        raise CaptureError("disk full")
+
+
+def test_dispatch_without_capture_is_counted(tmp_path: Path, upstream: ServerThread) -> None:
+    """ainfera_dispatch_without_capture_total counts a dispatched call whose capture failed (0 in a correct
+    gateway, so this needs a broken store), and such a call is not counted as a provider call: no row exists."""
+    db_url = f"sqlite:///{tmp_path / 'gateway.sqlite3'}"
+    config = GatewayConfig(db_url=db_url, port=0, upstreams=[upstream.url], internal_key=INTERNAL_KEY)
+    server = ServerThread(lambda: build_app(config, capture=FailingCapture(db_url))).start()
+    try:
+        r = httpx.post(f"{server.url}/v1/messages", headers=AUTH, json=BODY)
+        assert r.status_code == 500
+        s = scrape(server.url)
+        assert s.value("ainfera_dispatch_without_capture_total") == 1
+        assert s.value("ainfera_provider_calls_total") == 0
+    finally:
+        server.stop()

@@ -13,7 +13,11 @@ from typing import Any
 import pytest
 
 from reference_server.observability.context import RequestScope, current_scope, request_scope
-from reference_server.observability.logging_setup import JsonLogFormatter, install_json_logging, uninstall_json_logging
+from reference_server.observability.logging_setup import (
+    JsonLogFormatter,
+    install_json_logging,
+    uninstall_json_logging,
+)
 
 ANTHROPIC = "sk-ant-api03-" + "R2d2C3po" * 11 + "AA"
 GITHUB = "ghp_" + "aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY2z4A"
@@ -53,11 +57,16 @@ def test_one_json_object_per_line_with_required_fields(capture: tuple[logging.Lo
 def test_ids_from_the_request_scope(capture: tuple[logging.Logger, io.StringIO]) -> None:
     """TRACE: inside a request scope every line carries its request id and trace id; the scope ends with it."""
     logger, buffer = capture
-    with request_scope(RequestScope("req_0123456789abcdef01234567", "4bf92f3577b34da6a3ce929d0e0e4736", "00f0")):
+    with request_scope(
+        RequestScope("req_0123456789abcdef01234567", "4bf92f3577b34da6a3ce929d0e0e4736", "00f0")
+    ):
         logger.info("inside")
     logger.info("outside")
     inside, outside = lines(buffer)
-    assert (inside["request_id"], inside["trace_id"]) == ("req_0123456789abcdef01234567", "4bf92f3577b34da6a3ce929d0e0e4736")
+    assert (inside["request_id"], inside["trace_id"]) == (
+        "req_0123456789abcdef01234567",
+        "4bf92f3577b34da6a3ce929d0e0e4736",
+    )
     assert outside["request_id"] is None and current_scope() is None
 
 
@@ -90,7 +99,11 @@ def test_extras_scrubbed_structurally(capture: tuple[logging.Logger, io.StringIO
         "call",
         extra={
             "headers": {"Authorization": f"Bearer {ANTHROPIC}", "x-ainfera-backend": "openai"},
-            "body": {"model": "ainfera-inference", "max_tokens": 64, "messages": [{"role": "user", "content": "hi"}]},
+            "body": {
+                "model": "ainfera-inference",
+                "max_tokens": 64,
+                "messages": [{"role": "user", "content": "hi"}],
+            },
             "usage": {"input_tokens": 3, "output_tokens": 9},
             "level_hint": 1,
             "timestamp": "client-sent",
@@ -99,7 +112,11 @@ def test_extras_scrubbed_structurally(capture: tuple[logging.Logger, io.StringIO
     [rec] = lines(buffer)
     assert ANTHROPIC not in json.dumps(rec)
     assert rec["headers"] == {"Authorization": "[REDACTED:credential]", "x-ainfera-backend": "openai"}
-    assert rec["body"] == {"model": "ainfera-inference", "max_tokens": 64, "messages": "[REDACTED:prompt-content]"}
+    assert rec["body"] == {
+        "model": "ainfera-inference",
+        "max_tokens": 64,
+        "messages": "[REDACTED:prompt-content]",
+    }
     assert rec["usage"] == {"input_tokens": 3, "output_tokens": 9}
     assert rec["extra.timestamp"] == "client-sent" and rec["timestamp"].endswith("Z")
 

@@ -21,7 +21,7 @@ WRONG_KEYS = [None, "", "wrong", INTERNAL_KEY[:-1], INTERNAL_KEY + "x", INTERNAL
 def test_wrong_or_missing_key_is_401_anthropic_envelope(gateway: Gateway, sent: str | None) -> None:
     """A missing, empty, truncated, extended, re-cased or non-ASCII key gets 401 authentication_error in the
     Anthropic envelope, and no exposition."""
-    headers = {} if sent is None else {KEY_HEADER: sent.encode()}
+    headers = {} if sent is None else {KEY_HEADER.encode(): sent.encode()}
     r = httpx.get(f"{gateway.url}/metrics", headers=headers)
     assert r.status_code == 401
     body = r.json()
@@ -37,7 +37,7 @@ def test_rejected_scrapes_open_no_database_session(fresh_gateway: Gateway) -> No
     store = fresh_gateway.store
     before = store.open_sessions
     for sent in WRONG_KEYS * 3:
-        headers = {} if sent is None else {KEY_HEADER: sent.encode()}
+        headers = {} if sent is None else {KEY_HEADER.encode(): sent.encode()}
         assert httpx.get(f"{fresh_gateway.url}/metrics", headers=headers).status_code == 401
     assert store.open_sessions == before
 

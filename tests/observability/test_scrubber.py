@@ -26,7 +26,9 @@ JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_X
 
 
 def load_corpus() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("scrub_corpus_generate", REPO / "fixtures/scrub_corpus/generate.py")
+    spec = importlib.util.spec_from_file_location(
+        "scrub_corpus_generate", REPO / "fixtures/scrub_corpus/generate.py"
+    )
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
@@ -144,7 +146,10 @@ def test_secret_used_as_a_key() -> None:
         ("password=hunter2-Secret user=bob", "hunter2-Secret"),
         ("{'api_key': 'plain-value-1', 'n': 1}", "plain-value-1"),
         ('"client_secret": "plain-value-2"', "plain-value-2"),
-        ("-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA7\nabc\n-----END RSA PRIVATE KEY-----", "MIIEowIBAAKCAQEA7"),
+        (
+            "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA7\nabc\n-----END RSA PRIVATE KEY-----",
+            "MIIEowIBAAKCAQEA7",
+        ),
         ("xoxb-123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx", "AbCdEfGhIjKlMnOpQrStUvWx"),
         ("ai_infera_" + "Q7x2" * 8, "Q7x2" * 8),
     ],
@@ -201,13 +206,17 @@ def test_traceback_scrubbed_without_frame_locals() -> None:
 
     def failing(api_key: str) -> None:
         local_only_secret = "local-" + "Zz9" * 10  # noqa: F841 - rendered only if frame locals were
-        raise RuntimeError(f"upstream refused key {api_key}") from ConnectionError({"authorization": "Bearer x1y2z3w4v5"})
+        raise RuntimeError(f"upstream refused key {api_key}") from ConnectionError(
+            {"authorization": "Bearer x1y2z3w4v5"}
+        )
 
     try:
         failing(ANTHROPIC)
     except RuntimeError as exc:
         text = S.traceback_text(type(exc), exc, exc.__traceback__)
-    assert "Traceback (most recent call last)" in text and "RuntimeError" in text and "ConnectionError" in text
+    assert (
+        "Traceback (most recent call last)" in text and "RuntimeError" in text and "ConnectionError" in text
+    )
     assert ANTHROPIC not in text and "x1y2z3w4v5" not in text
     assert "local_only_secret" not in text and "Zz9Zz9" not in text  # no frame locals
 

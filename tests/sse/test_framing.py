@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
 from gateway_contracts.sse import Frame, FrameParser
+from gateway_contracts.sse.framing import STANDARD_FIELDS
+from tests.sse.vectors import VECTORS
 
 
 def frames(*chunks: bytes | str, **kwargs: object) -> tuple[list[Frame], FrameParser]:
@@ -126,3 +130,19 @@ def test_a_long_event_in_tiny_chunks() -> None:
     data = f"data: {payload}\n\n".encode()
     found, _ = frames(*[data[i : i + 3] for i in range(0, len(data), 3)])
     assert [f.data for f in found] == [payload]
+
+
+def test_the_fast_path_reads_exactly_what_the_general_path_reads(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fast path is an optimisation only: switched off, every vector frames identically."""
+
+    def read_all() -> list[list[Frame]]:
+        out = []
+        for vector in VECTORS:
+            known = STANDARD_FIELDS if vector.dialect == "anthropic" else frozenset({"data", "id", "retry"})
+            found, _ = frames(vector.data, known_fields=known, sentinels=frozenset({"[DONE]"}))
+            out.append(found)
+        return out
+
+    fast = read_all()
+    monkeypatch.setattr(FrameParser, "_fast", lambda self, block: None)
+    assert read_all() == fast

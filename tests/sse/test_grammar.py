@@ -40,7 +40,12 @@ def test_clause_file_matches_the_catalogue_schema_and_loads_there() -> None:
         entry = catalogue.clauses[clause.id]
         assert (entry.level, entry.profile, entry.title) == (clause.level, clause.profile, clause.title)
         assert set(yaml.safe_load(CLAUSE_FILE.read_text())["clauses"][0]) == {
-            "id", "level", "profile", "title", "statement", "source"
+            "id",
+            "level",
+            "profile",
+            "title",
+            "statement",
+            "source",
         }
 
 
@@ -68,13 +73,33 @@ def broken(tmp_path: Path, edit: Any) -> Path:
 @pytest.mark.parametrize(
     ("edit", "message"),
     [
-        (lambda d: d["anthropic"]["transitions"]["BLOCK"].pop("message_delta"), "no cell for state BLOCK, event message_delta"),
-        (lambda d: d["anthropic"]["transitions"]["DONE"].update(ping="NOWHERE"), "target 'NOWHERE' is not a state"),
-        (lambda d: d["anthropic"]["transitions"]["DONE"].update(ping={"reject": "SSE-999", "then": "DONE"}), "'SSE-999' is not a SSE-NNN"),
-        (lambda d: d["openai"]["transitions"]["DONE"].update(chunk={"reject": "SSE-017", "then": "DONE"}), "is not a OAI-SSE-NNN"),
-        (lambda d: d["anthropic"]["transitions"]["START"].update(ping={"reject": "SSE-010"}), "needs `then: <state>`"),
+        (
+            lambda d: d["anthropic"]["transitions"]["BLOCK"].pop("message_delta"),
+            "no cell for state BLOCK, event message_delta",
+        ),
+        (
+            lambda d: d["anthropic"]["transitions"]["DONE"].update(ping="NOWHERE"),
+            "target 'NOWHERE' is not a state",
+        ),
+        (
+            lambda d: d["anthropic"]["transitions"]["DONE"].update(
+                ping={"reject": "SSE-999", "then": "DONE"}
+            ),
+            "'SSE-999' is not a SSE-NNN",
+        ),
+        (
+            lambda d: d["openai"]["transitions"]["DONE"].update(chunk={"reject": "SSE-017", "then": "DONE"}),
+            "is not a OAI-SSE-NNN",
+        ),
+        (
+            lambda d: d["anthropic"]["transitions"]["START"].update(ping={"reject": "SSE-010"}),
+            "needs `then: <state>`",
+        ),
         (lambda d: d["anthropic"]["transitions"].pop("STOPPING"), "a row for each state"),
-        (lambda d: d["anthropic"]["checks"].pop("usage_cumulative"), "clauses no dialect can report: SSE-025"),
+        (
+            lambda d: d["anthropic"]["checks"].pop("usage_cumulative"),
+            "clauses no dialect can report: SSE-025",
+        ),
     ],
 )
 def test_a_hole_in_the_grammar_is_a_load_error(tmp_path: Path, edit: Any, message: str) -> None:
@@ -82,7 +107,9 @@ def test_a_hole_in_the_grammar_is_a_load_error(tmp_path: Path, edit: Any, messag
         load_grammars(broken(tmp_path, edit))
 
 
-def test_an_unknown_state_trigger_condition_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_unknown_state_trigger_condition_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The loader cannot know which conditions a validator implements; the validator says which it lacks."""
     from gateway_contracts.sse import OpenAIValidator, base
 
@@ -119,19 +146,40 @@ def render(word: str) -> str:
         if letter == "p":
             event: dict[str, Any] = {"type": "ping"}
         elif letter == "s":
-            event = {"type": "message_start", "message": {
-                "id": "msg_1", "type": "message", "role": "assistant", "model": "m", "content": [],
-                "stop_reason": None, "stop_sequence": None, "usage": {"input_tokens": 1, "output_tokens": 1}}}
+            event = {
+                "type": "message_start",
+                "message": {
+                    "id": "msg_1",
+                    "type": "message",
+                    "role": "assistant",
+                    "model": "m",
+                    "content": [],
+                    "stop_reason": None,
+                    "stop_sequence": None,
+                    "usage": {"input_tokens": 1, "output_tokens": 1},
+                },
+            }
         elif letter == "b":
             blocks += 1
-            event = {"type": "content_block_start", "index": blocks, "content_block": {"type": "text", "text": ""}}
+            event = {
+                "type": "content_block_start",
+                "index": blocks,
+                "content_block": {"type": "text", "text": ""},
+            }
         elif letter == "d":
-            event = {"type": "content_block_delta", "index": max(blocks, 0), "delta": {"type": "text_delta", "text": "t"}}
+            event = {
+                "type": "content_block_delta",
+                "index": max(blocks, 0),
+                "delta": {"type": "text_delta", "text": "t"},
+            }
         elif letter == "e":
             event = {"type": "content_block_stop", "index": max(blocks, 0)}
         elif letter == "m":
-            event = {"type": "message_delta", "delta": {"stop_reason": "end_turn", "stop_sequence": None},
-                     "usage": {"output_tokens": 2}}
+            event = {
+                "type": "message_delta",
+                "delta": {"stop_reason": "end_turn", "stop_sequence": None},
+                "usage": {"output_tokens": 2},
+            }
         elif letter == "z":
             event = {"type": "message_stop"}
         else:
@@ -145,7 +193,9 @@ def table_accepts(word: str) -> bool:
 
 
 def test_the_oracle_itself() -> None:
-    assert brief_accepts("psbdpdepmpz") and brief_accepts("x") and brief_accepts("sbdx") and brief_accepts("smx")
+    assert (
+        brief_accepts("psbdpdepmpz") and brief_accepts("x") and brief_accepts("sbdx") and brief_accepts("smx")
+    )
     assert not brief_accepts("smzx") and not brief_accepts("sbbee") and not brief_accepts("smz" + "p")
 
 
@@ -168,7 +218,13 @@ def test_longer_words_agree_with_the_brief(word: str) -> None:
     lead=st.integers(0, 2),
     tail=st.integers(0, 2),
 )
-def test_generated_valid_words_are_accepted(blocks: list[tuple[int, list[int]]], lead: int, tail: int) -> None:
-    word = "p" * lead + "s" + "".join("p" * a + "b" + "".join("p" * k + "d" for k in ds) + "e" for a, ds in blocks)
+def test_generated_valid_words_are_accepted(
+    blocks: list[tuple[int, list[int]]], lead: int, tail: int
+) -> None:
+    word = (
+        "p" * lead
+        + "s"
+        + "".join("p" * a + "b" + "".join("p" * k + "d" for k in ds) + "e" for a, ds in blocks)
+    )
     word += "m" + "p" * tail + "z"
     assert brief_accepts(word) and table_accepts(word), word
