@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import asyncio
 
-from benchmarks import check_time, scrubber, streaming_ttft
+from benchmarks import check_time, scrubber, sse_validator, streaming_ttft
 
 
 def main() -> None:
     asyncio.run(streaming_ttft.main())
     print()
     scrubber.main()
+    print()
+    sse_validator.main([])
+    print()
     check_time.main()
 
 

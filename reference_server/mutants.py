@@ -26,7 +26,7 @@ MUTANTS: dict[str, Mutant] = {
     for m in (
         Mutant("alias-leak", "ALIAS-002", "the response reports the model string the client asked for"),
         Mutant("malformed-json-500", "WIRE-005", "malformed JSON escapes as an unhandled error (500)"),
-        Mutant("no-message-stop", "SSE-003", "streams end after message_delta without message_stop"),
+        Mutant("no-message-stop", "SSE-019", "streams end after message_delta without message_stop"),
         Mutant("stream-no-capture", "CAP-001", "a stream that completes writes no outcome row"),
         Mutant("dead-string-llms", "DISC-002", "llms.txt still mentions the legacy ainfera-mithril"),
         Mutant("no-trace-upstream", "TRACE-005", "the upstream request carries no traceparent"),
