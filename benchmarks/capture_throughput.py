@@ -199,9 +199,22 @@ async def main(requests: int = 3000, concurrency: int = 32, rounds: int = 2, war
         cli = ["-m", "gateway_contracts.cli"]
         async with (
             server_process([*cli, "upstream", "--port", "0"], "scripted upstream") as upstream_url,
-            server_process(["-m", "benchmarks.capture_throughput", "--serve-proxy", upstream_url], "proxy") as proxy,
             server_process(
-                [*cli, "serve", "--port", "0", "--db-url", db_url, "--upstream", "scripted", "--log-level", "INFO"],
+                ["-m", "benchmarks.capture_throughput", "--serve-proxy", upstream_url], "proxy"
+            ) as proxy,
+            server_process(
+                [
+                    *cli,
+                    "serve",
+                    "--port",
+                    "0",
+                    "--db-url",
+                    db_url,
+                    "--upstream",
+                    "scripted",
+                    "--log-level",
+                    "INFO",
+                ],
                 "gateway",
             ) as gateway,
         ):
@@ -241,8 +254,12 @@ async def main(requests: int = 3000, concurrency: int = 32, rounds: int = 2, war
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--requests", type=int, default=3000, help="calls per target per round (default 3000)")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--requests", type=int, default=3000, help="calls per target per round (default 3000)"
+    )
     parser.add_argument("--concurrency", type=int, default=32, help="calls in flight (default 32)")
     parser.add_argument("--rounds", type=int, default=2, help="rounds per target, best reported (default 2)")
     parser.add_argument("--serve-proxy", metavar="UPSTREAM_URL", help=argparse.SUPPRESS)

@@ -94,6 +94,10 @@ class CallFlow:
         except UpstreamError as exc:
             await self._finish(ctx, "upstream_error", error_type=exc.error_type)
             raise _client_error(ctx, exc) from None
+        except Exception as exc:
+            # An adapter bug is still a dispatched call: it is captured, and the client gets a clean 500.
+            await self._finish(ctx, "upstream_error", error_type="api_error")
+            raise _adapter_failure(ctx, exc) from None
         except asyncio.CancelledError:
             await asyncio.shield(self._finish(ctx, "client_cancelled"))
             raise
@@ -125,6 +129,10 @@ class CallFlow:
             await _aclose(upstream)
             await self._finish(ctx, "upstream_error", error_type=exc.error_type)
             raise _client_error(ctx, exc) from None
+        except Exception as exc:
+            await _aclose(upstream)
+            await self._finish(ctx, "upstream_error", error_type="api_error")
+            raise _adapter_failure(ctx, exc) from None
         except StopAsyncIteration:
             await self._finish(ctx, "upstream_error", error_type="api_error")
             raise GatewayError(
@@ -162,6 +170,12 @@ class CallFlow:
         except UpstreamError as exc:
             await self._finish(ctx, "upstream_error", error_type=exc.error_type)
             yield {"type": "error", "error": {"type": exc.error_type, "message": _upstream_message(ctx, exc)}}
+        except Exception as exc:
+            await self._finish(ctx, "upstream_error", error_type="api_error")
+            yield {
+                "type": "error",
+                "error": {"type": "api_error", "message": _adapter_failure(ctx, exc).message},
+            }
         finally:
             # Reached without a capture only when the consumer stopped early: the client went away.
             if not ctx.captured:
@@ -263,6 +277,17 @@ def _ms_since(start: float) -> float:
 def _upstream_message(ctx: CallContext, exc: UpstreamError) -> str:
     what = "dropped the connection mid-stream" if exc.dropped else f"failed ({exc.status} {exc.error_type})"
     return f"upstream backend '{ctx.backend}' {what}: {exc.message}"
+
+
+def _adapter_failure(ctx: CallContext, exc: Exception) -> GatewayError:
+    log.error(
+        "backend adapter failed",
+        exc_info=exc,
+        extra={"request_id": ctx.request_id, "backend": ctx.backend},
+    )
+    return GatewayError(
+        500, "api_error", f"backend '{ctx.backend}' failed unexpectedly; the call was recorded"
+    )
 
 
 def _client_error(ctx: CallContext, exc: UpstreamError) -> GatewayError:

@@ -6,11 +6,24 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from gateway_contracts.capture.db import CaptureDB
 from gateway_contracts.conformance.client import Exchanges
 from gateway_contracts.pytest_plugin import EVIDENCE_KEY, plugin_of
 from gateway_contracts.target import Target
+
+# Network-bound property tests: no deadline, no example database written into the user's tree. Reproducible
+# with --hypothesis-seed (``check --seed`` passes it; default 0). A profile the user loaded wins.
+settings.register_profile(
+    "gateway-contracts",
+    deadline=None,
+    database=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
+if settings._current_profile == "default":
+    settings.load_profile("gateway-contracts")
 
 
 @pytest.fixture(scope="session")

@@ -32,7 +32,10 @@ def _anthropic_requests(scripted: bool) -> list[tuple[dict[str, object], dict[st
         (message(stream=True), {SCRIPT: "text_tokens=40; chunk=3"}),
         (message(stream=True, max_tokens=10), {SCRIPT: "text_tokens=40"}),
         (message(stream=True, stop_sequences=["HALT"]), {SCRIPT: "text_tokens=8; stop_sequence=HALT"}),
-        (message(stream=True, max_tokens=256, tools=[WEATHER_TOOL]), {SCRIPT: "text_tokens=6; text_before_tool=1; tool=get_weather"}),
+        (
+            message(stream=True, max_tokens=256, tools=[WEATHER_TOOL]),
+            {SCRIPT: "text_tokens=6; text_before_tool=1; tool=get_weather"},
+        ),
         (message(stream=True), {SCRIPT: "text_tokens=30; chunk=2; drop_after=4"}),
         (message(stream=True), {SCRIPT: "finish=refusal"}),
     ]
@@ -55,11 +58,19 @@ def anthropic_streams(target: Target) -> list[tuple[str, list[Violation]]]:
 @pytest.fixture(scope="session")
 def openai_streams(target: Target) -> list[tuple[str, list[Violation]]]:
     gw = Exchanges(target, {})
-    function = {"type": "function", "function": {"name": "get_weather", "parameters": WEATHER_TOOL["input_schema"]}}
+    function = {
+        "type": "function",
+        "function": {"name": "get_weather", "parameters": WEATHER_TOOL["input_schema"]},
+    }
     requests = [
         chat(stream=True),
         chat(stream=True, stream_options={"include_usage": True}),
-        chat(stream=True, max_tokens=256, tools=[function], tool_choice={"type": "function", "function": {"name": "get_weather"}}),
+        chat(
+            stream=True,
+            max_tokens=256,
+            tools=[function],
+            tool_choice={"type": "function", "function": {"name": "get_weather"}},
+        ),
         chat(model=ALIASES[0], stream=True, stream_options={"include_usage": True}),
     ]
     try:
@@ -85,7 +96,9 @@ def _per_clause(ids: list[str]) -> list[object]:
 
 
 @pytest.mark.parametrize("clause_id", _per_clause(ANTHROPIC_CLAUSES))
-def test_anthropic_stream_clause(anthropic_streams: list[tuple[str, list[Violation]]], clause_id: str) -> None:
+def test_anthropic_stream_clause(
+    anthropic_streams: list[tuple[str, list[Violation]]], clause_id: str
+) -> None:
     _assert_clause(anthropic_streams, clause_id)
 
 

@@ -54,7 +54,8 @@ def to_upstream(body: dict[str, Any], model: ResolvedModel, headers: dict[str, s
     # alias does not exist (the adapter maps the canonical model to its backend's own model id).
     return UpstreamRequest(
         model=model.canonical,
-        max_tokens=body["max_tokens"],
+        # JSON Schema counts 1.0 as an integer; the upstreams want a real one.
+        max_tokens=int(body["max_tokens"]),
         messages=body["messages"],
         system=body.get("system"),
         stop_sequences=list(body.get("stop_sequences") or []),
