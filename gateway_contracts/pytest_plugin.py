@@ -76,6 +76,15 @@ class ConformancePlugin:
         modules = {p.name for p in (Path(__file__).parent / "conformance").glob("test_*.py")}
         return bool(modules) and modules <= self.collected_modules
 
+    @property
+    def seed(self) -> int | str | None:
+        """The hypothesis seed, for the report (an integer when it is one, as ``check --seed`` gives it)."""
+        value = self.config.getoption("--hypothesis-seed", None)
+        if value is None:
+            return None
+        text = str(value)
+        return int(text) if text.lstrip("-").isdigit() else text
+
     # -- the target ------------------------------------------------------------------------------------------
     def resolve_target(self) -> Target:
         if self.target is not None:
@@ -181,7 +190,9 @@ class ConformancePlugin:
             report.clause_evidence = item.stash.get(EVIDENCE_KEY, {})  # type: ignore[attr-defined]
 
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
-        summary = self.results.finish(self.selected_profiles, self.target, whole_suite=self.whole_suite)
+        summary = self.results.finish(
+            self.selected_profiles, self.target, whole_suite=self.whole_suite, seed=self.seed
+        )
         path = self.config.getoption("--gateway-report")
         if path:
             Path(path).parent.mkdir(parents=True, exist_ok=True)

@@ -1,21 +1,30 @@
-"""Per-clause results of a conformance run, and the machine-readable summary ``check`` writes.
+"""Per-clause results of a conformance run, and the versioned report built from them.
 
-A clause's result folds the outcomes of the tests that checked it: ``failed`` if any failed; ``passed`` if at
+A clause's outcome folds the outcomes of the tests that checked it: ``failed`` if any failed; ``passed`` if at
 least one passed and none failed; ``skipped`` (with the reasons) if every test was skipped or its profile was not
-selected; ``untested`` if no test exists for it. A failed or untested MUST clause fails the run.
+selected; ``untested`` if no test exists for it. A failed or untested MUST clause fails the run, unless a waiver
+or a baseline says otherwise (``gateway_contracts.reports.verdict``).
+
+The report (``contracts/report.schema.json``) carries, per clause, the tests that checked it and one finding per
+failed test, with the evidence the test recorded plus the gateway's rows and log lines for those calls, all of
+it scrubbed (``gateway_contracts.reports.evidence``).
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+import time
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from gateway_contracts import __version__
 from gateway_contracts.clauses import Catalogue
+from gateway_contracts.reports import evidence, verdict
+from gateway_contracts.reports.identify import identify
+from gateway_contracts.reports.schema import SCHEMA_VERSION
 from gateway_contracts.target import Target
 
-REPORT_SCHEMA_VERSION = 1
+REPORT_SCHEMA_VERSION = SCHEMA_VERSION
 
 
 @dataclass(frozen=True)
@@ -26,6 +35,7 @@ class TestRecord:
     message: str
     duration: float
     evidence: dict[str, Any] = field(default_factory=dict)
+    """What the test recorded, unscrubbed: it only ever reaches a file through ``reports.evidence``."""
 
 
 class ClauseResults:
@@ -35,6 +45,7 @@ class ClauseResults:
         self.records: dict[str, list[TestRecord]] = {cid: [] for cid in catalogue.clauses}
         self.any_conformance = False
         self.started_at = datetime.now(UTC)
+        self._started = time.monotonic()
 
     def collected(self, clause_id: str, nodeid: str) -> None:
         self.any_conformance = True
@@ -69,24 +80,35 @@ class ClauseResults:
             return "skipped", sorted({r.message for r in recs})
         return "skipped", ["deselected"]
 
-    def finish(self, profiles: set[str], target: Target | None, whole_suite: bool = True) -> dict[str, Any]:
+    def finish(
+        self,
+        profiles: set[str],
+        target: Target | None,
+        whole_suite: bool = True,
+        seed: int | str | None = None,
+    ) -> dict[str, Any]:
+        """The report of this run (schema version :data:`REPORT_SCHEMA_VERSION`), with no waivers and no
+        baseline applied: ``check`` applies those (``reports.verdict.apply``)."""
+        sources = evidence.EvidenceSources(target)
+        findings: dict[tuple[str, str], dict[str, Any]] = {}  # a test checking several clauses is one finding
         clauses: list[dict[str, Any]] = []
-        per_profile: dict[str, dict[str, Any]] = {
-            pid: {"title": p.title, "passed": 0, "failed": 0, "skipped": 0, "untested": 0, "skip_reasons": []}
-            for pid, p in self.catalogue.profiles.items()
-        }
-        failed_must: list[str] = []
-        untested_must: list[str] = []
+        skip_reasons: dict[str, dict[str, list[str]]] = {pid: {} for pid in self.catalogue.profiles}
         for cid, clause in sorted(self.catalogue.clauses.items()):
-            result, reasons = self.result_of(cid, profiles, whole_suite)
-            summary = per_profile[clause.profile]
-            summary[result] += 1
-            if result == "skipped":
-                summary["skip_reasons"] = sorted(set(summary["skip_reasons"]) | set(reasons))
-            if clause.must and result == "failed":
-                failed_must.append(cid)
-            if clause.must and result == "untested":
-                untested_must.append(cid)
+            outcome, reasons = self.result_of(cid, profiles, whole_suite)
+            reasons = [evidence.scrub_text(r) for r in reasons]
+            if outcome == "skipped":
+                for reason in reasons:
+                    skip_reasons[clause.profile].setdefault(reason, []).append(cid)
+            clause_findings = []
+            for rec in self.records[cid]:
+                if rec.outcome != "failed":
+                    continue
+                key = (rec.nodeid, rec.when)
+                if key not in findings:
+                    findings[key] = evidence.finding(
+                        rec.nodeid, rec.when, rec.message, rec.evidence, target, sources
+                    )
+                clause_findings.append(findings[key])
             clauses.append(
                 {
                     "id": cid,
@@ -95,39 +117,83 @@ class ClauseResults:
                     "title": clause.title,
                     "statement": clause.statement,
                     "source": clause.source,
-                    "result": result,
+                    "result": outcome,
+                    "outcome": outcome,
                     "reasons": reasons,
-                    "tests": [asdict(r) for r in self.records[cid]],
+                    "tests": [
+                        {
+                            "nodeid": r.nodeid,
+                            "outcome": r.outcome,
+                            "when": r.when,
+                            "duration": round(max(r.duration, 0.0), 6),
+                            "message": evidence.scrub_text(r.message),
+                        }
+                        for r in self.records[cid]
+                    ],
+                    "findings": clause_findings,
+                    "waiver": None,
+                    "change": None,
                 }
             )
-        return {
+        doc = {
             "schema_version": REPORT_SCHEMA_VERSION,
             "harness": {"name": "gateway-contracts", "version": __version__},
             "contracts_digest": self.catalogue.digest,
             "target": _target_json(target),
-            "started_at": self.started_at.isoformat(),
-            "finished_at": datetime.now(UTC).isoformat(),
-            "profiles": per_profile,
-            "clauses": clauses,
-            "verdict": {
-                "passed": not failed_must and not untested_must,
-                "failed_must": failed_must,
-                "untested_must": untested_must,
+            "run": {
+                "started_at": self.started_at.isoformat(),
+                "finished_at": datetime.now(UTC).isoformat(),
+                "duration_seconds": round(time.monotonic() - self._started, 3),
+                "seed": seed,
+                "profiles_selected": [p for p in self.catalogue.profiles if p in profiles],
+                "whole_suite": whole_suite,
             },
+            "profiles": {
+                pid: {
+                    "title": p.title,
+                    "selected": pid in profiles,
+                    "requires": list(p.requires),
+                    **dict.fromkeys(verdict.COUNTED, 0),
+                    "skip_reasons": [
+                        {"reason": reason, "clauses": ids} for reason, ids in skip_reasons[pid].items()
+                    ],
+                }
+                for pid, p in self.catalogue.profiles.items()
+            },
+            "clauses": clauses,
+            "waivers": [],
+            "baseline": None,
+            "verdict": {},
         }
+        return verdict.apply(doc, waivers=[], policy="any")
 
 
 def _target_json(target: Target | None) -> dict[str, Any]:
     if target is None:
-        return {}
+        return {
+            "url": None,
+            "label": None,
+            "name": None,
+            "version": None,
+            "identified_by": None,
+            "embedded": False,
+            "given": {},
+            "features": [],
+        }
+    who = identify(target.base_url, timeout=min(target.timeout, 5.0))
     return {
-        "name": target.name,
         "url": target.base_url,
+        "label": target.name,
+        "name": evidence.scrub_text(who.name) if who.name else None,
+        "version": evidence.scrub_text(who.version) if who.version else None,
+        "identified_by": who.identified_by,
         "embedded": target.embedded,
         "given": {
             "db_url": target.db_url is not None,
             "log_file": target.log_file is not None,
             "internal_key": target.internal_key is not None,
+            "upstream_url": target.upstream_url is not None,
+            "kill_switch_url": target.kill_switch_url is not None,
         },
         "features": sorted(target.features),
     }

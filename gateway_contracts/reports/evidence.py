@@ -1,0 +1,184 @@
+"""The evidence of a failed test, as a report finding: exchanges, rows, log lines, reproduce commands — scrubbed.
+
+Tests record what they sent and got (``gateway_contracts.conformance.client.Exchanges``); here the harness adds
+what the gateway kept of those calls (its captured rows and its log lines, found by the response's
+``request-id``), and passes all of it through the project's scrubber before it can reach a file.
+
+One deliberate difference: a request body the harness wrote itself is scrubbed for secrets but not for prompt
+content. Those prompts are the harness's own synthetic text, not anyone's data, and without them the curl
+command would not reproduce the request. Everything the *gateway* produced (responses, streams, rows, log lines)
+gets the full rule set, prompt content included.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from typing import TYPE_CHECKING, Any
+
+from gateway_contracts.reports import reproduce
+from gateway_contracts.scrub import Scrubber, default_scrubber
+from gateway_contracts.target import Target
+
+if TYPE_CHECKING:
+    from gateway_contracts.capture.db import CaptureDB
+
+PROMPT_FAMILY = "prompt-content"
+MAX_REQUEST_IDS = 3
+"""Rows and log lines are looked up for the last few calls of a test: those are what explain its failure."""
+MAX_LOG_LINES = 20
+MAX_LOG_LINE = 4000
+MAX_ROWS_PER_TABLE = 20
+
+
+@functools.cache
+def authored_scrubber() -> Scrubber:
+    """The project's scrubber without its prompt-content rule, for request bodies the harness wrote."""
+    rules = default_scrubber().rules
+    kept = tuple(r for r in rules.key_rules if r.family != PROMPT_FAMILY)
+    return Scrubber(dataclasses.replace(rules, key_rules=kept))
+
+
+def scrub_text(text: str) -> str:
+    return default_scrubber().scrub_text(text)
+
+
+class EvidenceSources:
+    """The target's database and log file, opened on first use and read once, for the calls of failed tests.
+
+    Looking evidence up must never turn a report into a crash: a database or log that cannot be read leaves a
+    note in the finding instead.
+    """
+
+    def __init__(self, target: Target | None) -> None:
+        self.target = target
+        self._db: CaptureDB | None = None
+        self._log_index: dict[str, list[dict[str, Any]]] | None = None
+
+    def rows(self, request_id: str) -> list[dict[str, Any]]:
+        if self.target is None or not self.target.db_url:
+            return []
+        from gateway_contracts.capture.db import CaptureDB
+        from gateway_contracts.capture.invariants import call_rows
+
+        if self._db is None:
+            self._db = CaptureDB(self.target.db_url)
+        found = call_rows(self._db, request_id)
+        tables = {
+            "routing_outcomes": found.outcomes,
+            "audit_events": found.audit,
+            "ledger_entries": found.ledger,
+        }
+        return [
+            {"table": table, "request_id": request_id, "rows": rows[:MAX_ROWS_PER_TABLE]}
+            for table, rows in tables.items()
+        ]
+
+    def log_lines(self, request_id: str) -> list[dict[str, Any]]:
+        if self.target is None or not self.target.log_file:
+            return []
+        if self._log_index is None:
+            from gateway_contracts.logs import read_lines
+
+            index: dict[str, list[dict[str, Any]]] = {}
+            for line in read_lines(self.target.log_file):
+                rid = line.record.get("request_id") if line.record else None
+                if isinstance(rid, str):
+                    index.setdefault(rid, []).append({"number": line.number, "line": line.raw[:MAX_LOG_LINE]})
+            self._log_index = index
+        return self._log_index.get(request_id, [])[:MAX_LOG_LINES]
+
+
+def _is_exchange(raw: Any) -> bool:
+    if not isinstance(raw, dict):
+        return False
+    req, resp = raw.get("request"), raw.get("response")
+    return (
+        isinstance(req, dict)
+        and isinstance(resp, dict)
+        and isinstance(req.get("method"), str)
+        and isinstance(resp.get("status"), int)
+    )
+
+
+def _headers(raw: Any) -> dict[str, str]:
+    scrubbed = default_scrubber().scrub_value(raw if isinstance(raw, dict) else {})
+    return {str(k): str(v) for k, v in scrubbed.items()}
+
+
+def exchange(raw: dict[str, Any]) -> dict[str, Any]:
+    """A recorded exchange, scrubbed, in the report's shape."""
+    req, resp = raw["request"], raw["response"]
+    response_headers = _headers(resp.get("headers"))
+    content_type = next((v for k, v in response_headers.items() if k.lower() == "content-type"), "")
+    body = str(req.get("body") or "")
+    return {
+        "request": {
+            "method": str(req["method"]),
+            "path": scrub_text(str(req.get("path", ""))),
+            "headers": _headers(req.get("headers")),
+            "body": authored_scrubber().scrub_value(body),
+        },
+        "response": {
+            "status": int(resp["status"]),
+            "headers": response_headers,
+            "body": default_scrubber().scrub_value(str(resp.get("body") or "")),
+            "stream": content_type.startswith("text/event-stream"),
+        },
+    }
+
+
+def _request_ids(exchanges: list[dict[str, Any]]) -> list[str]:
+    ids: list[str] = []
+    for x in exchanges:
+        rid = next((v for k, v in x["response"]["headers"].items() if k.lower() == "request-id"), None)
+        if rid and rid not in ids:
+            ids.append(rid)
+    return ids[-MAX_REQUEST_IDS:]
+
+
+def finding(
+    nodeid: str,
+    when: str,
+    message: str,
+    evidence: dict[str, Any],
+    target: Target | None,
+    sources: EvidenceSources,
+) -> dict[str, Any]:
+    """One failed test's finding. ``evidence`` is what the test recorded, unscrubbed; the result is scrubbed."""
+    raw_exchanges = evidence.get("exchanges")
+    exchanges = [exchange(x) for x in raw_exchanges if _is_exchange(x)] if isinstance(raw_exchanges, list) else []
+    other_raw = {k: v for k, v in evidence.items() if k != "exchanges"}
+    if isinstance(raw_exchanges, list) and len(exchanges) != len(raw_exchanges):
+        other_raw["unrecognised_exchanges"] = [x for x in raw_exchanges if not _is_exchange(x)]
+    rows: list[dict[str, Any]] = []
+    log_lines: list[dict[str, Any]] = []
+    notes: list[str] = []
+    for rid in _request_ids(exchanges):
+        try:
+            rows += sources.rows(rid)
+        except Exception as exc:  # evidence is best effort; the failure itself is already recorded
+            notes.append(f"rows of {rid} unavailable: {type(exc).__name__}: {str(exc)[:200]}")
+        try:
+            log_lines += sources.log_lines(rid)
+        except Exception as exc:
+            notes.append(f"log lines of {rid} unavailable: {type(exc).__name__}: {str(exc)[:200]}")
+    if notes:
+        other_raw["evidence_notes"] = notes
+    commands = []
+    base_url = target.base_url if target is not None else ""
+    if exchanges:
+        commands.append({"kind": "curl", "command": reproduce.curl(base_url, exchanges[-1]["request"])})
+    commands.append({"kind": "check", "command": reproduce.rerun(target, nodeid)})
+    return {
+        "test": nodeid,
+        "when": when,
+        "message": scrub_text(message),
+        "exchanges": exchanges,
+        "rows": default_scrubber().scrub_value(rows),
+        "log_lines": [
+            {"number": ln["number"], "line": scrub_text(ln["line"])} for ln in log_lines[:MAX_LOG_LINES]
+        ],
+        "other": default_scrubber().scrub_value(other_raw),
+        "reproduce": commands,
+    }
