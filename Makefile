@@ -1,12 +1,13 @@
 # Two commands do all the set-up on a fresh machine (each creates .venv and installs on first use):
 #   make check   - the main job: check the embedded reference gateway against the contract
 #   make test    - the test suite
+#   make examples - regenerate reports/examples (a passing and a failing run's reports)
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: check serve test lint format bench clean
+.PHONY: check serve test lint format bench examples clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +35,9 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
+
+examples: $(STAMP)
+	$(BIN)/python -m gateway_contracts.reports.examples
 
 clean:
 	rm -rf $(VENV) data reports/latest

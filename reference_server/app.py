@@ -49,7 +49,9 @@ async def context_middleware(request: web.Request, handler: Handler) -> web.Stre
         except GatewayError as exc:
             return error_response(exc, ctx.request_id, ids)
         except web.HTTPException as exc:
-            return error_response(_from_http_exception(exc), ctx.request_id, ids)
+            # RFC 9110: a 405 names the allowed methods; aiohttp's exception carries them in its Allow header.
+            allow = {"Allow": exc.headers["Allow"]} if "Allow" in exc.headers else {}
+            return error_response(_from_http_exception(exc), ctx.request_id, {**ids, **allow})
         except Exception:
             log.exception("unhandled error", extra={"request_id": ctx.request_id})
             return error_response(

@@ -129,15 +129,15 @@ class CallFlow:
             await _aclose(upstream)
             await self._finish(ctx, "upstream_error", error_type=exc.error_type)
             raise _client_error(ctx, exc) from None
-        except Exception as exc:
-            await _aclose(upstream)
-            await self._finish(ctx, "upstream_error", error_type="api_error")
-            raise _adapter_failure(ctx, exc) from None
-        except StopAsyncIteration:
+        except StopAsyncIteration:  # before `Exception`, which would swallow it
             await self._finish(ctx, "upstream_error", error_type="api_error")
             raise GatewayError(
                 500, "api_error", f"backend '{ctx.backend}' closed the stream without an event"
             ) from None
+        except Exception as exc:
+            await _aclose(upstream)
+            await self._finish(ctx, "upstream_error", error_type="api_error")
+            raise _adapter_failure(ctx, exc) from None
         return StreamRelay(self, ctx, self._relay(ctx, first, upstream), upstream)
 
     async def _relay(

@@ -11,6 +11,8 @@ from typing import Any
 
 from aiohttp import web
 
+from reference_server.mutants import mutated
+
 STATUS_BY_TYPE: dict[str, int] = {
     "invalid_request_error": 400,
     "authentication_error": 401,
@@ -34,6 +36,8 @@ class GatewayError(Exception):
     def body(self, request_id: str | None = None) -> dict[str, Any]:
         error: dict[str, Any] = {"type": self.error_type, "message": self.message, **self.extra}
         body: dict[str, Any] = {"type": "error", "error": error}
+        if mutated("flat-error-envelope"):
+            del body["type"]
         if request_id:
             body["request_id"] = request_id
         return body

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from reference_server.mutants import mutated
+
 CANONICAL_MODEL = "ainfera-inference"
 LEGACY_ALIASES: frozenset[str] = frozenset({"ainfera-mithril", "ainfera-auto", "ainfera/auto"})
 DEAD_STRINGS: tuple[str, ...] = ("mithril", "aamc", "ainfera-auto", "ainfera/auto")
@@ -30,6 +32,6 @@ class UnknownModel(LookupError):
 def resolve_model(requested: str) -> ResolvedModel:
     if requested == CANONICAL_MODEL:
         return ResolvedModel(requested, CANONICAL_MODEL, None)
-    if requested in LEGACY_ALIASES:
+    if requested in LEGACY_ALIASES and not mutated("aliases-unknown"):
         return ResolvedModel(requested, CANONICAL_MODEL, requested)
     raise UnknownModel(requested)

@@ -33,6 +33,13 @@ MUTANTS: dict[str, Mutant] = {
         Mutant(
             "unknown-model-fallback", "ALIAS-003", "an unknown model silently falls back to the canonical"
         ),
+        # Mutants the fuzz checks catch too (tests/fuzz): each breaks what one contract check guards.
+        Mutant("flat-error-envelope", "WIRE-004", 'error bodies lose their top-level "type": "error"'),
+        Mutant("error-echoes-value", "WIRE-009", "validation errors quote the offending value back"),
+        Mutant("metrics-open-without-key", "MET-001", "/metrics refuses a wrong key but not a missing one"),
+        Mutant(
+            "aliases-unknown", "ALIAS-001", "the legacy aliases are forgotten: they get 404 unknown model"
+        ),
     )
 }
 

@@ -77,7 +77,8 @@ def validate_body(component: str, body: Any) -> dict[str, Any]:
     errors = list(_validator(component).iter_errors(body))
     if errors:
         err = _best(errors)
-        raise invalid_request(f"{_where(err)}: {_rule(err)}")
+        got = f" (got {json.dumps(err.instance)})" if mutated("error-echoes-value") else ""
+        raise invalid_request(f"{_where(err)}: {_rule(err)}{got}")
     return body
 
 

@@ -1,8 +1,12 @@
-"""``gateway-contracts check``: run the conformance suite against a gateway and write the per-clause result.
+"""``gateway-contracts check``: run the conformance suite against a gateway and write the compliance reports.
 
 Without ``--target`` it starts the embedded reference gateway (SQLite, scripted upstream) and checks every
-profile. The exit status is non-zero iff a MUST clause failed or has no test; harness problems (unreachable
-target, bad database URL, a log that is not JSON lines) are one line each with their own exit status.
+profile. It writes ``report.json``, ``junit.xml``, ``report.md`` and ``report.html`` into ``--report-dir``.
+
+The exit status is non-zero iff the verdict fails: a MUST clause failed or has no test, unless a waiver covers
+it, or (with ``--baseline``, under the default ``--fail-on new``) it already failed in the baseline; an expired
+waiver fails the run by itself. Harness problems (unreachable target, bad database URL, a log that is not JSON
+lines, an unreadable baseline or waivers file) are one line each with their own exit status.
 """
 
 from __future__ import annotations
@@ -26,10 +30,15 @@ from gateway_contracts.errors import (
     CliError,
     redact_url,
 )
+from gateway_contracts.reports.schema import ReportError
+from gateway_contracts.reports.verdict import POLICIES
+from gateway_contracts.reports.waivers import DEFAULT_FILE as DEFAULT_WAIVERS
+from gateway_contracts.reports.waivers import Waiver, WaiverError, load_waivers
+from gateway_contracts.reports.write import JSON_NAME, RENDERERS
 from gateway_contracts.target import KNOWN_FEATURES, Target
 
 DEFAULT_SEED = 0
-REPORT_NAME = "report.json"
+REPORT_NAME = JSON_NAME
 
 
 def register(sub: Any) -> None:
@@ -51,6 +60,24 @@ def register(sub: Any) -> None:
         "--body-limit", type=int, default=32 * 1024 * 1024, help="the target's body limit in bytes"
     )
     p.add_argument("--timeout", type=float, default=30.0, help="per-request timeout in seconds")
+    p.add_argument(
+        "--baseline",
+        type=Path,
+        metavar="FILE",
+        help="an earlier report.json: the reports tell new failures, fixed clauses and old failures apart",
+    )
+    p.add_argument(
+        "--fail-on",
+        choices=POLICIES,
+        default="new",
+        help="with --baseline: fail only on MUST clauses that did not fail in it (new, the default) or on any",
+    )
+    p.add_argument(
+        "--waivers",
+        type=Path,
+        metavar="FILE",
+        help=f"waived clauses with reasons and expiry dates (default: ./{DEFAULT_WAIVERS} if present)",
+    )
     p.add_argument("-k", dest="keyword", help="only tests matching this pytest -k expression")
     p.add_argument("-v", "--verbose", action="store_true", help="one line per test")
     p.set_defaults(run=run)
@@ -153,9 +180,11 @@ def run(args: argparse.Namespace) -> int:
             f"unknown profile(s) {', '.join(unknown)}; known: {', '.join(cat.profiles)}", EXIT_USAGE
         )
 
+    waivers, baseline = _inputs(args, set(cat.clauses))
     args.report_dir.mkdir(parents=True, exist_ok=True)
     report = args.report_dir / REPORT_NAME
-    report.unlink(missing_ok=True)
+    for stale in (report, *(args.report_dir / name for name, _ in RENDERERS.values())):
+        stale.unlink(missing_ok=True)  # a run that dies must not leave the last run's reports looking current
     started = time.monotonic()
     with ExitStack() as stack:
         if args.target:
@@ -191,29 +220,70 @@ def run(args: argparse.Namespace) -> int:
 
     if not report.exists():
         raise CliError(f"the conformance run ended without a report (pytest exit {code})", EXIT_FAILED)
-    summary = json.loads(report.read_text(encoding="utf-8"))
-    summary["_path"] = str(report)
-    print_summary(summary, time.monotonic() - started)
+    from gateway_contracts.reports import verdict
+    from gateway_contracts.reports.write import write_all
+
+    summary = verdict.apply(
+        json.loads(report.read_text(encoding="utf-8")),
+        waivers,
+        baseline,
+        baseline_source=str(args.baseline) if args.baseline else "",
+        policy=args.fail_on,
+    )
+    try:
+        paths = write_all(summary, args.report_dir)
+    except ReportError as exc:  # a harness bug, not the gateway's: say so, keep the raw report for the bug
+        raise CliError(f"internal error: {exc}", EXIT_FAILED) from None
+    print_summary(summary, time.monotonic() - started, paths)
     if code not in (0, 1):  # interrupted, internal error, usage or collection error
         print(f"gateway-contracts: the test run itself failed (pytest exit {code})", file=sys.stderr)
         return EXIT_FAILED if code == 5 else int(code)
     return 0 if summary["verdict"]["passed"] else EXIT_FAILED
 
 
-def print_summary(summary: dict[str, Any], seconds: float) -> None:
+def _inputs(args: argparse.Namespace, known: set[str]) -> tuple[list[Waiver], dict[str, Any] | None]:
+    """The waivers and the baseline, read before anything starts: a typo there must not cost a whole run."""
+    from gateway_contracts.reports.baseline import load_baseline
+
+    path = args.waivers
+    if path is None and DEFAULT_WAIVERS.is_file():
+        path = DEFAULT_WAIVERS
+    try:
+        waivers = load_waivers(path, known) if path is not None else []
+        baseline = load_baseline(args.baseline) if args.baseline else None
+    except (WaiverError, ReportError) as exc:
+        raise CliError(str(exc), EXIT_USAGE) from None
+    return waivers, baseline
+
+
+def print_summary(summary: dict[str, Any], seconds: float, paths: dict[str, Path] | None = None) -> None:
     print()
-    print(f"{'profile':<12}{'passed':>8}{'failed':>8}{'skipped':>9}{'untested':>10}")
+    print(f"{'profile':<12}{'passed':>8}{'failed':>8}{'skipped':>9}{'untested':>10}{'waived':>8}")
     for pid, p in summary["profiles"].items():
-        print(f"{pid:<12}{p['passed']:>8}{p['failed']:>8}{p['skipped']:>9}{p['untested']:>10}")
-        for reason in p["skip_reasons"]:
-            print(f"{'':<12}skipped: {reason}")
-    verdict = summary["verdict"]
+        counts = f"{p['passed']:>8}{p['failed']:>8}{p['skipped']:>9}{p['untested']:>10}{p['waived']:>8}"
+        print(f"{pid:<12}{counts}")
+        for skip in p["skip_reasons"]:
+            print(f"{'':<12}skipped ({len(skip['clauses'])}): {skip['reason']}")
+    change_word = {"new-failure": " (new)", "still-failing": " (old)"}
     for clause in summary["clauses"]:
+        change = change_word.get(clause["change"] or "", "")
         if clause["result"] == "failed":
-            print(
-                f"FAILED {clause['id']} [{clause['level']}] {clause['title']}: {clause['reasons'][0][:160]}"
-            )
-    for cid in verdict["untested_must"]:
-        print(f"UNTESTED {cid} [MUST]: no test checks this clause")
+            why = clause["reasons"][0].splitlines()[0] if clause["reasons"] else ""
+            print(f"FAILED{change} {clause['id']} [{clause['level']}] {clause['title']}: {why[:160]}")
+        elif clause["result"] == "untested":
+            print(f"UNTESTED{change} {clause['id']} [{clause['level']}]: no test checks this clause")
+        elif clause["result"] == "waived":
+            w = clause["waiver"]
+            print(f"WAIVED {clause['id']} [{clause['level']}] until {w['expires']}: {w['reason']}")
+    baseline = summary["baseline"]
+    if baseline is not None:
+        print(
+            f"against the baseline: {len(baseline['new_failures'])} new, {len(baseline['fixed'])} fixed, "
+            f"{len(baseline['still_failing'])} still failing"
+        )
+    verdict = summary["verdict"]
+    for reason in verdict["reasons"]:
+        print(f"gateway-contracts: {reason}")
     word = "PASS" if verdict["passed"] else "FAIL"
-    print(f"gateway-contracts: {word} in {seconds:.1f}s — report: {summary.get('_path', 'see --report-dir')}")
+    where = ", ".join(str(p) for p in paths.values()) if paths else "see --report-dir"
+    print(f"gateway-contracts: {word} in {seconds:.1f}s — reports: {where}")

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 
 from gateway_contracts.capture.db import CaptureDB
 from gateway_contracts.conformance.client import Exchanges
@@ -15,8 +15,10 @@ from gateway_contracts.target import Target
 
 # Network-bound property tests: no deadline, no example database written into the user's tree. Reproducible
 # with --hypothesis-seed (``check --seed`` passes it; default 0). A profile the user loaded wins.
+# No shrinking: each step is a network round trip, and a failing example is reproduced by its seed anyway.
 settings.register_profile(
     "gateway-contracts",
+    phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.target],
     deadline=None,
     database=None,
     print_blob=True,

@@ -2,10 +2,14 @@
 
 One corpus per dialect is collected once per run — text of several lengths, tool use, text then tool, a matched
 stop sequence, truncation, aliases, an upstream drop after the first byte — and checked with the strict
-validator. Each clause is its own test, so a violation fails exactly the clause it breaks.
+validator. Each clause is its own test, so a violation fails exactly the clause it breaks, and its evidence is
+the exchange (request, stream transcript, curl) of the first stream that broke it.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
 
 import pytest
 
@@ -17,6 +21,27 @@ from gateway_contracts.target import Target
 ANTHROPIC_CLAUSES = [c.id for c in load_clauses() if c.id.startswith("SSE-")]
 OPENAI_CLAUSES = [c.id for c in load_clauses() if c.id.startswith("OAI-SSE-")]
 TOOL_CHOICE = {"type": "tool", "name": "get_weather"}
+
+
+@dataclass(frozen=True)
+class Stream:
+    text: str
+    violations: list[Violation]
+    exchange: dict[str, Any]
+    """The recorded exchange, as ``Exchanges`` keeps it for the report."""
+
+
+def _collect(
+    gw: Exchanges,
+    path: str,
+    body: dict[str, Any],
+    headers: dict[str, str],
+    dialect: Literal["anthropic", "openai"],
+) -> Stream:
+    gw.evidence = {}  # one exchange per stream: a failing clause shows the stream that broke it
+    r = gw.post(path, body, headers)
+    assert r.status_code == 200, f"a streaming request failed: {r.status_code} {r.text[:200]}"
+    return Stream(r.text, validate_text(r.content, dialect, strict=True), gw.evidence["exchanges"][-1])
 
 
 def _anthropic_requests(scripted: bool) -> list[tuple[dict[str, object], dict[str, str]]]:
@@ -42,21 +67,19 @@ def _anthropic_requests(scripted: bool) -> list[tuple[dict[str, object], dict[st
 
 
 @pytest.fixture(scope="session")
-def anthropic_streams(target: Target) -> list[tuple[str, list[Violation]]]:
+def anthropic_streams(target: Target) -> list[Stream]:
     gw = Exchanges(target, {})
     try:
-        out = []
-        for body, headers in _anthropic_requests("scripted-upstream" in target.features):
-            r = gw.post("/v1/messages", body, headers)
-            assert r.status_code == 200, f"a streaming request failed: {r.status_code} {r.text[:200]}"
-            out.append((r.text, validate_text(r.content, "anthropic", strict=True)))
-        return out
+        return [
+            _collect(gw, "/v1/messages", body, headers, "anthropic")
+            for body, headers in _anthropic_requests("scripted-upstream" in target.features)
+        ]
     finally:
         gw.close()
 
 
 @pytest.fixture(scope="session")
-def openai_streams(target: Target) -> list[tuple[str, list[Violation]]]:
+def openai_streams(target: Target) -> list[Stream]:
     gw = Exchanges(target, {})
     function = {
         "type": "function",
@@ -74,21 +97,19 @@ def openai_streams(target: Target) -> list[tuple[str, list[Violation]]]:
         chat(model=ALIASES[0], stream=True, stream_options={"include_usage": True}),
     ]
     try:
-        out = []
-        for body in requests:
-            r = gw.post("/v1/chat/completions", body)
-            assert r.status_code == 200, f"a streaming request failed: {r.status_code} {r.text[:200]}"
-            out.append((r.text, validate_text(r.content, "openai", strict=True)))
-        return out
+        return [_collect(gw, "/v1/chat/completions", body, {}, "openai") for body in requests]
     finally:
         gw.close()
 
 
-def _assert_clause(streams: list[tuple[str, list[Violation]]], clause_id: str) -> None:
-    hits = [(text, v) for text, violations in streams for v in violations if v.clause == clause_id]
+def _assert_clause(streams: list[Stream], clause_id: str, evidence: dict[str, Any]) -> None:
+    hits = [(stream, v) for stream in streams for v in stream.violations if v.clause == clause_id]
     if hits:
-        text, first = hits[0]
-        raise AssertionError(f"{len(hits)} violation(s); first: {first}\nstream excerpt: {text[:600]!r}")
+        stream, first = hits[0]
+        evidence["exchanges"] = [stream.exchange]
+        raise AssertionError(
+            f"{len(hits)} violation(s); first: {first}\nstream excerpt: {stream.text[:600]!r}"
+        )
 
 
 def _per_clause(ids: list[str]) -> list[object]:
@@ -97,11 +118,11 @@ def _per_clause(ids: list[str]) -> list[object]:
 
 @pytest.mark.parametrize("clause_id", _per_clause(ANTHROPIC_CLAUSES))
 def test_anthropic_stream_clause(
-    anthropic_streams: list[tuple[str, list[Violation]]], clause_id: str
+    anthropic_streams: list[Stream], clause_id: str, evidence: dict[str, Any]
 ) -> None:
-    _assert_clause(anthropic_streams, clause_id)
+    _assert_clause(anthropic_streams, clause_id, evidence)
 
 
 @pytest.mark.parametrize("clause_id", _per_clause(OPENAI_CLAUSES))
-def test_openai_stream_clause(openai_streams: list[tuple[str, list[Violation]]], clause_id: str) -> None:
-    _assert_clause(openai_streams, clause_id)
+def test_openai_stream_clause(openai_streams: list[Stream], clause_id: str, evidence: dict[str, Any]) -> None:
+    _assert_clause(openai_streams, clause_id, evidence)

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from gateway_contracts.capture.db import CaptureDB
-from gateway_contracts.capture.invariants import wait_for_capture
+from gateway_contracts.capture.invariants import call_rows
 from gateway_contracts.conformance.client import Exchanges
 from gateway_contracts.conformance.requests import message
 from gateway_contracts.conformance.test_logs import lines_of
@@ -46,7 +46,7 @@ def test_trace_started_when_absent(gw: Exchanges) -> None:
 def test_trace_id_in_rows(gw: Exchanges, db: CaptureDB) -> None:
     trace_id, header = new_traceparent()
     r = gw.post("/v1/messages", message(stream=True), {"traceparent": header})
-    rows = wait_for_capture(db, r.headers["request-id"])
+    rows = call_rows(db, r.headers["request-id"])  # committed before the stream's terminal event
     assert [o["trace_id"] for o in rows.outcomes] == [trace_id]
     assert rows.audit and all(e["trace_id"] == trace_id for e in rows.audit)
 

@@ -109,8 +109,12 @@ def _load_shedding(op: str, body: dict[str, Any], a: Answer) -> bool:
 
 
 REFUSALS: tuple[Refusal, ...] = (
-    Refusal("unknown-model", "the model is not one this gateway serves (404 not_found_error)", _unknown_model),
-    Refusal("unknown-request-id", "no call was issued this request id (404 not_found_error)", _unknown_request_id),
+    Refusal(
+        "unknown-model", "the model is not one this gateway serves (404 not_found_error)", _unknown_model
+    ),
+    Refusal(
+        "unknown-request-id", "no call was issued this request id (404 not_found_error)", _unknown_request_id
+    ),
     Refusal(
         "tool-choice-unsatisfiable",
         "tool_choice names a tool that tools does not define, or requires one when there are none",
@@ -121,7 +125,11 @@ REFUSALS: tuple[Refusal, ...] = (
         "a tool call's arguments string is not a JSON object, which the Messages form needs",
         _arguments_not_json_object,
     ),
-    Refusal("tools-unsupported", "the backend cannot do tools (422 tools_not_supported_by_backend)", _tools_unsupported),
+    Refusal(
+        "tools-unsupported",
+        "the backend cannot do tools (422 tools_not_supported_by_backend)",
+        _tools_unsupported,
+    ),
     Refusal("kill-switch", "the cost kill-switch is engaged (403 kill_switch_engaged)", _kill_switch),
     Refusal("load-shedding", "rate limited or overloaded (429 / 529)", _load_shedding),
 )

@@ -64,9 +64,7 @@ def diff(current: dict[str, str], baseline_doc: dict[str, Any], source: str) -> 
         "new_failures": sorted(failing_now - failing_before),
         "still_failing": sorted(failing_now & failing_before),
         "fixed": sorted(cid for cid in failing_before if current.get(cid) == "passed"),
-        "no_longer_checked": sorted(
-            cid for cid in failing_before if current.get(cid) in (None, "skipped")
-        ),
+        "no_longer_checked": sorted(cid for cid in failing_before if current.get(cid) in (None, "skipped")),
     }
 
 

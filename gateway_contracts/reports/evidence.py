@@ -54,8 +54,14 @@ class EvidenceSources:
         self.target = target
         self._db: CaptureDB | None = None
         self._log_index: dict[str, list[dict[str, Any]]] | None = None
+        self._rows: dict[str, list[dict[str, Any]]] = {}
 
     def rows(self, request_id: str) -> list[dict[str, Any]]:
+        if request_id not in self._rows:
+            self._rows[request_id] = self._read_rows(request_id)
+        return self._rows[request_id]
+
+    def _read_rows(self, request_id: str) -> list[dict[str, Any]]:
         if self.target is None or not self.target.db_url:
             return []
         from gateway_contracts.capture.db import CaptureDB
@@ -147,7 +153,9 @@ def finding(
 ) -> dict[str, Any]:
     """One failed test's finding. ``evidence`` is what the test recorded, unscrubbed; the result is scrubbed."""
     raw_exchanges = evidence.get("exchanges")
-    exchanges = [exchange(x) for x in raw_exchanges if _is_exchange(x)] if isinstance(raw_exchanges, list) else []
+    exchanges = (
+        [exchange(x) for x in raw_exchanges if _is_exchange(x)] if isinstance(raw_exchanges, list) else []
+    )
     other_raw = {k: v for k, v in evidence.items() if k != "exchanges"}
     if isinstance(raw_exchanges, list) and len(exchanges) != len(raw_exchanges):
         other_raw["unrecognised_exchanges"] = [x for x in raw_exchanges if not _is_exchange(x)]
@@ -156,9 +164,14 @@ def finding(
     notes: list[str] = []
     for rid in _request_ids(exchanges):
         try:
-            rows += sources.rows(rid)
+            found = sources.rows(rid)
         except Exception as exc:  # evidence is best effort; the failure itself is already recorded
             notes.append(f"rows of {rid} unavailable: {type(exc).__name__}: {str(exc)[:200]}")
+            found = []
+        if any(t["rows"] for t in found):
+            rows += found
+        elif found:  # said once, not as three empty tables: for a capture failure this *is* the evidence
+            notes.append(f"the database has no captured rows for {rid}")
         try:
             log_lines += sources.log_lines(rid)
         except Exception as exc:

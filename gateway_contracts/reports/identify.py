@@ -44,6 +44,6 @@ def identify(base_url: str, timeout: float = PROBE_TIMEOUT) -> Identity:
                 name, version = _text(doc.get("name")), _text(doc.get("version"))
                 if name or version:
                     return Identity(name, version, f"GET {path}")
-    except httpx.HTTPError:
-        pass
+    except (httpx.HTTPError, httpx.InvalidURL):
+        pass  # a target that cannot say is reported unnamed; identifying it never fails a run
     return Identity()

@@ -8,10 +8,22 @@ one of them. :func:`parse` trusts its input to have passed :func:`~gateway_contr
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 FAILING = frozenset({"failed", "untested"})
 """Outcomes that count as a failure of the clause (for the baseline diff and the verdict)."""
+
+
+def human_time(timestamp: str) -> str:
+    """An ISO timestamp as people read it, in UTC (reports may be read anywhere)."""
+    try:
+        moment = datetime.fromisoformat(timestamp)
+    except ValueError:
+        return timestamp
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC)
+    return moment.strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 @dataclass(frozen=True)
@@ -150,7 +162,9 @@ class Verdict:
 
 
 @dataclass(frozen=True)
-class Target:
+class TargetInfo:
+    """What the report says of the target (not ``gateway_contracts.target.Target``, which is how to reach it)."""
+
     url: str | None
     label: str | None
     name: str | None
@@ -173,7 +187,7 @@ class Report:
     schema_version: int
     harness_version: str
     contracts_digest: str
-    target: Target
+    target: TargetInfo
     started_at: str
     finished_at: str
     duration_seconds: float
@@ -188,9 +202,6 @@ class Report:
 
     def by_profile(self, profile: str) -> list[ClauseResult]:
         return [c for c in self.clauses if c.profile == profile]
-
-    def clause(self, clause_id: str) -> ClauseResult:
-        return next(c for c in self.clauses if c.id == clause_id)
 
     @property
     def failed(self) -> list[ClauseResult]:
@@ -235,7 +246,9 @@ def _clause(raw: dict[str, Any]) -> ClauseResult:
         result=raw["result"],
         outcome=raw["outcome"],
         reasons=raw["reasons"],
-        tests=[TestRun(t["nodeid"], t["outcome"], t["when"], t["duration"], t["message"]) for t in raw["tests"]],
+        tests=[
+            TestRun(t["nodeid"], t["outcome"], t["when"], t["duration"], t["message"]) for t in raw["tests"]
+        ],
         findings=[_finding(f) for f in raw["findings"]],
         waiver=Waiver(raw["id"], waiver["reason"], waiver["expires"], "applied") if waiver else None,
         change=raw["change"],
@@ -248,7 +261,7 @@ def parse(doc: dict[str, Any]) -> Report:
         schema_version=doc["schema_version"],
         harness_version=doc["harness"]["version"],
         contracts_digest=doc["contracts_digest"],
-        target=Target(**target),
+        target=TargetInfo(**target),
         started_at=run["started_at"],
         finished_at=run["finished_at"],
         duration_seconds=run["duration_seconds"],

@@ -41,7 +41,14 @@ def _header_arg(name: str, value: str) -> str:
 
 def curl(base_url: str, request: dict[str, Any]) -> str:
     """``curl`` for a recorded (and scrubbed) request: method, URL, headers and body as sent."""
-    parts = ["curl", "-sS", "-N", "-X", shlex.quote(request["method"]), shlex.quote(base_url + request["path"])]
+    parts = [
+        "curl",
+        "-sS",
+        "-N",
+        "-X",
+        shlex.quote(request["method"]),
+        shlex.quote(base_url + request["path"]),
+    ]
     for name, value in request["headers"].items():
         parts += ["-H", _header_arg(name, value)]
     body: str = request["body"]

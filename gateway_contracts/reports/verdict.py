@@ -88,7 +88,9 @@ def _verdict(doc: dict[str, Any], policy: Policy) -> dict[str, Any]:
         reasons.append(f"MUST clause {cid} {what}{since}")
     for w in doc["waivers"]:
         if w["status"] == "expired":
-            reasons.append(f"the waiver for {w['clause']} expired on {w['expires']}: renew it or fix the clause")
+            reasons.append(
+                f"the waiver for {w['clause']} expired on {w['expires']}: renew it or fix the clause"
+            )
     return {
         "passed": not blocking and not expired,
         "policy": policy if baseline is not None else "any",

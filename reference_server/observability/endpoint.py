@@ -17,6 +17,7 @@ from typing import Protocol, runtime_checkable
 from aiohttp import web
 
 from reference_server.errors import GatewayError
+from reference_server.mutants import mutated
 from reference_server.observability.metrics import ScrapeSnapshot
 from reference_server.state import STATE, GatewayState
 
@@ -56,7 +57,10 @@ def check_internal_key(request: web.Request, configured: str | None) -> None:
             "authentication_error",
             "this gateway was started without an internal key (--internal-key); /metrics is closed",
         )
-    if not internal_key_matches(request.headers.get(INTERNAL_KEY_HEADER), configured):
+    presented = request.headers.get(INTERNAL_KEY_HEADER)
+    if presented is None and mutated("metrics-open-without-key"):
+        return
+    if not internal_key_matches(presented, configured):
         raise GatewayError(401, "authentication_error", f"missing or invalid {INTERNAL_KEY_HEADER}")
 
 

@@ -45,7 +45,9 @@ def _too_large(limit: int) -> GatewayError:
 
 def select_backend(request: web.Request) -> UpstreamAdapter:
     adapters = request.app[STATE].adapters
-    slug = request.headers.get(BACKEND_HEADER) or request.app[STATE].config.default_backend
+    slug = request.headers.get(BACKEND_HEADER)
+    if slug is None:  # absent, the router chooses; present but empty names no backend (the contract's enum)
+        slug = request.app[STATE].config.default_backend
     if slug not in adapters:
         raise invalid_request(f"{BACKEND_HEADER} must be one of {', '.join(sorted(adapters))}")
     return adapters[slug]

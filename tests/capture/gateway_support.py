@@ -43,9 +43,12 @@ SCRIPT = "x-upstream-script"
 BACKEND = "x-ainfera-backend"
 MODELS = (CANONICAL_MODEL, *sorted(LEGACY_ALIASES))
 """The canonical model and the three legacy aliases, in a fixed order."""
-SLOW_STREAM = "text_tokens=1000; chunk=1; latency_ms=10"
-"""A stream that would take ~10 s to finish: a client that closes after the first delta is certainly
-mid-stream when it goes."""
+SLOW_STREAM = "text_tokens=1000; chunk=1; latency_ms=20"
+"""A stream that would take ~20 s to finish (1000 deltas, 20 ms apart; the bodies' ``max_tokens`` leave room
+for all of them): a client that closes after the first delta is certainly mid-stream when it goes."""
+MAX_TOKENS = 4096
+"""Room for :data:`SLOW_STREAM`'s 1000 words: with less, the scripted answer stops at ``max_tokens`` and the
+"slow" stream is over in a moment."""
 WAIT_S = 30.0
 """Upper bound on any wait for a capture; reached only when something is broken."""
 _TRACE = re.compile(r"^00-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$")
@@ -55,7 +58,7 @@ def message_body(model: str = CANONICAL_MODEL, *, stream: bool = False, **extra:
     """A minimal valid ``/v1/messages`` body."""
     return {
         "model": model,
-        "max_tokens": 64,
+        "max_tokens": MAX_TOKENS,
         "stream": stream,
         "messages": [{"role": "user", "content": "capture me"}],
         **extra,
@@ -64,7 +67,12 @@ def message_body(model: str = CANONICAL_MODEL, *, stream: bool = False, **extra:
 
 def chat_body(model: str = CANONICAL_MODEL, *, stream: bool = False) -> dict[str, Any]:
     """A minimal valid ``/v1/chat/completions`` body."""
-    return {"model": model, "stream": stream, "messages": [{"role": "user", "content": "capture me"}]}
+    return {
+        "model": model,
+        "max_tokens": MAX_TOKENS,
+        "stream": stream,
+        "messages": [{"role": "user", "content": "capture me"}],
+    }
 
 
 WEATHER_TOOL = {
@@ -285,7 +293,7 @@ def _is_openai_content(line: str) -> bool:
     return any((choice.get("delta") or {}).get("content") for choice in chunk.get("choices") or [])
 
 
-async def sse_events(response: httpx.Response) -> list[str]:
+def sse_events(response: httpx.Response) -> list[str]:
     """The ``event:`` names of a complete Anthropic stream, in order."""
     return [line.removeprefix("event: ") for line in response.text.splitlines() if line.startswith("event: ")]
 

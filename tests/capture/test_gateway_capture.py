@@ -48,6 +48,9 @@ from tests.capture.support import Sql
 from tests.support.servers import ServerThread
 
 REQUEST_ID = re.compile(r"^req_[0-9a-f]{24}$")
+LATE_FIRST_BYTE = "first_byte_ms=500; latency_ms=200"
+"""The upstream's first byte comes 500 ms after dispatch (the client hangs up well before), and the rest is
+slow too: a hang-up that came late anyway would still land mid-stream, never after a finished call."""
 
 
 @pytest.fixture(scope="module")
@@ -222,7 +225,7 @@ async def test_each_kind_of_call_leaves_one_outcome_its_events_and_one_debit(
     assert REQUEST_ID.match(request_id)
     trace_id = trace_id_of(response)
     if case.ends_with is not None:
-        assert (await sse_events(response))[-1] == case.ends_with
+        assert sse_events(response)[-1] == case.ends_with
     gw = gateways.killed if case.outcome == "refused" and case.backend == "anthropic" else gateways.main
     if case.outcome != "client_cancelled":
         # The response (or the stream's last event) left only after the capture committed.
@@ -319,12 +322,13 @@ async def test_a_client_that_leaves_before_the_first_byte_of_a_stream_is_capture
     head = (
         f"POST {route} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
         f"Content-Length: {len(body)}\r\nx-api-key: {AUTH['x-api-key']}\r\n"
-        f"traceparent: 00-{trace_id}-{'1' * 16}-01\r\n{SCRIPT}: first_byte_ms=500\r\n\r\n"
+        f"traceparent: 00-{trace_id}-{'1' * 16}-01\r\n{SCRIPT}: {LATE_FIRST_BYTE}\r\n\r\n"
     )
     _, writer = await asyncio.open_connection("127.0.0.1", gateways.main.server.port)
     writer.write(head.encode() + body)
     await writer.drain()
-    await gateways.main.dispatches.wait(trace_id)  # dispatched upstream: the upstream now waits 500 ms
+    # Dispatched: the upstream now waits 500 ms before its first byte. Hang up meanwhile.
+    await gateways.main.dispatches.wait(trace_id)
     writer.close()
     await writer.wait_closed()
 

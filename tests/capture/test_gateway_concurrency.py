@@ -19,6 +19,10 @@ from typing import Any
 import httpx
 import pytest
 
+from reference_server.models_catalog import CANONICAL_MODEL
+from reference_server.upstream.base import UpstreamRequest
+from reference_server.upstream.scripted.directives import parse_directives
+from reference_server.upstream.scripted.engine import build_script, total_delay
 from tests.capture.gateway_support import (
     AUTH,
     MODELS,
@@ -81,6 +85,21 @@ def test_the_mix_is_what_the_docstring_says() -> None:
     assert {p.stream for p in PLAN if p.outcome == "ok"} == {True, False}
 
 
+@pytest.mark.parametrize("planned", [p for p in PLAN if p.disconnect][:2], ids=lambda p: p.route)
+def test_the_disconnected_streams_would_last_long_enough(planned: Planned) -> None:
+    """A client that hangs up after the first delta must still be mid-stream when it goes, even on a loaded
+    machine: the scripted answer for a disconnecting call, as the gateway would forward it, lasts >= 10 s (its
+    ``max_tokens`` does not cut the slow stream short)."""
+    body = planned.body()
+    request = UpstreamRequest(
+        model=CANONICAL_MODEL,
+        max_tokens=int(body["max_tokens"]),
+        messages=body["messages"],
+        headers={SCRIPT: SLOW_STREAM},
+    )
+    assert total_delay(build_script(request, parse_directives(SLOW_STREAM))) >= 10.0
+
+
 @pytest.fixture
 async def client() -> AsyncIterator[httpx.AsyncClient]:
     limits = httpx.Limits(max_connections=CALLS + 10, max_keepalive_connections=CALLS + 10)
@@ -114,9 +133,14 @@ async def assert_each_call_captured_once(sql: Sql, calls: dict[str, Planned]) ->
     model string; a router and an outcome event per call; then the real ``audit-verify`` CLI exits 0."""
     outcomes = await sql.rows("SELECT request_id, outcome, model_requested FROM routing_outcomes")
     assert len(outcomes) == CALLS
-    assert {r["request_id"]: (r["outcome"], r["model_requested"]) for r in outcomes} == {
-        request_id: (p.outcome, p.model) for request_id, p in calls.items()
+    got = {r["request_id"]: (r["outcome"], r["model_requested"]) for r in outcomes}
+    wrong = {
+        request_id: (got.get(request_id), planned)
+        for request_id, planned in calls.items()
+        if got.get(request_id) != (planned.outcome, planned.model)
     }
+    assert not wrong, wrong
+    assert set(got) == set(calls)
     ledger = await sql.rows("SELECT request_id FROM ledger_entries")
     assert len(ledger) == CALLS
     assert {r["request_id"] for r in ledger} == set(calls)

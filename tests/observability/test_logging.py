@@ -148,6 +148,7 @@ def test_exceptions_and_tracebacks_scrubbed(capture: tuple[logging.Logger, io.St
 
 
 def test_stack_info_scrubbed(capture: tuple[logging.Logger, io.StringIO]) -> None:
+    """FORMAT: stack_info=True adds the (scrubbed) stack as its own field, still on one line."""
     logger, buffer = capture
     logger.info("with stack %s", "x", stack_info=True)
     [rec] = lines(buffer)

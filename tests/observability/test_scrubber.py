@@ -85,6 +85,7 @@ def test_none_under_sensitive_key_is_kept() -> None:
 
 
 def test_key_normalisation() -> None:
+    """KEY: case, '-', '_' and '.' do not matter when keys are compared."""
     assert normalize_key("X-Api_Key") == normalize_key("xApiKey") == normalize_key("x.api.key") == "xapikey"
 
 

@@ -1,0 +1,220 @@
+"""``gateway-contracts fuzz``: run schemathesis against a gateway from the contract, with the contract's checks.
+
+Without ``--target`` it fuzzes the embedded reference gateway (SQLite, scripted upstream). Outputs go to fixed
+paths under ``--report-dir``/fuzz: the document and configuration fuzzed, ``junit.xml``, ``events.ndjson`` and
+``findings.json`` (each finding with a curl reproduction). The exit status is non-zero iff there is a finding the
+baseline does not accept; harness problems are one line each with their own status, as for ``check``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from gateway_contracts.errors import (
+    EXIT_DATABASE,
+    EXIT_FAILED,
+    EXIT_UNREACHABLE,
+    EXIT_USAGE,
+    CliError,
+    redact_url,
+)
+from gateway_contracts.fuzz.baseline import Baseline, BaselineError
+from gateway_contracts.fuzz.outcome import Outcome
+from gateway_contracts.fuzz.runner import RunPaths
+
+PHASES = ("examples", "coverage", "fuzzing", "stateful")
+DEFAULT_MAX_EXAMPLES = 100
+DEFAULT_WORKERS = 1
+"""One worker sends one fixed sequence of requests per seed (more workers interleave operations differently from
+run to run), and sidesteps a CPython 3.11 race in ``ast.parse`` that hypothesis hits from concurrent threads."""
+MAX_LISTED = 20
+
+
+def register(sub: Any) -> None:
+    p: argparse.ArgumentParser = sub.add_parser(
+        "fuzz", help="fuzz a gateway from the contract (schemathesis)"
+    )
+    p.add_argument("--target", metavar="URL", help="the gateway's base URL (default: the embedded reference)")
+    p.add_argument("--db-url", help="the gateway's database: checks the capture invariant after every call")
+    p.add_argument(
+        "--internal-key", help="the gateway's X-Ainfera-Internal-Key, to fuzz /metrics past its door"
+    )
+    p.add_argument(
+        "--api-key",
+        help="a client API key the gateway accepts; given, the gateway must also refuse missing and wrong keys",
+    )
+    p.add_argument(
+        "--max-examples",
+        type=int,
+        default=DEFAULT_MAX_EXAMPLES,
+        help=f"test cases per operation in the fuzzing phase (default {DEFAULT_MAX_EXAMPLES}; nightly: 2000)",
+    )
+    p.add_argument(
+        "--seed", type=int, default=0, help="generation seed: the same seed sends the same requests"
+    )
+    p.add_argument(
+        "--phases",
+        default=",".join(PHASES),
+        help=f"comma-separated subset of {','.join(PHASES)} (default: all)",
+    )
+    p.add_argument(
+        "--workers", type=int, default=DEFAULT_WORKERS, help="concurrent workers (1 = strictly ordered)"
+    )
+    p.add_argument("--report-dir", type=Path, default=Path("reports/latest"), help="outputs go to DIR/fuzz")
+    p.add_argument("--baseline", type=Path, help="accepted findings: only findings not in it fail the run")
+    p.add_argument("--update-baseline", action="store_true", help="write this run's findings to --baseline")
+    p.add_argument("--request-timeout", type=float, default=30.0, help="per-request timeout in seconds")
+    p.set_defaults(run=run)
+
+
+def _check_args(args: argparse.Namespace) -> tuple[str, ...]:
+    if args.max_examples < 1:
+        raise CliError(f"--max-examples must be at least 1, got {args.max_examples}", EXIT_USAGE)
+    if not 1 <= args.workers <= 64:
+        raise CliError(f"--workers must be between 1 and 64, got {args.workers}", EXIT_USAGE)
+    if args.request_timeout <= 0:
+        raise CliError("--request-timeout must be positive", EXIT_USAGE)
+    phases = tuple(p.strip() for p in args.phases.split(",") if p.strip())
+    unknown = [p for p in phases if p not in PHASES]
+    if unknown or not phases:
+        raise CliError(f"unknown phase(s) {', '.join(unknown) or '(none given)'}; known: {', '.join(PHASES)}")
+    if args.update_baseline and args.baseline is None:
+        raise CliError("--update-baseline needs --baseline FILE", EXIT_USAGE)
+    if args.target and not args.target.startswith(("http://", "https://")):
+        raise CliError(f"--target must be an http(s) URL, got {args.target!r}", EXIT_USAGE)
+    return phases
+
+
+def _preflight(base_url: str, db_url: str | None, timeout: float) -> None:
+    from gateway_contracts.capture.db import CaptureDB, DatabaseError
+
+    try:
+        httpx.get(base_url + "/healthz", timeout=min(timeout, 10.0))
+    except httpx.TimeoutException:
+        raise CliError(
+            f"the gateway at {base_url} accepted the connection but did not answer", EXIT_UNREACHABLE
+        ) from None
+    except httpx.HTTPError as exc:
+        raise CliError(
+            f"cannot reach the gateway at {base_url} ({type(exc).__name__}); is it running?", EXIT_UNREACHABLE
+        ) from None
+    if db_url and db_url.startswith("sqlite:///") and not Path(db_url.removeprefix("sqlite:///")).is_file():
+        # Checked here: SQLite would otherwise create an empty file, or fail deep in its driver thread.
+        raise CliError(f"cannot read the database {db_url}: no such file", EXIT_DATABASE)
+    if db_url:
+        try:
+            CaptureDB(db_url).ping()
+        except DatabaseError as exc:
+            raise CliError(f"cannot read the database {redact_url(db_url)}: {exc}", EXIT_DATABASE) from None
+
+
+def run(args: argparse.Namespace) -> int:
+    phases = _check_args(args)
+    baseline = None
+    if args.baseline is not None and not args.update_baseline:
+        try:
+            baseline = Baseline.load(args.baseline)
+        except BaselineError as exc:
+            raise CliError(str(exc), EXIT_USAGE) from None
+    paths = RunPaths(args.report_dir / "fuzz")
+    paths.clear()
+    with ExitStack() as stack:
+        base_url, db_url, internal_key = _target(args, paths, stack)
+        _preflight(base_url, db_url, args.request_timeout)
+        started = time.monotonic()
+        outcome = _fuzz(args, paths, phases, base_url, db_url, internal_key)
+        outcome.seconds = time.monotonic() - started
+    return _conclude(args, paths, outcome, baseline)
+
+
+def _target(
+    args: argparse.Namespace, paths: RunPaths, stack: ExitStack
+) -> tuple[str, str | None, str | None]:
+    if args.target:
+        return args.target.rstrip("/"), args.db_url, args.internal_key
+    from gateway_contracts.embedded import embedded_target
+
+    if args.db_url:
+        from gateway_contracts.commands.dburl import checked_db_url
+
+        checked_db_url(args.db_url)
+    where = redact_url(args.db_url) if args.db_url else "a fresh SQLite database"
+    print(f"gateway-contracts: starting the embedded reference gateway on {where}", flush=True)
+    target = stack.enter_context(embedded_target(paths.directory / "embedded", db_url=args.db_url))
+    return target.base_url, target.db_url, target.internal_key
+
+
+def _fuzz(
+    args: argparse.Namespace,
+    paths: RunPaths,
+    phases: tuple[str, ...],
+    base_url: str,
+    db_url: str | None,
+    internal_key: str | None,
+) -> Outcome:
+    from gateway_contracts.fuzz import config, document, runner
+    from gateway_contracts.fuzz.settings import DEFAULT_API_KEY, subprocess_env
+
+    doc = document.write_document(paths.document)
+    run_config = config.RunConfig(
+        max_examples=args.max_examples,
+        request_timeout=args.request_timeout,
+        enforce_client_auth=args.api_key is not None,
+    )
+    paths.config.write_text(config.render(run_config), encoding="utf-8")
+    invocation = runner.Invocation(base_url, args.seed, args.workers, phases)
+    print(
+        f"gateway-contracts: fuzzing {base_url} (seed {args.seed}, {args.max_examples} examples per operation, "
+        f"phases {','.join(phases)}, {args.workers} workers"
+        + (", capture checked in the database" if db_url else "")
+        + ")",
+        flush=True,
+    )
+    env = subprocess_env(db_url, args.api_key or DEFAULT_API_KEY, internal_key)
+    code = runner.run_schemathesis(paths, invocation, env)
+    return Outcome.read(paths, code, document.operation_ids(doc), db_url)
+
+
+def _conclude(args: argparse.Namespace, paths: RunPaths, outcome: Outcome, baseline: Baseline | None) -> int:
+    from gateway_contracts.fuzz import baseline as baselines
+    from gateway_contracts.fuzz import findings as findings_mod
+    from gateway_contracts.fuzz import summary
+
+    found = baseline.mark(outcome.findings) if baseline is not None else outcome.findings
+    findings_mod.write(paths.findings, found, outcome.meta(args))
+    if args.update_baseline:
+        baselines.save(args.baseline, found)
+    print()
+    for line in summary.render_table(outcome.stats):
+        print(line)
+    for label in summary.unexercised(outcome.stats):
+        print(f"NOT EXERCISED {label}: no request got past validation to a 2xx answer")
+    new = [f for f in found if f.new]
+    for f in new[:MAX_LISTED]:
+        print(f"NEW {f.operation} [{f.check}] {f.title}")
+    if len(new) > MAX_LISTED:
+        print(f"… and {len(new) - MAX_LISTED} more new findings")
+    known = len(found) - len(new)
+    if baseline is not None:
+        for entry in baseline.fixed(found):
+            print(
+                f"FIXED {entry.get('operation')} [{entry.get('check')}] {entry.get('title')} (still in the baseline)"
+            )
+    word = "PASS" if not new else "FAIL"
+    print(
+        f"gateway-contracts: fuzz {word} in {outcome.seconds:.1f}s — {outcome.requests} requests, "
+        f"{len(new)} new finding(s)"
+        + (f", {known} accepted by the baseline" if known else "")
+        + f"; findings: {paths.findings}",
+        flush=True,
+    )
+    if args.update_baseline:
+        print(f"gateway-contracts: baseline written to {args.baseline} ({len(found)} finding(s))")
+        return 0
+    return EXIT_FAILED if new else 0

@@ -1,0 +1,133 @@
+"""Findings: one per (operation, check, title), each with the request that showed it as a curl command.
+
+``findings.json`` is the fuzz run's contribution to the compliance report: a stable, documented shape (below) that
+the report folds in without knowing schemathesis. The fingerprint is what the baseline stores; it leaves out
+everything that changes from run to run (request ids, generated values, case ids).
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import hashlib
+import json
+import shlex
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from gateway_contracts.fuzz.events import CheckFailure, Request, RunError, RunEvents
+
+FORMAT_VERSION = 1
+FILTERED = "[Filtered]"
+# Credentials are masked in schemathesis' reports; the reproduction reads them from the environment instead.
+CREDENTIAL_ENV = {
+    "x-api-key": "${GATEWAY_API_KEY}",
+    "authorization": "Bearer ${GATEWAY_API_KEY}",
+    "x-ainfera-internal-key": "${GATEWAY_INTERNAL_KEY}",
+}
+EXCERPT = 500
+
+
+@dataclass(frozen=True)
+class Finding:
+    fingerprint: str
+    operation: str
+    check: str
+    code: str
+    title: str
+    message: str
+    phase: str
+    status: int | None
+    response_excerpt: str
+    curl: str | None
+    new: bool = True
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def fingerprint(operation: str, check: str, title: str) -> str:
+    return hashlib.sha256(f"{operation}\0{check}\0{title}".encode()).hexdigest()[:16]
+
+
+def curl_command(request: Request) -> str:
+    parts = ["curl", "-sS", "-N", "-X", request.method]
+    for name, value in request.headers.items():
+        env = CREDENTIAL_ENV.get(name.lower())
+        if value == FILTERED and env is not None:
+            parts.append(f'-H "{name}: {env}"')  # double quotes: the shell expands the variable
+        else:
+            parts += ["-H", shlex.quote(f"{name}: {value}")]
+    prefix = ""
+    if request.body is not None:
+        try:
+            parts += ["--data-binary", shlex.quote(request.body.decode("utf-8"))]
+        except UnicodeDecodeError:
+            encoded = base64.b64encode(request.body).decode("ascii")
+            prefix = f"echo {encoded} | base64 -d | "
+            parts += ["--data-binary", "@-"]
+    parts.append(shlex.quote(request.uri))
+    return prefix + " ".join(parts)
+
+
+def _as_probed(failure: CheckFailure, request: Request) -> Request:
+    """``ignored_auth`` records the authenticated request; what it proved was about the same request sent
+    without credentials or with wrong ones, so that is what the reproduction sends."""
+    if failure.check != "ignored_auth":
+        return request
+    wrong = "invalid" in failure.title.lower()
+    headers = {}
+    for name, value in request.headers.items():
+        if name.lower() not in CREDENTIAL_ENV:
+            headers[name] = value
+        elif wrong:
+            headers[name] = "gateway-contracts-wrong-key"
+    return dataclasses.replace(request, headers=headers)
+
+
+def _from_failure(failure: CheckFailure) -> Finding:
+    interaction = failure.interaction
+    return Finding(
+        fingerprint=fingerprint(failure.label, failure.check, failure.title),
+        operation=failure.label,
+        check=failure.check,
+        code=failure.code,
+        title=failure.title,
+        message=failure.message,
+        phase=failure.phase,
+        status=interaction.status if interaction else None,
+        response_excerpt=interaction.content[:EXCERPT].decode("utf-8", "replace") if interaction else "",
+        curl=curl_command(_as_probed(failure, interaction.request)) if interaction else None,
+    )
+
+
+def _from_error(error: RunError) -> Finding:
+    title = error.message.strip().splitlines()[0][:160] if error.message.strip() else "error"
+    return Finding(
+        fingerprint=fingerprint(error.label, "error", title),
+        operation=error.label,
+        check="error",
+        code="error",
+        title=title,
+        message=error.message,
+        phase=error.phase,
+        status=None,
+        response_excerpt="",
+        curl=None,
+    )
+
+
+def collect(events: RunEvents, extra: list[Finding] | None = None) -> list[Finding]:
+    """Deduplicated findings, in a stable order (by operation, check, title)."""
+    found: dict[str, Finding] = {}
+    for item in [*(_from_failure(f) for f in events.failures), *(_from_error(e) for e in events.errors)]:
+        found.setdefault(item.fingerprint, item)
+    for item in extra or []:
+        found.setdefault(item.fingerprint, item)
+    return sorted(found.values(), key=lambda f: (f.operation, f.check, f.title))
+
+
+def write(path: Path, findings: list[Finding], meta: dict[str, Any]) -> None:
+    document = {"format_version": FORMAT_VERSION, **meta, "findings": [f.as_dict() for f in findings]}
+    path.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -1,0 +1,85 @@
+"""What a finished schemathesis run amounts to: its findings and what it exercised.
+
+Besides the per-call checks, one check runs here, once, after the run: the audit chain over the whole database
+(every event the run caused, linked and hashed without gaps). It needs the complete chain, so it cannot be a
+per-response check.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from gateway_contracts.errors import EXIT_FAILED, CliError
+from gateway_contracts.fuzz import findings as findings_mod
+from gateway_contracts.fuzz.events import read_events
+from gateway_contracts.fuzz.findings import Finding
+from gateway_contracts.fuzz.runner import RunPaths
+from gateway_contracts.fuzz.summary import OperationStats, coverage
+
+CHAIN_OPERATION = "(audit chain)"
+
+
+@dataclass
+class Outcome:
+    findings: list[Finding]
+    stats: dict[str, OperationStats]
+    requests: int
+    seed: int | None
+    seconds: float = 0.0
+    phases_seen: list[str] = field(default_factory=list)
+
+    @classmethod
+    def read(cls, paths: RunPaths, exit_code: int, operations: dict[str, str], db_url: str | None) -> Outcome:
+        if not paths.ndjson.exists():
+            raise CliError(
+                f"schemathesis ended (exit {exit_code}) without writing {paths.ndjson}", EXIT_FAILED
+            )
+        events = read_events(paths.ndjson)
+        if not events.finished:
+            raise CliError(
+                f"schemathesis stopped before the run finished (exit {exit_code}); its output is above",
+                EXIT_FAILED if exit_code in (0, 1) else exit_code,
+            )
+        extra = chain_findings(db_url) if db_url else []
+        return cls(
+            findings=findings_mod.collect(events, extra),
+            stats=coverage(events.interactions, list(operations)),
+            requests=len(events.interactions),
+            seed=events.seed,
+            phases_seen=sorted({i.phase for i in events.interactions}),
+        )
+
+    def meta(self, args: Any) -> dict[str, Any]:
+        return {
+            "seed": self.seed,
+            "max_examples": args.max_examples,
+            "phases": self.phases_seen,
+            "seconds": round(self.seconds, 1),
+            "requests": self.requests,
+            "operations": {label: s.as_dict() for label, s in self.stats.items()},
+        }
+
+
+def chain_findings(db_url: str) -> list[Finding]:
+    from gateway_contracts.capture.db import CaptureDB
+    from gateway_contracts.capture.invariants import chain_problems
+
+    problems = chain_problems(CaptureDB(db_url))
+    if not problems:
+        return []
+    title = "audit chain broken"
+    return [
+        Finding(
+            fingerprint=findings_mod.fingerprint(CHAIN_OPERATION, "capture_chain", title),
+            operation=CHAIN_OPERATION,
+            check="capture_chain",
+            code="capture_chain",
+            title=title,
+            message="\n".join(problems[:20]),
+            phase="after run",
+            status=None,
+            response_excerpt="",
+            curl=None,
+        )
+    ]
