@@ -6,7 +6,7 @@ from pathlib import Path
 
 from gateway_contracts.embedded import embedded_target
 from gateway_contracts.fuzz.document import merged_document, operation_ids
-from tests.fuzz.support import SMALL, findings_document, request_sequence, run_fuzz, target_args
+from tests.fuzz.support import findings_document, request_sequence, run_fuzz, target_args
 
 TIME_LIMIT = 120.0
 CALLS = ("POST /v1/messages", "POST /v1/chat/completions")
@@ -37,24 +37,13 @@ def test_default_run_of_the_reference_finds_nothing_and_exercises_everything(tmp
 def test_the_same_seed_sends_the_same_requests(tmp_path: Path) -> None:
     # The seeded phases: fuzzing draws the requests, stateful draws the call → audit sequences. (The examples and
     # coverage phases derive theirs from the document alone.)
+    seeded = ["--max-examples", "25", "--phases", "fuzzing,stateful"]
     with embedded_target(tmp_path / "target") as target:
 
         def run(name: str, seed: str) -> list[tuple[str, str, str, str, bytes]]:
             report = tmp_path / name
-            assert (
-                run_fuzz(
-                    *target_args(target),
-                    "--max-examples",
-                    SMALL,
-                    "--seed",
-                    seed,
-                    "--phases",
-                    "fuzzing,stateful",
-                    "--report-dir",
-                    str(report),
-                )
-                == 0
-            )
+            code = run_fuzz(*target_args(target), *seeded, "--seed", seed, "--report-dir", str(report))
+            assert code == 0
             return request_sequence(report)
 
         first, second, other = run("first", "7"), run("second", "7"), run("other", "8")
