@@ -42,3 +42,28 @@ def component_schema(name: str) -> dict[str, Any]:
         "$ref": f"#/components/schemas/{name}",
         "components": doc["components"],
     }
+
+
+def inlined_component_schema(name: str) -> dict[str, Any]:
+    """The same schema as ``component_schema`` with every ``$ref`` replaced by its target.
+
+    jsonschema resolves a ``$ref`` on every visit; on the gateway's hot path that doubled the cost of validating
+    a request. The contract's component schemas are not recursive, so inlining terminates and means the same.
+    """
+    schemas = openapi_document()["components"]["schemas"]
+
+    def inline(node: Any, trail: tuple[str, ...]) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/components/schemas/"):
+                target = ref.rsplit("/", 1)[-1]
+                if target in trail:
+                    raise ValueError(f"recursive schema {' -> '.join((*trail, target))}: cannot inline")
+                rest = {k: inline(v, trail) for k, v in node.items() if k != "$ref"}
+                return {**inline(schemas[target], (*trail, target)), **rest}
+            return {k: inline(v, trail) for k, v in node.items()}
+        if isinstance(node, list):
+            return [inline(v, trail) for v in node]
+        return node
+
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", **inline(schemas[name], (name,))}

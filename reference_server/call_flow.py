@@ -230,6 +230,7 @@ class CallFlow:
                 raise GatewayError(
                     500, "api_error", "the call could not be recorded; it must be treated as failed"
                 ) from None
+            return  # no row, so no provider-call count: metrics must agree with the rows (MET-007)
         if self.metrics is not None:
             self.metrics.observe_call(record)
 

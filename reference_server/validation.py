@@ -14,14 +14,14 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
-from contracts import component_schema
+from contracts import inlined_component_schema
 from reference_server.errors import GatewayError, invalid_request
 from reference_server.mutants import mutated
 
 
 @functools.cache
 def _validator(component: str) -> Draft202012Validator:
-    return Draft202012Validator(component_schema(component))
+    return Draft202012Validator(inlined_component_schema(component))
 
 
 def _where(err: ValidationError) -> str:

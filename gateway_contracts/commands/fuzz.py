@@ -64,7 +64,10 @@ def register(sub: Any) -> None:
         help=f"comma-separated subset of {','.join(PHASES)} (default: all)",
     )
     p.add_argument(
-        "--workers", type=int, default=DEFAULT_WORKERS, help="concurrent workers (1 = strictly ordered)"
+        "--workers",
+        type=int,
+        default=DEFAULT_WORKERS,
+        help="concurrent workers (default 1: one fixed request order per seed)",
     )
     p.add_argument("--report-dir", type=Path, default=Path("reports/latest"), help="outputs go to DIR/fuzz")
     p.add_argument("--baseline", type=Path, help="accepted findings: only findings not in it fail the run")
@@ -171,7 +174,7 @@ def _fuzz(
     invocation = runner.Invocation(base_url, args.seed, args.workers, phases)
     print(
         f"gateway-contracts: fuzzing {base_url} (seed {args.seed}, {args.max_examples} examples per operation, "
-        f"phases {','.join(phases)}, {args.workers} workers"
+        f"phases {','.join(phases)}, workers {args.workers}"
         + (", capture checked in the database" if db_url else "")
         + ")",
         flush=True,

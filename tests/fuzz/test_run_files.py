@@ -242,3 +242,11 @@ def _events(*failures: CheckFailure) -> RunEvents:
     events = RunEvents()
     events.failures.extend(failures)
     return events
+
+
+def test_the_hooks_module_registers_every_contract_check() -> None:
+    from schemathesis.checks import CHECKS
+
+    from gateway_contracts.fuzz import hooks
+
+    assert set(hooks.CHECK_NAMES) <= set(CHECKS.get_all_names())
