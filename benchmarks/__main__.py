@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 
-from benchmarks import check_time, scrubber, sse_validator, streaming_ttft
+from benchmarks import capture_throughput, check_time, scrubber, sse_validator, streaming_ttft
 
 
 def main() -> None:
     asyncio.run(streaming_ttft.main())
+    print()
+    asyncio.run(capture_throughput.main())
     print()
     scrubber.main()
     print()
