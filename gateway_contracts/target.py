@@ -30,3 +30,20 @@ class Target:
 
     def provides(self, requirement: str) -> bool:
         return bool(getattr(self, requirement, None))
+
+    def check_args(self) -> list[str]:
+        """The ``gateway-contracts check`` options that hand it everything this target offers."""
+        args = ["--target", self.base_url, "--body-limit", str(self.body_limit)]
+        for flag, value in (
+            ("--db-url", self.db_url),
+            ("--log-file", str(self.log_file) if self.log_file else None),
+            ("--internal-key", self.internal_key),
+            ("--upstream-url", self.upstream_url),
+            ("--kill-switch-url", self.kill_switch_url),
+            ("--kill-switch-db-url", self.kill_switch_db_url),
+        ):
+            if value:
+                args += [flag, value]
+        for feature in sorted(self.features):
+            args += ["--feature", feature]
+        return args

@@ -31,21 +31,7 @@ about one finding whose evidence fits on a screen."""
 
 def check_args(target: Target, report_dir: Path, waivers: Path) -> list[str]:
     """``check`` arguments that hand it everything the embedded target offers."""
-    args = ["check", "--target", target.base_url, "--report-dir", str(report_dir), "--waivers", str(waivers)]
-    args += ["--body-limit", str(target.body_limit)]
-    for flag, value in (
-        ("--db-url", target.db_url),
-        ("--log-file", str(target.log_file) if target.log_file else None),
-        ("--internal-key", target.internal_key),
-        ("--upstream-url", target.upstream_url),
-        ("--kill-switch-url", target.kill_switch_url),
-        ("--kill-switch-db-url", target.kill_switch_db_url),
-    ):
-        if value:
-            args += [flag, value]
-    for feature in sorted(target.features):
-        args += ["--feature", feature]
-    return args
+    return ["check", *target.check_args(), "--report-dir", str(report_dir), "--waivers", str(waivers)]
 
 
 def _run(work: Path, out: Path, waivers: Path, mutant: str | None, *extra: str) -> int:

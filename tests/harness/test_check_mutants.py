@@ -16,33 +16,8 @@ from gateway_contracts.target import Target
 from reference_server.mutants import MUTANTS
 
 
-def check_args(target: Target, report_dir: Path) -> list[str]:
-    args = [
-        "check",
-        "--target",
-        target.base_url,
-        "--report-dir",
-        str(report_dir),
-        "--body-limit",
-        str(target.body_limit),
-    ]
-    for flag, value in (
-        ("--db-url", target.db_url),
-        ("--log-file", str(target.log_file) if target.log_file else None),
-        ("--internal-key", target.internal_key),
-        ("--upstream-url", target.upstream_url),
-        ("--kill-switch-url", target.kill_switch_url),
-        ("--kill-switch-db-url", target.kill_switch_db_url),
-    ):
-        if value:
-            args += [flag, value]
-    for feature in sorted(target.features):
-        args += ["--feature", feature]
-    return args
-
-
 def run_check(target: Target, report_dir: Path, *extra: str) -> tuple[int, dict[str, Any]]:
-    code = main([*check_args(target, report_dir), *extra])
+    code = main(["check", *target.check_args(), "--report-dir", str(report_dir), *extra])
     return code, json.loads((report_dir / "report.json").read_text())
 
 

@@ -118,11 +118,8 @@ def test_json_null_is_parsed_not_missing() -> None:
 def test_feed_after_close_is_an_error() -> None:
     parser = FrameParser()
     parser.close()
-    try:
+    with pytest.raises(RuntimeError):
         parser.feed(b"data: 1\n\n")
-    except RuntimeError:
-        return
-    raise AssertionError("feed() after close() must raise")
 
 
 def test_a_long_event_in_tiny_chunks() -> None:
