@@ -15,6 +15,8 @@ from aiohttp import web
 
 from reference_server.call_flow import CallContext
 from reference_server.errors import invalid_request
+from reference_server.mutants import openai as openai_faults
+from reference_server.mutants.faults import StreamFault
 from reference_server.openai_wire import (
     AnthropicEventTranslator,
     WireError,
@@ -39,6 +41,16 @@ DEFAULT_MAX_TOKENS = 4096
 def _data(chunk: dict[str, Any] | str) -> bytes:
     payload = chunk if isinstance(chunk, str) else json.dumps(chunk, separators=(",", ":"))
     return f"data: {payload}\n\n".encode()
+
+
+async def _write(
+    response: web.StreamResponse, chunk: dict[str, Any] | str, fault: StreamFault | None
+) -> None:
+    if fault is None:
+        await response.write(_data(chunk))
+        return
+    for item in fault.feed(chunk):
+        await response.write(item if isinstance(item, bytes) else _data(item))
 
 
 async def create_chat_completion(request: web.Request) -> web.StreamResponse:
@@ -72,15 +84,19 @@ async def create_chat_completion(request: web.Request) -> web.StreamResponse:
             **call_headers(request, rctx, ctx.stream_mode),
         },
     )
+    fault = openai_faults.FAULTS.active()  # None unless a stream mutant is switched on
     try:
         await response.prepare(request)
         finished = False
         async for event in events:
             for chunk in translator.feed(event):
-                await response.write(_data(chunk))
+                await _write(response, chunk, fault)
             finished = event["type"] == "message_stop"
         if finished:
-            await response.write(_data("[DONE]"))
+            await _write(response, "[DONE]", fault)
+        if fault is not None:
+            for item in fault.end():
+                await response.write(item if isinstance(item, bytes) else _data(item))
         await response.write_eof()
     except CLIENT_GONE:
         log.info("client disconnected mid-stream", extra={"event": "stream.client_gone"})

@@ -10,7 +10,7 @@ from aiohttp import web
 from reference_server.call_flow import CallContext
 from reference_server.errors import GatewayError
 from reference_server.models_catalog import CANONICAL_MODEL, ResolvedModel, UnknownModel, resolve_model
-from reference_server.mutants import mutated
+from reference_server.mutants import mutated, streams
 from reference_server.observability.context import current_scope
 from reference_server.routes.common import (
     call_headers,
@@ -104,10 +104,18 @@ async def create_message(request: web.Request) -> web.StreamResponse:
             **call_headers(request, rctx, ctx.stream_mode),
         },
     )
+    fault = streams.FAULTS.active()  # None unless a stream mutant is switched on
     try:
         await response.prepare(request)
-        async for event in events:
-            await response.write(sse_frame(event))
+        if fault is None:
+            async for event in events:
+                await response.write(sse_frame(event))
+        else:
+            async for event in events:
+                for item in fault.feed(event):
+                    await response.write(item if isinstance(item, bytes) else sse_frame(item))
+            for item in fault.end():
+                await response.write(item if isinstance(item, bytes) else sse_frame(item))
         await response.write_eof()
     except CLIENT_GONE:
         log.info("client disconnected mid-stream", extra={"event": "stream.client_gone"})
