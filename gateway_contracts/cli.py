@@ -12,10 +12,10 @@ import sys
 from collections.abc import Sequence
 
 from gateway_contracts import __version__
-from gateway_contracts.commands import check, db, fuzz, report, scrub, serve, sse_lint, upstream
+from gateway_contracts.commands import check, db, fuzz, report, scrub, selftest, serve, sse_lint, upstream
 from gateway_contracts.errors import CliError
 
-COMMANDS = [check, fuzz, report, serve, upstream, db, scrub, sse_lint]
+COMMANDS = [check, fuzz, selftest, report, serve, upstream, db, scrub, sse_lint]
 
 
 def parser() -> argparse.ArgumentParser:

@@ -28,19 +28,23 @@ EMBEDDED_BODY_LIMIT = 1024 * 1024
 START_TIMEOUT = 60.0
 
 
-def _spawn(args: list[str], log: Path, mutant: str | None = None) -> tuple[subprocess.Popen[str], str]:
-    """Start a ``gateway-contracts`` subcommand on port 0 and read the URL it prints (bounded wait, no sleeps)."""
+def start_command(args: list[str], log: Path, mutant: str | None = None) -> subprocess.Popen[str]:
+    """Start a ``gateway-contracts`` subcommand on port 0 (``await_url`` then reads the URL it prints)."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     env.pop(MUTANT_ENV, None)
     if mutant:
         env[MUTANT_ENV] = mutant
-    proc = subprocess.Popen(
+    return subprocess.Popen(
         [sys.executable, "-m", "gateway_contracts.cli", *args],
         stdout=subprocess.PIPE,
         stderr=log.open("w"),
         text=True,
         env=env,
     )
+
+
+def await_url(proc: subprocess.Popen[str], what: str, log: Path) -> str:
+    """The URL the process prints once it listens (bounded wait, no sleeps), or a one-line error."""
     assert proc.stdout is not None
     selector = selectors.DefaultSelector()
     selector.register(proc.stdout, selectors.EVENT_READ)
@@ -55,14 +59,14 @@ def _spawn(args: list[str], log: Path, mutant: str | None = None) -> tuple[subpr
         seen.append(line)
         match = _LISTENING.search(line)
         if match:
-            return proc, match.group(1)
+            return match.group(1)
     proc.kill()
     proc.wait()
     tail = (log.read_text(errors="replace").strip().splitlines() or seen or ["no output"])[-1]
-    raise CliError(f"the embedded {args[0]} did not start: {tail}", EXIT_UNREACHABLE)
+    raise CliError(f"the embedded {what} did not start: {tail}", EXIT_UNREACHABLE)
 
 
-def _stop(proc: subprocess.Popen[str]) -> None:
+def stop_process(proc: subprocess.Popen[str]) -> None:
     if proc.poll() is None:
         proc.terminate()
         try:
@@ -74,27 +78,34 @@ def _stop(proc: subprocess.Popen[str]) -> None:
 
 @contextmanager
 def embedded_target(
-    workdir: Path | None = None, mutant: str | None = None, db_url: str | None = None
+    workdir: Path | None = None,
+    mutant: str | None = None,
+    db_url: str | None = None,
+    upstream_url: str | None = None,
 ) -> Iterator[Target]:
     """Start the embedded target, on ``db_url`` (default: a fresh SQLite file); ``mutant`` names a deliberately
-    broken variant (``reference_server.mutants``)."""
+    broken variant (``reference_server.mutants``); ``upstream_url`` reuses a running scripted upstream (it keeps
+    no state between calls) instead of starting one."""
     with ExitStack() as stack:
         base = workdir or Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="gateway-contracts-")))
         base.mkdir(parents=True, exist_ok=True)
-        upstream, upstream_url = _spawn(["upstream", "--port", "0"], base / "upstream.stderr")
-        stack.callback(_stop, upstream)
+        if upstream_url is None:
+            upstream = start_command(["upstream", "--port", "0"], base / "upstream.stderr")
+            stack.callback(stop_process, upstream)
+            upstream_url = await_url(upstream, "upstream", base / "upstream.stderr")
         key = secrets.token_hex(16)
         db_url = db_url or f"sqlite:///{base / 'gateway.sqlite3'}"
         log_file = base / "gateway.log.jsonl"
         common = ["--port", "0", "--upstream", upstream_url, "--max-body-bytes", str(EMBEDDED_BODY_LIMIT)]
-        gateway, url = _spawn(
+        ks_db = f"sqlite:///{base / 'kill-switch.sqlite3'}"
+        # The two gateways start side by side: start-up is mostly imports, and this halves the wait.
+        gateway = start_command(
             ["serve", *common, "--db-url", db_url, "--log-file", str(log_file), "--internal-key", key],
             base / "gateway.stderr",
             mutant,
         )
-        stack.callback(_stop, gateway)
-        ks_db = f"sqlite:///{base / 'kill-switch.sqlite3'}"
-        killed, ks_url = _spawn(
+        stack.callback(stop_process, gateway)
+        killed = start_command(
             [
                 "serve",
                 *common,
@@ -108,7 +119,9 @@ def embedded_target(
             base / "kill-switch.stderr",
             mutant,
         )
-        stack.callback(_stop, killed)
+        stack.callback(stop_process, killed)
+        url = await_url(gateway, "serve", base / "gateway.stderr")
+        ks_url = await_url(killed, "serve", base / "kill-switch.stderr")
         yield Target(
             base_url=url,
             db_url=db_url,

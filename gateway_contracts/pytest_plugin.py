@@ -57,6 +57,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     g.addoption("--gateway-timeout", type=float, default=30.0, help="per-request timeout in seconds")
     g.addoption("--gateway-profile", action="append", default=[], help="only these profiles; repeatable")
     g.addoption("--gateway-report", help="write per-clause results as JSON to this file")
+    g.addoption(
+        "--gateway-clause", action="append", default=[], help="only the tests of this clause; repeatable"
+    )
 
 
 class ConformancePlugin:
@@ -131,6 +134,20 @@ class ConformancePlugin:
                     self.results.collected(cid, item.nodeid)
         if problems:
             raise pytest.UsageError("clause errors:\n  " + "\n  ".join(problems))
+        wanted = set(config.getoption("--gateway-clause") or ())
+        if wanted:
+            unknown = sorted(wanted - set(self.catalogue.clauses))
+            if unknown:
+                raise pytest.UsageError(
+                    f"unknown clause id(s) {', '.join(unknown)} (not in contracts/clauses)"
+                )
+            keep, drop = [], []
+            for item in items:
+                ids = {i for mark in item.iter_markers("clause") for i in mark.args}
+                (keep if ids & wanted or not _is_conformance(item) else drop).append(item)
+            if drop:
+                config.hook.pytest_deselected(items=drop)
+                items[:] = keep
 
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
         if not _is_conformance(item):

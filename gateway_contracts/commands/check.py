@@ -78,6 +78,13 @@ def register(sub: Any) -> None:
         metavar="FILE",
         help=f"waived clauses with reasons and expiry dates (default: ./{DEFAULT_WAIVERS} if present)",
     )
+    p.add_argument(
+        "--clause",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="run only the tests of this clause (its profile is implied); repeatable",
+    )
     p.add_argument("-k", dest="keyword", help="only tests matching this pytest -k expression")
     p.add_argument("-v", "--verbose", action="store_true", help="one line per test")
     p.set_defaults(run=run)
@@ -160,6 +167,8 @@ def _pytest_args(target: Target, args: argparse.Namespace, report: Path) -> list
         out += ["--gateway-feature", feature]
     for profile in args.profile:
         out += ["--gateway-profile", profile]
+    for clause in args.clause:
+        out += ["--gateway-clause", clause]
     if args.keyword:
         out += ["-k", args.keyword]
     return out
@@ -174,6 +183,11 @@ def run(args: argparse.Namespace) -> int:
         cat = catalogue()
     except CatalogueError as exc:
         raise CliError(f"the contract is invalid: {exc}", EXIT_USAGE) from None
+    unknown_clauses = [c for c in args.clause if c not in cat.clauses]
+    if unknown_clauses:
+        raise CliError(f"unknown clause(s) {', '.join(unknown_clauses)}; see contracts/clauses", EXIT_USAGE)
+    if args.clause and not args.profile:
+        args.profile = sorted({cat.clauses[c].profile for c in args.clause})
     unknown = [p for p in args.profile if p not in cat.profiles]
     if unknown:
         raise CliError(

@@ -1,0 +1,283 @@
+"""The harness checked against itself: ``check`` (and ``fuzz`` where it applies) against every mutant of the
+reference gateway, and against the unmutated gateway.
+
+A mutant (``reference_server.mutants``) breaks one clause. It is *caught* when ``check`` fails that very clause;
+failing only other clauses is a miss (the suite noticed something, but not the promise that was broken, so the
+report would send a reader to the wrong place). A mutant with a ``fuzz_check`` must also be caught by that fuzz
+check. The unmutated gateway must have no finding at all: no failed or untested clause and no fuzz finding.
+
+Each run is a fresh embedded target (its own SQLite databases and log file) with ``check`` in a subprocess of its
+own, so one mutant's state cannot leak into the next; the scripted upstream, which keeps no state, is shared.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from gateway_contracts.clauses import catalogue
+from gateway_contracts.embedded import await_url, embedded_target, start_command, stop_process
+from reference_server.mutants import MUTANTS, Mutant
+
+SCOPES = ("clause", "profile", "all")
+"""How much of ``check`` runs against each mutant: the broken clause's tests, its whole profile, or everything."""
+FUZZ_EXAMPLES = "10"
+RUN_TIMEOUT_S = 600.0
+"""A hung gateway fails its run's tests by the per-request timeout; this only bounds a harness that is stuck."""
+EMPTY_WAIVERS = "version: 1\nwaivers: []\n"
+
+
+@dataclass
+class MutantResult:
+    name: str
+    breaks: str
+    description: str
+    caught: bool
+    failed: list[str]
+    """Every clause ``check`` failed against this mutant (the broken one first, when caught)."""
+    seconds: float
+    fuzz_check: str | None = None
+    fuzz_caught: bool | None = None
+    fuzz_fired: list[str] = field(default_factory=list)
+    error: str = ""
+    """Why the run produced no verdict (the gateway did not start, check crashed, …); such a run is a miss."""
+
+    @property
+    def ok(self) -> bool:
+        return self.caught and self.fuzz_caught is not False
+
+
+@dataclass
+class ReferenceResult:
+    failed: list[str]
+    untested: list[str]
+    fuzz_findings: list[str]
+    seconds: float
+    error: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return not (self.failed or self.untested or self.fuzz_findings or self.error)
+
+
+@dataclass
+class Options:
+    workdir: Path
+    scope: str = "clause"
+    fuzz: bool = True
+    timeout: float = RUN_TIMEOUT_S
+
+
+def select(names: list[str], areas: list[str]) -> list[Mutant]:
+    from reference_server.mutants.registry import AREAS
+
+    chosen = [MUTANTS[n] for n in names]
+    for area in areas:
+        module = next(a for a in AREAS if a.__name__.rsplit(".", 1)[-1] == area)
+        chosen += [m for m in module.MUTANTS if m not in chosen]
+    return chosen or sorted(MUTANTS.values(), key=lambda m: (m.breaks, m.name))
+
+
+def area_names() -> list[str]:
+    from reference_server.mutants.registry import AREAS
+
+    return [a.__name__.rsplit(".", 1)[-1] for a in AREAS]
+
+
+@contextmanager
+def shared_upstream(workdir: Path) -> Iterator[str]:
+    workdir.mkdir(parents=True, exist_ok=True)
+    log = workdir / "upstream.stderr"
+    proc = start_command(["upstream", "--port", "0"], log)
+    try:
+        yield await_url(proc, "upstream", log)
+    finally:
+        stop_process(proc)
+
+
+def _cli(*args: str, timeout: float) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "gateway_contracts.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def _check_report(report_dir: Path) -> dict[str, Any] | None:
+    path = report_dir / "report.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+
+
+def _fuzz_fired(report_dir: Path) -> list[str] | None:
+    path = report_dir / "fuzz" / "findings.json"
+    if not path.exists():
+        return None
+    return sorted({f["check"] for f in json.loads(path.read_text(encoding="utf-8"))["findings"]})
+
+
+def _last_line(proc: subprocess.CompletedProcess[str]) -> str:
+    lines = (proc.stderr or proc.stdout or "").strip().splitlines()
+    return lines[-1] if lines else f"exit {proc.returncode}"
+
+
+def run_mutant(mutant: Mutant, opts: Options, upstream_url: str) -> MutantResult:
+    started = time.monotonic()
+    base = opts.workdir / mutant.name
+    waivers = opts.workdir / "no-waivers.yaml"
+    clause = catalogue().clauses[mutant.breaks]
+    scope = {"clause": ["--clause", clause.id], "profile": ["--profile", clause.profile], "all": []}[
+        opts.scope
+    ]
+    result = MutantResult(mutant.name, mutant.breaks, mutant.description, False, [], 0.0, mutant.fuzz_check)
+    try:
+        with embedded_target(base / "target", mutant=mutant.name, upstream_url=upstream_url) as target:
+            proc = _cli(
+                "check",
+                *target.check_args(),
+                *scope,
+                "--waivers",
+                str(waivers),
+                "--report-dir",
+                str(base / "check"),
+                timeout=opts.timeout,
+            )
+            report = _check_report(base / "check")
+            if report is None:
+                result.error = f"check gave no report: {_last_line(proc)}"
+            else:
+                failed = sorted(c["id"] for c in report["clauses"] if c["result"] == "failed")
+                result.caught = mutant.breaks in failed
+                result.failed = sorted(failed, key=lambda c: (c != mutant.breaks, c))
+            if opts.fuzz and mutant.fuzz_check:
+                assert target.db_url and target.internal_key
+                proc = _cli(
+                    "fuzz",
+                    *("--target", target.base_url, "--db-url", target.db_url),
+                    *("--internal-key", target.internal_key),
+                    *("--max-examples", FUZZ_EXAMPLES, "--phases", mutant.fuzz_phases),
+                    *("--report-dir", str(base / "fuzz-run")),
+                    timeout=opts.timeout,
+                )
+                fired = _fuzz_fired(base / "fuzz-run")
+                result.fuzz_fired = fired or []
+                result.fuzz_caught = fired is not None and mutant.fuzz_check in fired
+                if fired is None:
+                    result.error = result.error or f"fuzz gave no findings file: {_last_line(proc)}"
+    except subprocess.TimeoutExpired as exc:
+        result.error = f"a run took longer than {exc.timeout:g}s"
+    except Exception as exc:  # one broken run is one miss with its reason, never the end of the selftest
+        result.error = f"{type(exc).__name__}: {exc}"
+    result.seconds = time.monotonic() - started
+    return result
+
+
+def run_reference(opts: Options, upstream_url: str) -> ReferenceResult:
+    started = time.monotonic()
+    base = opts.workdir / "reference"
+    waivers = opts.workdir / "no-waivers.yaml"
+    result = ReferenceResult([], [], [], 0.0)
+    try:
+        with embedded_target(base / "target", upstream_url=upstream_url) as target:
+            proc = _cli(
+                "check",
+                *target.check_args(),
+                *("--waivers", str(waivers), "--report-dir", str(base / "check")),
+                timeout=opts.timeout,
+            )
+            report = _check_report(base / "check")
+            if report is None:
+                result.error = f"check gave no report: {_last_line(proc)}"
+            else:
+                result.failed = sorted(c["id"] for c in report["clauses"] if c["result"] == "failed")
+                result.untested = list(report["verdict"]["untested_must"])
+            if opts.fuzz:
+                assert target.db_url and target.internal_key
+                proc = _cli(
+                    "fuzz",
+                    *("--target", target.base_url, "--db-url", target.db_url),
+                    *("--internal-key", target.internal_key, "--max-examples", FUZZ_EXAMPLES),
+                    *("--report-dir", str(base / "fuzz-run")),
+                    timeout=opts.timeout,
+                )
+                fired = _fuzz_fired(base / "fuzz-run")
+                if fired is None:
+                    result.error = result.error or f"fuzz gave no findings file: {_last_line(proc)}"
+                result.fuzz_findings = fired or []
+    except subprocess.TimeoutExpired as exc:
+        result.error = f"a run took longer than {exc.timeout:g}s"
+    except Exception as exc:
+        result.error = f"{type(exc).__name__}: {exc}"
+    result.seconds = time.monotonic() - started
+    return result
+
+
+@dataclass
+class Score:
+    mutants: list[MutantResult]
+    reference: ReferenceResult | None
+    seconds: float
+    scope: str
+
+    @property
+    def caught(self) -> int:
+        return sum(r.ok for r in self.mutants)
+
+    @property
+    def passed(self) -> bool:
+        return self.caught == len(self.mutants) and (self.reference is None or self.reference.ok)
+
+    def to_json(self) -> dict[str, Any]:
+        must = sorted(c.id for c in catalogue().clauses.values() if c.must)
+        covered = {m.breaks for m in MUTANTS.values()}
+        return {
+            "selftest_version": 1,
+            "scope": self.scope,
+            "seconds": round(self.seconds, 1),
+            "score": {"caught": self.caught, "mutants": len(self.mutants)},
+            "must_clauses_without_mutant": [c for c in must if c not in covered],
+            "passed": self.passed,
+            "reference": asdict(self.reference) if self.reference else None,
+            "mutants": [asdict(r) for r in self.mutants],
+        }
+
+
+def run(
+    mutants: list[Mutant],
+    opts: Options,
+    *,
+    reference: bool = True,
+    jobs: int = 1,
+    progress: Callable[[int, int, MutantResult | ReferenceResult], None] | None = None,
+) -> Score:
+    started = time.monotonic()
+    opts.workdir.mkdir(parents=True, exist_ok=True)
+    (opts.workdir / "no-waivers.yaml").write_text(EMPTY_WAIVERS, encoding="utf-8")
+    results: dict[str, MutantResult] = {}
+    ref: ReferenceResult | None = None
+    total = len(mutants) + int(reference)
+    with shared_upstream(opts.workdir / "upstream") as upstream_url, ThreadPoolExecutor(jobs) as pool:
+        futures: dict[Any, str] = {}
+        if reference:  # first: the longest run, and the one a broken set-up shows up in at once
+            futures[pool.submit(run_reference, opts, upstream_url)] = ""
+        for mutant in mutants:
+            futures[pool.submit(run_mutant, mutant, opts, upstream_url)] = mutant.name
+        for done, future in enumerate(as_completed(futures), 1):
+            outcome = future.result()
+            if isinstance(outcome, ReferenceResult):
+                ref = outcome
+            else:
+                results[futures[future]] = outcome
+            if progress is not None:
+                progress(done, total, outcome)
+    ordered = [results[m.name] for m in mutants]
+    return Score(ordered, ref, time.monotonic() - started, opts.scope)
