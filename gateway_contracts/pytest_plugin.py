@@ -141,10 +141,11 @@ class ConformancePlugin:
                 raise pytest.UsageError(
                     f"unknown clause id(s) {', '.join(unknown)} (not in contracts/clauses)"
                 )
-            keep, drop = [], []
+            keep: list[pytest.Item] = []
+            drop: list[pytest.Item] = []
             for item in items:
-                ids = {i for mark in item.iter_markers("clause") for i in mark.args}
-                (keep if ids & wanted or not _is_conformance(item) else drop).append(item)
+                marked = {i for mark in item.iter_markers("clause") for i in mark.args}
+                (keep if marked & wanted or not _is_conformance(item) else drop).append(item)
             if drop:
                 config.hook.pytest_deselected(items=drop)
                 items[:] = keep
