@@ -13,7 +13,7 @@ from reference_server.capture.types import CaptureStore
 from reference_server.config import GatewayConfig
 from reference_server.errors import GatewayError, error_response
 from reference_server.models_catalog import LEGACY_ALIASES
-from reference_server.mutants import active_mutant
+from reference_server.mutants import active_mutant, mutated
 from reference_server.observability.context import RequestScope, request_scope
 from reference_server.observability.endpoint import metrics_endpoint
 from reference_server.observability.metrics import GatewayMetrics
@@ -80,7 +80,7 @@ async def client_auth_middleware(request: web.Request, handler: Handler) -> web.
     if request.path.startswith(_AUTHENTICATED_PREFIX):
         key = request.headers.get("x-api-key", "")
         auth = request.headers.get("authorization", "")
-        if not key and auth[:7].lower() == "bearer ":
+        if not key and auth[:7].lower() == "bearer " and not mutated("bearer-auth-ignored"):
             key = auth[7:].strip()
         if not key:
             raise GatewayError(

@@ -64,6 +64,11 @@ class CallFlow:
     async def admit(self, ctx: CallContext, request: UpstreamRequest) -> None:
         """Refuse, before any dispatch, what the backend or the budget cannot take; a refusal is captured."""
         if request.tools and not ctx.adapter.capabilities.tools:
+            if mutated("tools-refusal-is-400"):
+                await self._finish(ctx, "refused", error_type="invalid_request_error")
+                raise GatewayError(
+                    400, "invalid_request_error", f"backend '{ctx.backend}' does not support tools"
+                )
             err = GatewayError(
                 422,
                 "invalid_request_error",
@@ -85,6 +90,8 @@ class CallFlow:
                 f"{state.threshold_usd} USD threshold; calls are refused until an operator raises the threshold",
                 code="kill_switch_engaged",
             )
+        if mutated("log-upstream-request"):
+            log.info("dispatching to %s: %r", ctx.backend, request)
 
     # -- non-streaming -----------------------------------------------------------------------------------------
     async def complete(self, ctx: CallContext, request: UpstreamRequest) -> UpstreamMessage:
@@ -169,6 +176,8 @@ class CallFlow:
                     ) from None
         except UpstreamError as exc:
             await self._finish(ctx, "upstream_error", error_type=exc.error_type)
+            if exc.dropped and mutated("dropped-stream-counted-uncaptured"):
+                self.dispatch_without_capture += 1
             yield {"type": "error", "error": {"type": exc.error_type, "message": _upstream_message(ctx, exc)}}
         except Exception as exc:
             await self._finish(ctx, "upstream_error", error_type="api_error")
@@ -178,7 +187,7 @@ class CallFlow:
             }
         finally:
             # Reached without a capture only when the consumer stopped early: the client went away.
-            if not ctx.captured:
+            if not ctx.captured and not mutated("disconnect-not-captured"):
                 await asyncio.shield(self._finish(ctx, "client_cancelled", raise_errors=False))
             await _aclose(upstream)
 
@@ -205,7 +214,7 @@ class CallFlow:
         ctx.captured = True  # never twice, even if the write below fails
         record = CallRecord(
             request_id=ctx.request_id,
-            trace_id=ctx.trace.trace_id,
+            trace_id=ctx.trace.span_id if mutated("rows-carry-span-id") else ctx.trace.trace_id,
             endpoint=ctx.endpoint,
             model_requested=ctx.model.requested,
             model_canonical=ctx.model.canonical,
@@ -293,6 +302,8 @@ def _adapter_failure(ctx: CallContext, exc: Exception) -> GatewayError:
 
 def _client_error(ctx: CallContext, exc: UpstreamError) -> GatewayError:
     status = exc.status if exc.status in (400, 401, 403, 404, 413, 429, 500, 529) else 500
+    if mutated("upstream-errors-as-500"):
+        return GatewayError(500, "api_error", _upstream_message(ctx, exc))
     return GatewayError(status, exc.error_type, _upstream_message(ctx, exc))
 
 

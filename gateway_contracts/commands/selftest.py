@@ -100,7 +100,7 @@ def _line(outcome: Any) -> str:
     word = "caught" if outcome.ok else "MISSED"
     also = [c for c in outcome.failed if c != outcome.breaks]
     detail = f" also {', '.join(also)}" if also else ""
-    if outcome.fuzz_check:
+    if outcome.fuzz_caught is not None:
         detail += f"; fuzz {outcome.fuzz_check}: {'fired' if outcome.fuzz_caught else 'did not fire'}"
     return f"{word} {outcome.name} by {outcome.breaks}{detail}{_err(outcome.error)} {outcome.seconds:.1f}s"
 

@@ -14,7 +14,7 @@ from typing import Any
 import jsonschema
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, Phase, assume, given, settings
 from hypothesis import strategies as st
 from schemathesis.generation import GenerationMode
 
@@ -24,7 +24,16 @@ from gateway_contracts.conformance.requests import ALIASES, CANONICAL
 from gateway_contracts.conformance.streams import anthropic_violations
 from gateway_contracts.conformance.test_wire import assert_error
 
-EXAMPLES = settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
+# Phases are spelled out here, not only in the conftest profile: a profile loaded by another plugin must not
+# bring shrinking back (each shrink step is a network round trip; against a gateway that fails many examples it
+# cost minutes). The first failing example is reported and reproduced by its seed.
+EXAMPLES = settings(
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+    phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.target],
+    report_multiple_bugs=False,
+)
 
 
 @functools.cache

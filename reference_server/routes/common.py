@@ -27,7 +27,7 @@ _AGENT_ID = re.compile(r"^[A-Za-z0-9._:@-]{1,128}$")
 
 async def read_json(request: web.Request) -> Any:
     """The body as JSON, or a clear 4xx: wrong content type (400), too large (413), malformed (400)."""
-    if request.content_type != "application/json":
+    if request.content_type != "application/json" and not mutated("content-type-ignored"):
         raise invalid_request("Content-Type must be application/json")
     limit = request.app[STATE].config.max_body_bytes
     if request.content_length is not None and request.content_length > limit:
@@ -40,6 +40,8 @@ async def read_json(request: web.Request) -> Any:
 
 
 def _too_large(limit: int) -> GatewayError:
+    if mutated("too-large-is-400"):
+        return invalid_request(f"request body exceeds the {limit}-byte limit")
     return GatewayError(413, "request_too_large", f"request body exceeds the {limit}-byte limit")
 
 
@@ -64,6 +66,13 @@ def upstream_headers(request: web.Request, ctx: RequestContext) -> dict[str, str
 
 def call_headers(request: web.Request, ctx: RequestContext, stream_mode: str) -> dict[str, str]:
     agent = request.headers.get(AGENT_HEADER, "")
+    if mutated("stream-no-audit-header") and stream_mode != "none":
+        return {
+            "request-id": ctx.request_id,
+            "traceparent": ctx.trace.traceparent,
+            "x-ainfera-stream-mode": stream_mode,
+            "x-ainfera-agent-id": agent if _AGENT_ID.match(agent) else "anonymous",
+        }
     return {
         # Set here, not only by the middleware: a stream's headers leave before the middleware sees the response.
         "request-id": ctx.request_id,

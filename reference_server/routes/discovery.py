@@ -63,7 +63,8 @@ async def agent_card(request: web.Request) -> web.Response:
             "description": "LLM inference gateway: Anthropic Messages and OpenAI Chat Completions, one model.",
             "url": url,
             "version": __version__,
-            "default_model": CANONICAL_MODEL,
+            # The mutant names the anthropic backend's own model id, as a card generated from config would.
+            "default_model": "claude-sonnet-4-5" if mutated("agent-card-upstream-model") else CANONICAL_MODEL,
             "models": [CANONICAL_MODEL],
             "capabilities": {"streaming": True, "tools": True, "pushNotifications": False},
             "defaultInputModes": ["application/json"],
@@ -90,4 +91,9 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def openapi(request: web.Request) -> web.Response:
+    if mutated("openapi-stale-description"):
+        stale = openapi_json().replace(
+            b"ainfera-inference", b"ainfera-inference (formerly ainfera-mithril)", 1
+        )
+        return web.Response(body=stale, content_type="application/json")
     return web.Response(body=openapi_json(), content_type="application/json")

@@ -61,14 +61,14 @@ def to_upstream(body: dict[str, Any], model: ResolvedModel, headers: dict[str, s
         stop_sequences=list(body.get("stop_sequences") or []),
         temperature=body.get("temperature"),
         top_p=body.get("top_p"),
-        tools=body.get("tools") or None,
-        tool_choice=body.get("tool_choice"),
+        tools=None if mutated("tools-dropped") else body.get("tools") or None,
+        tool_choice=None if mutated("tools-dropped") else body.get("tool_choice"),
         headers=headers,
     )
 
 
 def message_json(msg: UpstreamMessage, model: str) -> dict[str, Any]:
-    return {
+    out = {
         "id": msg.id,
         "type": "message",
         "role": "assistant",
@@ -78,12 +78,20 @@ def message_json(msg: UpstreamMessage, model: str) -> dict[str, Any]:
         "stop_sequence": msg.stop_sequence,
         "usage": {"input_tokens": msg.usage.input_tokens, "output_tokens": msg.usage.output_tokens},
     }
+    if mutated("message-drops-null-stop-sequence") and msg.stop_sequence is None:
+        del out["stop_sequence"]
+    if mutated("nonstream-output-tokens-total"):
+        out["usage"] = {"input_tokens": msg.usage.input_tokens, "output_tokens": msg.usage.total_tokens}
+    return out
 
 
 async def create_message(request: web.Request) -> web.StreamResponse:
     state = request.app[STATE]
     rctx = request_context(request)
-    body = validate_body("MessagesRequest", await read_json(request))
+    raw = await read_json(request)
+    if mutated("max-tokens-defaulted") and isinstance(raw, dict):
+        raw.setdefault("max_tokens", 1024)
+    body = validate_body("MessagesRequest", raw)
     model = resolve(body["model"])
     adapter = select_backend(request)
     upstream_request = to_upstream(body, model, upstream_headers(request, rctx))
@@ -99,7 +107,7 @@ async def create_message(request: web.Request) -> web.StreamResponse:
     response = web.StreamResponse(
         status=200,
         headers={
-            "Content-Type": "text/event-stream",
+            "Content-Type": "text/plain" if mutated("stream-served-as-text-plain") else "text/event-stream",
             "Cache-Control": "no-cache",
             **call_headers(request, rctx, ctx.stream_mode),
         },

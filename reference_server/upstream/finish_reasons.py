@@ -6,6 +6,8 @@ reports which sequence matched (vLLM's ``stop_reason``, the scripted upstream) l
 
 from __future__ import annotations
 
+from reference_server.mutants import mutated
+
 ANTHROPIC_STOP_REASONS = frozenset(
     {"end_turn", "max_tokens", "stop_sequence", "tool_use", "pause_turn", "refusal"}
 )
@@ -33,6 +35,8 @@ def openai_to_anthropic(finish_reason: str | None, matched_stop: str | None) -> 
     ``stop_sequence``."""
     if finish_reason == "stop" and matched_stop:
         return "stop_sequence", matched_stop
+    if finish_reason == "length" and mutated("length-maps-to-end-turn"):
+        return "end_turn", None
     return _OPENAI_TO_ANTHROPIC.get(finish_reason or "stop", "end_turn"), None
 
 
