@@ -9,7 +9,7 @@ import pytest
 
 from contracts import component_schema
 from gateway_contracts.conformance.client import Exchanges
-from gateway_contracts.conformance.requests import CANONICAL, chat
+from gateway_contracts.conformance.requests import ALIASES, CANONICAL, chat
 from gateway_contracts.conformance.streams import data_chunks, openai_violations
 from gateway_contracts.conformance.test_wire import assert_error
 
@@ -24,11 +24,12 @@ FUNCTION = {
 
 @pytest.mark.clause("OAI-001")
 def test_json_completion(gw: Exchanges) -> None:
-    r = gw.post("/v1/chat/completions", chat())
-    assert r.status_code == 200, r.text[:300]
-    body = r.json()
-    jsonschema.validate(body, component_schema("ChatCompletion"))
-    assert body["model"] == CANONICAL
+    for model in (CANONICAL, ALIASES[0]):  # an alias too: the canonical model is reported whatever was asked
+        r = gw.post("/v1/chat/completions", chat(model=model))
+        assert r.status_code == 200, r.text[:300]
+        body = r.json()
+        jsonschema.validate(body, component_schema("ChatCompletion"))
+        assert body["model"] == CANONICAL, f"asked for {model!r}, the completion reports {body['model']!r}"
 
 
 @pytest.mark.clause("OAI-002")

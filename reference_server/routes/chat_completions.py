@@ -14,7 +14,8 @@ from typing import Any
 from aiohttp import web
 
 from reference_server.call_flow import CallContext
-from reference_server.errors import invalid_request
+from reference_server.errors import GatewayError, invalid_request
+from reference_server.mutants import mutated
 from reference_server.mutants import openai as openai_faults
 from reference_server.mutants.faults import StreamFault
 from reference_server.openai_wire import (
@@ -56,7 +57,13 @@ async def _write(
 async def create_chat_completion(request: web.Request) -> web.StreamResponse:
     state = request.app[STATE]
     rctx = request_context(request)
-    body = validate_body("ChatCompletionRequest", await read_json(request))
+    try:
+        body = validate_body("ChatCompletionRequest", await read_json(request))
+    except GatewayError as exc:
+        if not mutated("openai-errors-openai-shaped"):
+            raise
+        error = {"message": exc.message, "type": exc.error_type, "param": None, "code": None}
+        return web.json_response({"error": error}, status=exc.status)
     try:
         anthropic_body = openai_request_to_anthropic(body, default_max_tokens=DEFAULT_MAX_TOKENS)
     except WireError as exc:
@@ -70,7 +77,9 @@ async def create_chat_completion(request: web.Request) -> web.StreamResponse:
     if not body.get("stream"):
         msg = await state.flow.complete(ctx, upstream_request)
         return web.json_response(
-            message_to_openai_completion(msg, model=model.canonical),
+            message_to_openai_completion(
+                msg, model=model.requested if mutated("openai-alias-leak") else model.canonical
+            ),
             headers=call_headers(request, rctx, "none"),
         )
 
