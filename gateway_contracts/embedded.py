@@ -82,10 +82,12 @@ def embedded_target(
     mutant: str | None = None,
     db_url: str | None = None,
     upstream_url: str | None = None,
+    kill_switch: bool = True,
 ) -> Iterator[Target]:
     """Start the embedded target, on ``db_url`` (default: a fresh SQLite file); ``mutant`` names a deliberately
     broken variant (``reference_server.mutants``); ``upstream_url`` reuses a running scripted upstream (it keeps
-    no state between calls) instead of starting one."""
+    no state between calls) instead of starting one; ``kill_switch=False`` skips the second gateway whose
+    kill-switch is engaged (the kill-switch clause is then skipped, not failed)."""
     with ExitStack() as stack:
         base = workdir or Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="gateway-contracts-")))
         base.mkdir(parents=True, exist_ok=True)
@@ -105,6 +107,20 @@ def embedded_target(
             mutant,
         )
         stack.callback(stop_process, gateway)
+        if not kill_switch:
+            url = await_url(gateway, "serve", base / "gateway.stderr")
+            yield Target(
+                base_url=url,
+                db_url=db_url,
+                log_file=log_file,
+                internal_key=key,
+                upstream_url=upstream_url,
+                features=frozenset(KNOWN_FEATURES) - {"kill-switch"},
+                body_limit=EMBEDDED_BODY_LIMIT,
+                name=_name(mutant, db_url),
+                embedded=True,
+            )
+            return
         killed = start_command(
             [
                 "serve",
@@ -132,7 +148,12 @@ def embedded_target(
             kill_switch_db_url=ks_db,
             features=frozenset(KNOWN_FEATURES),
             body_limit=EMBEDDED_BODY_LIMIT,
-            name=(f"mutant {mutant} of " if mutant else "")
-            + f"the reference gateway (embedded, {db_url.split(':', 1)[0]})",
+            name=_name(mutant, db_url),
             embedded=True,
         )
+
+
+def _name(mutant: str | None, db_url: str) -> str:
+    return (
+        f"mutant {mutant} of " if mutant else ""
+    ) + f"the reference gateway (embedded, {db_url.split(':', 1)[0]})"

@@ -140,7 +140,11 @@ def run_mutant(mutant: Mutant, opts: Options, upstream_url: str) -> MutantResult
     ]
     result = MutantResult(mutant.name, mutant.breaks, mutant.description, False, [], 0.0, mutant.fuzz_check)
     try:
-        with embedded_target(base / "target", mutant=mutant.name, upstream_url=upstream_url) as target:
+        # The second gateway (kill-switch engaged) costs a process start; only the kill-switch clause needs it.
+        needs_kill_switch = opts.scope != "clause" or "kill-switch" in clause.features
+        with embedded_target(
+            base / "target", mutant=mutant.name, upstream_url=upstream_url, kill_switch=needs_kill_switch
+        ) as target:
             proc = _cli(
                 "check",
                 *target.check_args(),

@@ -81,7 +81,10 @@ def message_json(msg: UpstreamMessage, model: str) -> dict[str, Any]:
     if mutated("message-drops-null-stop-sequence") and msg.stop_sequence is None:
         del out["stop_sequence"]
     if mutated("nonstream-output-tokens-total"):
-        out["usage"] = {"input_tokens": msg.usage.input_tokens, "output_tokens": msg.usage.total_tokens}
+        out["usage"] = {
+            "input_tokens": msg.usage.input_tokens,
+            "output_tokens": msg.usage.input_tokens + msg.usage.output_tokens,
+        }
     return out
 
 

@@ -1,5 +1,5 @@
-"""`check` against gateways that are not the reference: each deliberately broken copy fails with the clause it
-breaks; the unbroken reference passes every profile."""
+"""`check` against the unbroken reference passes every profile (the mutants are scored by ``selftest``:
+tests/harness/test_selftest.py and ``make selftest``)."""
 
 from __future__ import annotations
 
@@ -7,13 +7,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-import pytest
-
-from gateway_contracts.clauses import catalogue
 from gateway_contracts.cli import main
 from gateway_contracts.embedded import embedded_target
 from gateway_contracts.target import Target
-from reference_server.mutants import MUTANTS
 
 
 def run_check(target: Target, report_dir: Path, *extra: str) -> tuple[int, dict[str, Any]]:
@@ -23,18 +19,6 @@ def run_check(target: Target, report_dir: Path, *extra: str) -> tuple[int, dict[
 
 def failed_ids(report: dict[str, Any]) -> set[str]:
     return {c["id"] for c in report["clauses"] if c["result"] == "failed"}
-
-
-@pytest.mark.parametrize("name", sorted(MUTANTS))
-def test_mutant_caught_by_its_clause(name: str, tmp_path: Path) -> None:
-    mutant = MUTANTS[name]
-    clause = catalogue().clauses[mutant.breaks]
-    with embedded_target(tmp_path / "target", mutant=name) as target:
-        code, report = run_check(target, tmp_path / "report", "--profile", clause.profile)
-    assert code == 1, f"check passed against mutant {name}"
-    assert mutant.breaks in failed_ids(report), (
-        f"{name} not caught by {mutant.breaks}; failed: {failed_ids(report)}"
-    )
 
 
 def test_reference_passes_every_profile(tmp_path: Path) -> None:
