@@ -7,7 +7,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: check serve test lint format bench examples clean
+.PHONY: check serve test lint format selftest bench examples clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,10 @@ lint: $(STAMP)
 format: $(STAMP)
 	$(BIN)/ruff format gateway_contracts reference_server contracts tests benchmarks
 	$(BIN)/ruff check --fix gateway_contracts reference_server contracts tests benchmarks
+
+# Every mutant of the reference gateway against check (and fuzz), plus the reference itself: the mutation score.
+selftest: $(STAMP)
+	$(BIN)/gateway-contracts selftest --report-dir reports/selftest
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
