@@ -10,6 +10,8 @@ import re
 import secrets
 from dataclasses import dataclass
 
+from reference_server.mutants import mutated
+
 _TRACEPARENT = re.compile(r"^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$")
 
 
@@ -30,8 +32,10 @@ def from_header(value: str | None) -> TraceContext:
     Per the spec an all-zero trace or parent id, or version ``ff``, is invalid and is replaced, not propagated.
     """
     span_id = secrets.token_hex(8)
-    if value:
+    if value and not mutated("trace-always-new"):
         m = _TRACEPARENT.match(value.strip().lower())
         if m and m.group(1) != "ff" and set(m.group(2)) != {"0"} and set(m.group(3)) != {"0"}:
             return TraceContext(m.group(2), span_id, m.group(4))
+    if not value and mutated("trace-zero-when-absent"):
+        return TraceContext("0" * 32, span_id)
     return TraceContext(secrets.token_hex(16), span_id)

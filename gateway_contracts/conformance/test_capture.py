@@ -40,6 +40,16 @@ def test_ok_call_captured_once(gw: Exchanges, db: CaptureDB, stream: bool, route
     assert rows.outcomes[0]["request_id"] == r.headers["request-id"]
 
 
+@pytest.mark.clause("CAP-003")
+@pytest.mark.parametrize("stream", [False, True])
+def test_debit_written_when_nothing_consumed(gw: Exchanges, db: CaptureDB, stream: bool) -> None:
+    # The upstream fails before its first byte: no token was consumed, and the call still has its one debit (of
+    # 0). A gateway that skips zero debits breaks the one-debit-per-call rule on exactly these calls.
+    r = gw.post("/v1/messages", message(stream=stream), {SCRIPT: "error=529"})
+    rows = captured(db, r)
+    assert [int(row["amount_nusd"]) for row in rows.ledger] == [0], rows.ledger
+
+
 @pytest.mark.clause("CAP-004")
 @pytest.mark.parametrize(
     ("directive", "stream", "status"),
@@ -197,11 +207,14 @@ def test_kill_switch_refuses_before_dispatch(target: Target, evidence: dict[str,
 
 @pytest.mark.clause("CAP-012")
 def test_audit_url_serves_the_events(gw: Exchanges, db: CaptureDB) -> None:
-    r = gw.post("/v1/messages", message())
-    rows = captured(db, r)
-    served = gw.get(r.headers["x-ainfera-audit-url"])
-    assert served.status_code == 200
-    assert [e["seq"] for e in served.json()["events"]] == [int(e["seq"]) for e in rows.audit]
+    # Two calls, so that a URL serving another call's events (or every call's) cannot pass on a fresh database.
+    for r in (gw.post("/v1/messages", message()), gw.post("/v1/messages", message(stream=True))):
+        rows = captured(db, r)
+        served = gw.get(r.headers["x-ainfera-audit-url"])
+        assert served.status_code == 200, f"{r.headers['x-ainfera-audit-url']}: {served.status_code}"
+        seqs = [e["seq"] for e in served.json()["events"]]
+        want = [int(e["seq"]) for e in rows.audit]
+        assert seqs == want, f"the audit URL of {rows.request_id} serves seqs {seqs}, the database has {want}"
 
 
 def _in(request_ids: list[str]) -> str:

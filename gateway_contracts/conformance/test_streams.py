@@ -85,19 +85,33 @@ def openai_streams(target: Target) -> list[Stream]:
         "type": "function",
         "function": {"name": "get_weather", "parameters": WEATHER_TOOL["input_schema"]},
     }
-    requests = [
-        chat(stream=True),
-        chat(stream=True, stream_options={"include_usage": True}),
-        chat(
-            stream=True,
-            max_tokens=256,
-            tools=[function],
-            tool_choice={"type": "function", "function": {"name": "get_weather"}},
+    usage = {"include_usage": True}
+    requests: list[tuple[dict[str, object], dict[str, str]]] = [
+        (chat(stream=True), {}),
+        (chat(stream=True, stream_options=usage), {}),
+        (
+            chat(
+                stream=True,
+                max_tokens=256,
+                tools=[function],
+                tool_choice={"type": "function", "function": {"name": "get_weather"}},
+            ),
+            {},
         ),
-        chat(model=ALIASES[0], stream=True, stream_options={"include_usage": True}),
+        (chat(model=ALIASES[0], stream=True, stream_options=usage), {}),
     ]
+    if "scripted-upstream" in target.features:
+        requests += [
+            (chat(stream=True, max_tokens=10, stream_options=usage), {SCRIPT: "text_tokens=40"}),
+            (
+                chat(stream=True, max_tokens=256, tools=[function], stream_options=usage),
+                {SCRIPT: "text_tokens=6; text_before_tool=1; tool=get_weather"},
+            ),
+            # An upstream drop after the first byte: the stream carries an error payload, then ends.
+            (chat(stream=True, stream_options=usage), {SCRIPT: "text_tokens=30; chunk=2; drop_after=4"}),
+        ]
     try:
-        return [_collect(gw, "/v1/chat/completions", body, {}, "openai") for body in requests]
+        return [_collect(gw, "/v1/chat/completions", body, headers, "openai") for body, headers in requests]
     finally:
         gw.close()
 

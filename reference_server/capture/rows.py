@@ -19,6 +19,7 @@ from typing import Any
 from reference_server.capture.types import CallRecord, CaptureReceipt
 from reference_server.db.chain import canonical_json, event_hash
 from reference_server.db.pricing import PriceTable, debit_nusd, nusd_to_usd
+from reference_server.mutants import mutated
 
 CANONICAL_MODEL = "ainfera-inference"
 
@@ -48,9 +49,10 @@ def _utc(moment: datetime) -> datetime:
     return moment if moment.tzinfo is None else moment.astimezone(UTC)
 
 
-def router_payload(call: CallRecord) -> dict[str, Any]:
+def router_payload(call: CallRecord, *, requested_model: bool = False) -> dict[str, Any]:
+    """``requested_model`` is the ``audit-router-alias`` mutant's switch (reported model = the one asked for)."""
     return {
-        "model": CANONICAL_MODEL,
+        "model": call.model_requested if requested_model else CANONICAL_MODEL,
         "backend": call.backend,
         "endpoint": call.endpoint,
         "stream_mode": call.stream_mode,
@@ -83,7 +85,13 @@ def build_batch(
     """The rows for ``calls``, chained after (``head_seq``, ``head_hash``), the ledger after
     ``balance_nusd``."""
     rows = BatchRows(head_seq=head_seq, head_hash=head_hash, balance_nusd=balance_nusd)
+    # Mutant switches, read once per batch (never per row).
+    fork, seq_gap = mutated("batch-chain-fork"), mutated("audit-seq-gap")
+    unaudited_streams, skip_zero = mutated("stream-not-audited"), mutated("zero-debit-skipped")
+    alias_router = mutated("audit-router-alias")
     for call in calls:
+        if fork:
+            rows.head_hash = head_hash
         price = prices.price_for(call.backend)
         amount = debit_nusd(call.outcome, price, call.input_tokens, call.output_tokens)
         rows.balance_nusd += amount
@@ -109,10 +117,14 @@ def build_batch(
                 "created_at": now,
             }
         )
-        seqs = (
-            _append_event(rows, call, "router", router_payload(call), now),
-            _append_event(rows, call, "outcome", outcome_payload(call, amount), now),
-        )
+        seqs: tuple[int, ...] = ()
+        if not (unaudited_streams and call.stream_mode != "none"):
+            seqs = (
+                _append_event(rows, call, "router", router_payload(call, requested_model=alias_router), now),
+                _append_event(rows, call, "outcome", outcome_payload(call, amount), now),
+            )
+        if seq_gap:
+            rows.head_seq += 1
         rows.ledger.append(
             {
                 "request_id": call.request_id,
@@ -129,6 +141,8 @@ def build_batch(
                 "created_at": now,
             }
         )
+        if skip_zero and amount == 0:
+            rows.ledger.pop()
         rows.receipts.append(CaptureReceipt(call.request_id, nusd_to_usd(amount), seqs))
     return rows
 

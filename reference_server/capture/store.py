@@ -52,6 +52,7 @@ from reference_server.db.models import Price as PriceRow
 from reference_server.db.ops import require_head
 from reference_server.db.pricing import DEFAULT_PRICES, Price, PriceTable, nusd_to_usd, usd_to_nusd
 from reference_server.db.urls import parse_db_url
+from reference_server.mutants import mutated
 
 log = logging.getLogger(__name__)
 
@@ -146,7 +147,10 @@ class SqlCaptureStore:
                         )
                     ).all()
                     if rows:
-                        self._prices = PriceTable({backend: Price(i, o) for backend, i, o in rows})
+                        swap = mutated("output-priced-as-input")
+                        self._prices = PriceTable(
+                            {backend: Price(i, i if swap else o) for backend, i, o in rows}
+                        )
                 spent = (
                     await conn.execute(select(func.coalesce(func.sum(LedgerEntry.amount_nusd), 0)))
                 ).scalar()
@@ -179,7 +183,12 @@ class SqlCaptureStore:
         return self.kill_switch_state()
 
     def kill_switch_state(self) -> KillSwitchState:
-        engaged = self._threshold_nusd is not None and self._spent_nusd >= self._threshold_nusd
+        if self._threshold_nusd is None:
+            return KillSwitchState(False, nusd_to_usd(self._spent_nusd), self._threshold_usd)
+        if mutated("kill-switch-strict-compare"):
+            engaged = self._spent_nusd > self._threshold_nusd
+        else:
+            engaged = self._spent_nusd >= self._threshold_nusd
         return KillSwitchState(engaged, nusd_to_usd(self._spent_nusd), self._threshold_usd)
 
     async def record(self, call: CallRecord) -> CaptureReceipt:
@@ -200,9 +209,10 @@ class SqlCaptureStore:
         created_at (ISO 8601 UTC), prev_hash, hash."""
         table = AuditEvent.__table__
         async with self._connect() as conn:
-            result = await conn.execute(
-                select(table).where(table.c.request_id == request_id).order_by(table.c.seq)
-            )
+            query = select(table).order_by(table.c.seq)
+            if not mutated("audit-url-unfiltered"):
+                query = query.where(table.c.request_id == request_id)
+            result = await conn.execute(query)
             rows = result.mappings().all()
         return [
             {
@@ -329,8 +339,11 @@ class SqlCaptureStore:
                 now=datetime.now(UTC),
             )
             await conn.execute(insert(RoutingOutcome), rows.outcomes)
-            await conn.execute(insert(AuditEvent), rows.events)
-            await conn.execute(insert(LedgerEntry), rows.ledger)
+            # Never empty in a correct gateway (each call has its events and its debit); a mutant can empty them.
+            if rows.events:
+                await conn.execute(insert(AuditEvent), rows.events)
+            if rows.ledger:
+                await conn.execute(insert(LedgerEntry), rows.ledger)
         return rows
 
     def _succeed(self, batch: Sequence[_Pending], rows: BatchRows) -> None:

@@ -37,6 +37,7 @@ from reference_server.db.engine import BEGIN_IMMEDIATE, create_engine
 from reference_server.db.models import AuditEvent, Price, RoutingBackend, RoutingOutcome
 from reference_server.db.pricing import DEFAULT_PRICES
 from reference_server.db.urls import backend_of
+from reference_server.mutants import mutated
 
 __all__ = [
     "SchemaNotCurrentError",
@@ -147,6 +148,7 @@ async def seed(db_url: str) -> SeedResult:
             await conn.execution_options(**{BEGIN_IMMEDIATE: True})
             async with conn.begin():
                 await require_head(conn)
+                source = "aamc_v1_lock" if mutated("anchors-legacy-literal") else AA_INDEX_SOURCE
                 for anchor in ANCHORS:
                     result = await conn.execute(
                         insert(RoutingBackend)
@@ -154,7 +156,7 @@ async def seed(db_url: str) -> SeedResult:
                             slug=anchor.slug,
                             display_name=anchor.display_name,
                             role="voter",
-                            aa_index_source=AA_INDEX_SOURCE,
+                            aa_index_source=source,
                             supports_tools=anchor.supports_tools,
                             enabled=True,
                         )

@@ -11,4 +11,38 @@ MUTANTS = (
         "/metrics refuses a wrong key but not a missing one",
         fuzz_check="ignored_auth",
     ),
+    Mutant(
+        "metrics-text-as-openmetrics",
+        "MET-002",
+        "the exposition is text format 0.0.4 (no # EOF) served as application/openmetrics-text",
+    ),
+    Mutant(
+        "metrics-threshold-only-when-set",
+        "MET-003",
+        "the kill-switch threshold gauge is left out when no threshold is configured",
+    ),
+    Mutant(
+        "metrics-agent-label", "MET-004", "ainfera_http_requests carries the caller's agent id as a label"
+    ),
+    Mutant(
+        "metrics-raw-path", "MET-005", "an unmatched request is labelled with its raw path instead of folding"
+    ),
+    Mutant(
+        "metrics-reset-on-scrape", "MET-006", "the call counters are cleared after every scrape (delta flush)"
+    ),
+    Mutant(
+        "metrics-count-ok-only",
+        "MET-007",
+        "ainfera_provider_calls counts only ok calls, though every outcome writes a row",
+    ),
+    Mutant(
+        "alias-hit-counted-twice",
+        "MET-008",
+        "an alias hit is counted at the router and again when the call is captured",
+    ),
+    Mutant(
+        "dropped-stream-counted-uncaptured",
+        "MET-009",
+        "a stream the upstream dropped is counted as a dispatch without capture, though it was captured",
+    ),
 )

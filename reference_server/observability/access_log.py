@@ -16,6 +16,7 @@ from aiohttp.abc import AbstractAccessLogger
 from aiohttp.web_request import BaseRequest
 
 from gateway_contracts.scrub import default_scrubber
+from reference_server.mutants import mutated
 from reference_server.observability.middleware import route_template
 from reference_server.state import REQUEST_CONTEXT
 
@@ -41,7 +42,14 @@ class ScrubbingAccessLogger(AbstractAccessLogger):
             "method": request.method,
             "path": path,
             # Names only, scrubbed too (a token can be sent as a bare `?<token>`), and a bounded number of them.
-            "query_params": sorted({scrubber.scrub_text(name) for name in request.query})[:MAX_QUERY_NAMES],
+            "query_params": sorted(
+                {
+                    scrubber.scrub_text(name)
+                    for name in (
+                        request.query.values() if mutated("access-log-query-values") else request.query
+                    )
+                }
+            )[:MAX_QUERY_NAMES],
             "status": response.status,
             "duration_seconds": round(time, 6),
             "bytes_sent": response.body_length,
@@ -54,7 +62,8 @@ class ScrubbingAccessLogger(AbstractAccessLogger):
                 # The middleware's context is gone by now (the access log runs after it returned): take the
                 # ids from the request itself.
                 extra["request_id"] = ctx.request_id
-                extra["trace_id"] = ctx.trace.trace_id
+                if not mutated("access-log-no-trace-id"):
+                    extra["trace_id"] = ctx.trace.trace_id
         self.logger.info("%s %s %s", request.method, path, response.status, extra=extra)
 
     @property

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from gateway_contracts.scrub import Scrubber, default_scrubber
+from reference_server.mutants import mutated
 from reference_server.observability.context import current_scope
 
 # Attributes every LogRecord has; anything else on a record came in through ``extra=``.
@@ -32,6 +33,7 @@ class JsonLogFormatter(logging.Formatter):
     def __init__(self, scrubber: Scrubber | None = None) -> None:
         super().__init__()
         self.scrubber = scrubber or default_scrubber()
+        self.level_key = "severity" if mutated("log-level-as-severity") else "level"
 
     def format(self, record: logging.LogRecord) -> str:
         try:
@@ -56,7 +58,7 @@ class JsonLogFormatter(logging.Formatter):
         trace_id = extra.pop("trace_id", None) or (scope.trace_id if scope else None)
         out: dict[str, Any] = {
             "timestamp": _timestamp(record.created),
-            "level": record.levelname,
+            self.level_key: record.levelname,
             "logger": record.name,
             "message": self.message(record),
             "request_id": self.scrubber.scrub_value(request_id),
@@ -148,6 +150,12 @@ def install_json_logging(
         library_logger.handlers.clear()
         library_logger.propagate = True
     logging.getLogger("aiohttp.access").setLevel(logging.INFO)
+    if log_file is not None and mutated("access-log-plain-handler"):
+        logging.getLogger("aiohttp.access").addHandler(
+            logging.FileHandler(log_file, mode="a", encoding="utf-8")
+        )
+    if mutated("router-logger-quiet"):
+        logging.getLogger("reference_server.router").setLevel(logging.WARNING)
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)  # one line per plugin, every start
     logging.captureWarnings(True)
     return handlers

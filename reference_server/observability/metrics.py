@@ -18,13 +18,14 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, Info
-from prometheus_client.exposition import choose_encoder
+from prometheus_client.exposition import choose_encoder, generate_latest
 from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.process_collector import ProcessCollector
 from prometheus_client.registry import Collector
 
 from contracts.metrics_rules import MetricsRules, metrics_rules
 from reference_server.capture.types import CallRecord, KillSwitchState
+from reference_server.mutants import mutated
 
 HTTP_DURATION_BUCKETS = (
     0.005,
@@ -158,11 +159,12 @@ class ScrapeCollector(Collector):
             "Committed spending counted by the kill-switch, USD.",
             value=ks.spent_usd,
         )
-        yield GaugeMetricFamily(
-            "ainfera_cost_killswitch_threshold_usd",
-            "Kill-switch threshold, USD; +Inf when no threshold is set.",
-            value=ks.threshold_usd if ks.threshold_usd is not None else math.inf,
-        )
+        if ks.threshold_usd is not None or not mutated("metrics-threshold-only-when-set"):
+            yield GaugeMetricFamily(
+                "ainfera_cost_killswitch_threshold_usd",
+                "Kill-switch threshold, USD; +Inf when no threshold is set.",
+                value=ks.threshold_usd if ks.threshold_usd is not None else math.inf,
+            )
         yield CounterMetricFamily(
             "ainfera_dispatch_without_capture",
             "Upstream dispatches whose capture (outcome row, audit events, ledger debit) failed. 0 when correct.",
@@ -204,8 +206,12 @@ class GatewayMetrics:
         self._methods = method_rule.allowed or frozenset()
         self._method_other = method_rule.other or "__other__"
         r = self.registry
+        self.agent_label = mutated("metrics-agent-label")
         self.http_requests = Counter(
-            "ainfera_http_requests", "HTTP requests answered.", ["method", "path", "status"], registry=r
+            "ainfera_http_requests",
+            "HTTP requests answered.",
+            ["method", "path", "status", *(["agent"] if self.agent_label else [])],
+            registry=r,
         )
         self.http_duration = Histogram(
             "ainfera_http_request_duration_seconds",
@@ -263,14 +269,23 @@ class GatewayMetrics:
         upper = method.upper()
         return upper if upper in self._methods else self._method_other
 
-    def observe_request(self, method: str, route_template: str | None, status: int, seconds: float) -> None:
+    def observe_request(
+        self, method: str, route_template: str | None, status: int, seconds: float, agent: str | None = None
+    ) -> None:
         method_label = self.method_label(method)
         path = self.paths.label(route_template)
-        self.http_requests.labels(method_label, path, str(status)).inc()
+        if self.agent_label:
+            self.http_requests.labels(method_label, path, str(status), agent or "anonymous").inc()
+        else:
+            self.http_requests.labels(method_label, path, str(status)).inc()
         self.http_duration.labels(method_label, path).observe(seconds)
 
     def observe_call(self, record: CallRecord) -> None:
         """The CallFlow hook: called once per routed call, after its capture."""
+        if record.outcome != "ok" and mutated("metrics-count-ok-only"):
+            return
+        if record.model_requested != record.model_canonical and mutated("alias-hit-counted-twice"):
+            self.alias_hit(record.model_requested)
         self.provider_calls.labels(record.backend, record.outcome).inc()
         self.call_duration.labels(record.backend, record.outcome).observe(record.latency_ms / 1000.0)
         if record.outcome != "refused":  # a refusal never reached a backend: no tokens to count
@@ -287,4 +302,10 @@ class GatewayMetrics:
     def render(self, snapshot: ScrapeSnapshot, accept: str) -> tuple[bytes, str]:
         """The exposition for one scrape: OpenMetrics when the scraper accepts it, else text format 0.0.4."""
         encode, content_type = choose_encoder(accept)
-        return encode(_ScrapeView(self.registry, ScrapeCollector(snapshot))), content_type
+        if mutated("metrics-text-as-openmetrics"):
+            encode = generate_latest
+        body = encode(_ScrapeView(self.registry, ScrapeCollector(snapshot)))
+        if mutated("metrics-reset-on-scrape"):
+            self.http_requests.clear()
+            self.provider_calls.clear()
+        return body, content_type

@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 
+from reference_server.mutants import mutated
 from reference_server.observability.metrics import GatewayMetrics
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -46,8 +47,10 @@ def http_metrics_middleware(metrics: GatewayMetrics) -> Middleware:
             status = CLIENT_CLOSED
             raise
         finally:
-            metrics.observe_request(
-                request.method, route_template(request), status, time.perf_counter() - start
-            )
+            template = route_template(request)
+            if template is None and mutated("metrics-raw-path"):
+                template = request.path
+            agent = request.headers.get("x-ainfera-agent-id") if metrics.agent_label else None
+            metrics.observe_request(request.method, template, status, time.perf_counter() - start, agent)
 
     return middleware
