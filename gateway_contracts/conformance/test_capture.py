@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+import secrets
 from typing import Any
 
 import httpx
@@ -189,7 +190,9 @@ def test_anchor_voters(db: CaptureDB) -> None:
 @pytest.mark.clause("CAP-011")
 def test_kill_switch_refuses_before_dispatch(target: Target, evidence: dict[str, Any]) -> None:
     assert target.kill_switch_url and target.kill_switch_db_url
-    trace_id = f"{random.Random(11).getrandbits(128):032x}"
+    # A fresh trace id, never a seeded one: the upstream's record of received requests outlives this run (one
+    # scripted upstream can serve several gateways in turn), and a fixed id would find an earlier run's calls.
+    trace_id = secrets.token_hex(16)
     headers = {"x-api-key": "gateway-contracts-check", "traceparent": f"00-{trace_id}-00f067aa0ba902b7-01"}
     r = httpx.post(
         f"{target.kill_switch_url}/v1/messages", json=message(), headers=headers, timeout=target.timeout
