@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from reference_server.capture.types import CallRecord, CaptureReceipt
-from reference_server.db.chain import canonical_json, event_hash
+from reference_server.db.chain import canonical_json, event_hash_of_text, timestamp_text
 from reference_server.db.pricing import PriceTable, debit_nusd, nusd_to_usd
 
 CANONICAL_MODEL = "ainfera-inference"
@@ -83,6 +83,7 @@ def build_batch(
     """The rows for ``calls``, chained after (``head_seq``, ``head_hash``), the ledger after
     ``balance_nusd``."""
     rows = BatchRows(head_seq=head_seq, head_hash=head_hash, balance_nusd=balance_nusd)
+    now_text = timestamp_text(now)  # every event of the batch is hashed with the same created_at
     for call in calls:
         price = prices.price_for(call.backend)
         amount = debit_nusd(call.outcome, price, call.input_tokens, call.output_tokens)
@@ -110,8 +111,8 @@ def build_batch(
             }
         )
         seqs = (
-            _append_event(rows, call, "router", router_payload(call), now),
-            _append_event(rows, call, "outcome", outcome_payload(call, amount), now),
+            _append_event(rows, call, "router", router_payload(call), now, now_text),
+            _append_event(rows, call, "outcome", outcome_payload(call, amount), now, now_text),
         )
         rows.ledger.append(
             {
@@ -134,17 +135,17 @@ def build_batch(
 
 
 def _append_event(
-    rows: BatchRows, call: CallRecord, kind: str, payload: dict[str, Any], now: datetime
+    rows: BatchRows, call: CallRecord, kind: str, payload: dict[str, Any], now: datetime, now_text: str
 ) -> int:
     seq = rows.head_seq + 1
     text = canonical_json(payload)
-    digest = event_hash(
+    digest = event_hash_of_text(
         seq=seq,
         request_id=call.request_id,
         trace_id=call.trace_id,
         kind=kind,
         payload=text,
-        created_at=now,
+        created_at_text=now_text,
         prev_hash=rows.head_hash,
     )
     rows.events.append(
