@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import asyncio
 
-from benchmarks import capture_throughput, check_time, scrubber, sse_validator, streaming_ttft
+from benchmarks import check_time, gateway_vs_proxy, scrubber, sse_validator
 
 
 def main() -> None:
-    asyncio.run(streaming_ttft.main())
-    print()
-    asyncio.run(capture_throughput.main())
+    asyncio.run(gateway_vs_proxy.main())
     print()
     scrubber.main()
     print()

@@ -3,6 +3,15 @@
 The gateway and the suite read the same schema, so "schema-valid is accepted, schema-invalid is rejected" holds by
 construction. Error messages name the field and the rule, never the offending value: a client that put a secret in
 the wrong field must not get it echoed back.
+
+Two validators, one verdict. ``jsonschema`` (pure Python) is the reference: its errors make the messages. It costs
+~0.2 ms for an ordinary request, a sixth of the gateway's CPU per call, so every body is first offered to
+``jsonschema_rs`` (compiled, ~1 µs; already installed as a dependency of schemathesis). Its "valid" is taken; its
+"invalid" (or any failure to judge, e.g. a lone surrogate it cannot convert) sends the body to ``jsonschema``,
+whose verdict stands. So a body ``jsonschema_rs`` accepts wrongly is the only way the two could differ; the
+contract's request schemas use only keywords both implement to the letter of Draft 2020-12, and where they do
+differ (``pattern``: Python's ``$`` also matches before a trailing newline, Rust's does not) ``jsonschema_rs`` is
+the stricter one, so the body falls through to ``jsonschema`` and the verdict is unchanged.
 """
 
 from __future__ import annotations
@@ -11,6 +20,7 @@ import functools
 import json
 from typing import Any
 
+import jsonschema_rs
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
@@ -22,6 +32,19 @@ from reference_server.mutants import mutated
 @functools.cache
 def _validator(component: str) -> Draft202012Validator:
     return Draft202012Validator(inlined_component_schema(component))
+
+
+@functools.cache
+def _fast_validator(component: str) -> jsonschema_rs.Draft202012Validator:
+    return jsonschema_rs.Draft202012Validator(inlined_component_schema(component))
+
+
+def _surely_valid(component: str, body: dict[str, Any]) -> bool:
+    """True only when the compiled validator accepts the body; False sends it to the reference validator."""
+    try:
+        return bool(_fast_validator(component).is_valid(body))
+    except Exception:  # a value it cannot convert: let the reference validator judge
+        return False
 
 
 def _where(err: ValidationError) -> str:
@@ -74,6 +97,8 @@ def validate_body(component: str, body: Any) -> dict[str, Any]:
     """Validate a parsed JSON body against a contract component; raise a 400 ``GatewayError`` naming the field."""
     if not isinstance(body, dict):
         raise invalid_request("request body must be a JSON object")
+    if _surely_valid(component, body):
+        return body
     errors = list(_validator(component).iter_errors(body))
     if errors:
         err = _best(errors)

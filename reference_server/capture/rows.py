@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from reference_server.capture.types import CallRecord, CaptureReceipt
-from reference_server.db.chain import canonical_json, event_hash
+from reference_server.db.chain import canonical_json, event_hash_of_text, timestamp_text
 from reference_server.db.pricing import PriceTable, debit_nusd, nusd_to_usd
 from reference_server.mutants import mutated
 
@@ -89,6 +89,7 @@ def build_batch(
     fork, seq_gap = mutated("batch-chain-fork"), mutated("audit-seq-gap")
     unaudited_streams, skip_zero = mutated("stream-not-audited"), mutated("zero-debit-skipped")
     alias_router = mutated("audit-router-alias")
+    now_text = timestamp_text(now)  # every event of the batch is hashed with the same created_at
     for call in calls:
         if fork:
             rows.head_hash = head_hash
@@ -120,8 +121,10 @@ def build_batch(
         seqs: tuple[int, ...] = ()
         if not (unaudited_streams and call.stream_mode != "none"):
             seqs = (
-                _append_event(rows, call, "router", router_payload(call, requested_model=alias_router), now),
-                _append_event(rows, call, "outcome", outcome_payload(call, amount), now),
+                _append_event(
+                    rows, call, "router", router_payload(call, requested_model=alias_router), now, now_text
+                ),
+                _append_event(rows, call, "outcome", outcome_payload(call, amount), now, now_text),
             )
         if seq_gap:
             rows.head_seq += 1
@@ -148,17 +151,17 @@ def build_batch(
 
 
 def _append_event(
-    rows: BatchRows, call: CallRecord, kind: str, payload: dict[str, Any], now: datetime
+    rows: BatchRows, call: CallRecord, kind: str, payload: dict[str, Any], now: datetime, now_text: str
 ) -> int:
     seq = rows.head_seq + 1
     text = canonical_json(payload)
-    digest = event_hash(
+    digest = event_hash_of_text(
         seq=seq,
         request_id=call.request_id,
         trace_id=call.trace_id,
         kind=kind,
         payload=text,
-        created_at=now,
+        created_at_text=now_text,
         prev_hash=rows.head_hash,
     )
     rows.events.append(

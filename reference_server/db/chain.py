@@ -16,6 +16,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from json.encoder import encode_basestring
 from typing import Any, Literal
 
 GENESIS_HASH = "0" * 64
@@ -48,16 +49,34 @@ def timestamp_text(moment: datetime) -> str:
 def event_hash(
     *, seq: int, request_id: str, trace_id: str, kind: str, payload: str, created_at: datetime, prev_hash: str
 ) -> str:
-    content = {
-        "seq": seq,
-        "request_id": request_id,
-        "trace_id": trace_id,
-        "kind": kind,
-        "payload": payload,
-        "created_at": timestamp_text(created_at),
-        "prev_hash": prev_hash,
-    }
-    return hashlib.sha256(canonical_json(content).encode("utf-8")).hexdigest()
+    return event_hash_of_text(
+        seq=seq,
+        request_id=request_id,
+        trace_id=trace_id,
+        kind=kind,
+        payload=payload,
+        created_at_text=timestamp_text(created_at),
+        prev_hash=prev_hash,
+    )
+
+
+def event_hash_of_text(
+    *, seq: int, request_id: str, trace_id: str, kind: str, payload: str, created_at_text: str, prev_hash: str
+) -> str:
+    """:func:`event_hash` with the timestamp already in its hashed form (a capture batch shares one).
+
+    The hashed text is ``canonical_json`` of the seven fields, spelled out: the capture writer hashes two events
+    per call while it holds the chain lock, and ``json.dumps(sort_keys=True)`` of a dict costs several times
+    this. Byte for byte the same (tests/capture/test_chain.py checks it): keys in sorted order, no whitespace,
+    strings escaped by the very function ``json.dumps(ensure_ascii=False)`` uses, ``seq`` as ``int.__repr__``.
+    """
+    text = (
+        f'{{"created_at":{encode_basestring(created_at_text)},"kind":{encode_basestring(kind)},'
+        f'"payload":{encode_basestring(payload)},"prev_hash":{encode_basestring(prev_hash)},'
+        f'"request_id":{encode_basestring(request_id)},"seq":{int.__repr__(seq)},'
+        f'"trace_id":{encode_basestring(trace_id)}}}'
+    )
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True)

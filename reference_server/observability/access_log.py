@@ -17,6 +17,7 @@ from aiohttp.web_request import BaseRequest
 
 from gateway_contracts.scrub import default_scrubber
 from reference_server.mutants import mutated
+from reference_server.observability.logging_setup import PRESCRUBBED
 from reference_server.observability.middleware import route_template
 from reference_server.state import REQUEST_CONTEXT
 
@@ -35,11 +36,17 @@ class ScrubbingAccessLogger(AbstractAccessLogger):
     """Use as ``web.AppRunner(app, access_log_class=ScrubbingAccessLogger)``."""
 
     def log(self, request: BaseRequest, response: web.StreamResponse, time: float) -> None:
+        # Every field is scrubbed here, once, with the same value rules the JSON formatter would apply (its
+        # scrub_value), and the line is marked PRESCRUBBED so the formatter does not walk it all again: one
+        # access line per request made that walk a tenth of the gateway's CPU. Keys are this code's own.
         scrubber = default_scrubber()
-        path = scrubber.scrub_text(request.path)
+        path = scrubber.scrub_value(request.path)
+        method = scrubber.scrub_value(request.method)  # a client can send any token as the method
+        user_agent = request.headers.get("User-Agent")
         extra: dict[str, object] = {
+            PRESCRUBBED: True,
             "event": "http.access",
-            "method": request.method,
+            "method": method,
             "path": path,
             # Names only, scrubbed too (a token can be sent as a bare `?<token>`), and a bounded number of them.
             "query_params": sorted(
@@ -53,7 +60,7 @@ class ScrubbingAccessLogger(AbstractAccessLogger):
             "status": response.status,
             "duration_seconds": round(time, 6),
             "bytes_sent": response.body_length,
-            "user_agent": request.headers.get("User-Agent"),
+            "user_agent": scrubber.scrub_value(user_agent) if user_agent is not None else None,
         }
         if isinstance(request, web.Request):
             extra["route"] = _route(request)
@@ -64,7 +71,8 @@ class ScrubbingAccessLogger(AbstractAccessLogger):
                 extra["request_id"] = ctx.request_id
                 if not mutated("access-log-no-trace-id"):
                     extra["trace_id"] = ctx.trace.trace_id
-        self.logger.info("%s %s %s", request.method, path, response.status, extra=extra)
+        # Formatted here from the scrubbed parts (no %-args left for the formatter to scrub again).
+        self.logger.info(f"{method} {path} {response.status}", extra=extra)
 
     @property
     def enabled(self) -> bool:

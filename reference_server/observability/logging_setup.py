@@ -27,6 +27,11 @@ from reference_server.observability.context import current_scope
 _RECORD_ATTRS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
 _BASE_FIELDS = ("timestamp", "level", "logger", "message", "request_id", "trace_id")
 _INSTALLED_MARK = "_gateway_json_handler"
+PRESCRUBBED = "_gateway_prescrubbed"
+"""``extra`` flag: this record's message, extras and ids were already scrubbed by the code that logged it (the
+access log, on every request), so the formatter writes them as they are instead of scrubbing them again."""
+_FORMATTED = "_gateway_json_line"
+"""Where a record keeps its formatted line, so a second handler (``--log-file``) does not encode it again."""
 
 
 class JsonLogFormatter(logging.Formatter):
@@ -36,8 +41,13 @@ class JsonLogFormatter(logging.Formatter):
         self.level_key = "severity" if mutated("log-level-as-severity") else "level"
 
     def format(self, record: logging.LogRecord) -> str:
+        formatted = record.__dict__.get(_FORMATTED)
+        if formatted is not None and formatted[0] is self:
+            return str(formatted[1])
         try:
-            return self._format(record)
+            line = self._format(record)
+            record.__dict__[_FORMATTED] = (self, line)
+            return line
         except Exception as exc:  # a log line must never be lost to a formatting bug, nor leak what failed
             return json.dumps(
                 {
@@ -53,19 +63,21 @@ class JsonLogFormatter(logging.Formatter):
 
     def _format(self, record: logging.LogRecord) -> str:
         scope = current_scope()
-        extra = {k: v for k, v in vars(record).items() if k not in _RECORD_ATTRS}
+        extra = {k: v for k, v in vars(record).items() if k not in _RECORD_ATTRS and k != _FORMATTED}
+        prescrubbed = extra.pop(PRESCRUBBED, None) is True and not record.args
         request_id = extra.pop("request_id", None) or (scope.request_id if scope else None)
         trace_id = extra.pop("trace_id", None) or (scope.trace_id if scope else None)
+        scrub = _as_is if prescrubbed else self.scrubber.scrub_value
         out: dict[str, Any] = {
             "timestamp": _timestamp(record.created),
             self.level_key: record.levelname,
             "logger": record.name,
-            "message": self.message(record),
-            "request_id": self.scrubber.scrub_value(request_id),
-            "trace_id": self.scrubber.scrub_value(trace_id),
+            "message": str(record.msg) if prescrubbed else self.message(record),
+            "request_id": scrub(request_id),
+            "trace_id": scrub(trace_id),
         }
         if extra:
-            scrubbed = self.scrubber.scrub_value(extra)
+            scrubbed = scrub(extra)
             for key, value in scrubbed.items():
                 out[f"extra.{key}" if key in out else key] = value
         if record.exc_info and record.exc_info[1] is not None:
@@ -107,6 +119,10 @@ class JsonLogFormatter(logging.Formatter):
         if isinstance(value, (bytes, bytearray)):
             return self.scrubber.scrub_text(bytes(value).decode("utf-8", "replace")).encode()
         return self.scrubber.scrub_value(value)
+
+
+def _as_is(value: Any) -> Any:
+    return value
 
 
 def _timestamp(created: float) -> str:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, Info
 from prometheus_client.exposition import choose_encoder, generate_latest
@@ -253,6 +254,7 @@ class GatewayMetrics:
             ["alias"],
             registry=r,
         )
+        self._request_children: dict[tuple[str, str | None, int], tuple[Any, Any]] = {}
         Info("ainfera_build", "Gateway build.", registry=r).info({"version": version})
         if process_metrics:
             ProcessCollector(registry=r)
@@ -272,13 +274,23 @@ class GatewayMetrics:
     def observe_request(
         self, method: str, route_template: str | None, status: int, seconds: float, agent: str | None = None
     ) -> None:
-        method_label = self.method_label(method)
-        path = self.paths.label(route_template)
-        if self.agent_label:
+        if self.agent_label:  # the metrics-agent-label mutant: one more label, no cached children
+            method_label, path = self.method_label(method), self.paths.label(route_template)
             self.http_requests.labels(method_label, path, str(status), agent or "anonymous").inc()
-        else:
-            self.http_requests.labels(method_label, path, str(status)).inc()
-        self.http_duration.labels(method_label, path).observe(seconds)
+            self.http_duration.labels(method_label, path).observe(seconds)
+            return
+        # labels() costs a lock and a tuple per call; the labelled children are looked up once per label set
+        # and kept. The key is bounded: folded method x route template (the router's) x status.
+        key = (self.method_label(method), route_template, status)
+        children = self._request_children.get(key)
+        if children is None:
+            method_label, path = key[0], self.paths.label(route_template)
+            children = self._request_children[key] = (
+                self.http_requests.labels(method_label, path, str(status)),
+                self.http_duration.labels(method_label, path),
+            )
+        children[0].inc()
+        children[1].observe(seconds)
 
     def observe_call(self, record: CallRecord) -> None:
         """The CallFlow hook: called once per routed call, after its capture."""

@@ -16,7 +16,9 @@ from reference_server.db.chain import (
     ChainRow,
     ChainWalker,
     Finding,
+    canonical_json,
     event_hash,
+    timestamp_text,
 )
 from reference_server.db.pricing import DEFAULT_PRICES, PriceTable
 from tests.capture.support import make_call
@@ -47,6 +49,43 @@ def test_event_hash_is_sha256_of_the_documented_canonical_json() -> None:
         )
         == expected
     )
+
+
+@given(
+    seq=st.integers(min_value=0, max_value=2**63),
+    strings=st.lists(st.text(), min_size=4, max_size=4),
+    moment=st.datetimes(timezones=st.just(UTC)),
+)
+def test_event_hash_spells_out_exactly_the_canonical_json(
+    seq: int, strings: list[str], moment: datetime
+) -> None:
+    """event_hash writes the canonical JSON by hand for speed: it must be canonical_json's bytes, whatever the
+    strings hold (quotes, backslashes, control characters, non-ASCII)."""
+    request_id, trace_id, kind, payload = strings
+    content = {
+        "seq": seq,
+        "request_id": request_id,
+        "trace_id": trace_id,
+        "kind": kind,
+        "payload": payload,
+        "created_at": timestamp_text(moment),
+        "prev_hash": GENESIS_HASH,
+    }
+    expected = hashlib.sha256(canonical_json(content).encode("utf-8", "surrogatepass")).hexdigest()
+    try:
+        got = event_hash(
+            seq=seq,
+            request_id=request_id,
+            trace_id=trace_id,
+            kind=kind,
+            payload=payload,
+            created_at=moment,
+            prev_hash=GENESIS_HASH,
+        )
+    except UnicodeEncodeError:  # a lone surrogate: not storable either way
+        assert any("\ud800" <= ch <= "\udfff" for s in strings for ch in s)
+        return
+    assert got == expected
 
 
 def test_naive_and_aware_utc_timestamps_hash_alike() -> None:

@@ -9,7 +9,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import event
 
 from reference_server.capture.store import CaptureError, CaptureStoreClosedError, SqlCaptureStore
 from reference_server.capture.types import KillSwitchState
@@ -249,19 +248,19 @@ async def test_a_crash_mid_transaction_rolls_back_the_whole_batch(store: SqlCapt
     """When the database fails after a batch's outcome rows and audit events were inserted (here: at the
     ledger insert), the transaction rolls back whole: no row of those calls exists, every caller gets an
     error, and the next capture continues the chain without a gap."""
-    engine = store._engine  # the test reaches in to inject the failure where a crash would hit
-    assert engine is not None
+    write_rows = store._write_rows  # the test reaches in to inject the failure where a crash would hit
 
-    def explode(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        if statement.lstrip().upper().startswith("INSERT INTO LEDGER_ENTRIES"):
+    async def explode(executemany: Any, statement: Any, rows: Any) -> None:
+        if statement.sql.startswith("INSERT INTO ledger_entries"):
             raise RuntimeError("simulated crash before the ledger insert")
+        await write_rows(executemany, statement, rows)
 
-    event.listen(engine.sync_engine, "before_cursor_execute", explode)
+    store._write_rows = explode  # type: ignore[method-assign]
     calls = [make_call(f"req_crash_{i}") for i in range(5)]
     try:
         results = await asyncio.gather(*(store.record(c) for c in calls), return_exceptions=True)
     finally:
-        event.remove(engine.sync_engine, "before_cursor_execute", explode)
+        del store._write_rows
     assert all(isinstance(r, CaptureError) for r in results)
     for call in calls:
         outcomes, events, ledger = await captured(sql, call.request_id)
@@ -275,22 +274,22 @@ async def test_a_crash_mid_transaction_rolls_back_the_whole_batch(store: SqlCapt
 
 async def test_a_cancelled_caller_still_gets_its_call_captured(store: SqlCaptureStore, sql: Sql) -> None:
     """A client disconnect cancels the handler while it awaits record(): the capture is committed anyway."""
-    engine = store._engine
-    assert engine is not None
+    write_rows = store._write_rows
     call = make_call(outcome="client_cancelled")
     caller = asyncio.create_task(store.record(call))
 
-    def cancel_caller(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        if statement.lstrip().upper().startswith("INSERT INTO ROUTING_OUTCOMES"):
+    async def cancel_caller(executemany: Any, statement: Any, rows: Any) -> None:
+        if statement.sql.startswith("INSERT INTO routing_outcomes"):
             caller.cancel()  # the handler is cancelled while its capture is in flight
+        await write_rows(executemany, statement, rows)
 
-    event.listen(engine.sync_engine, "before_cursor_execute", cancel_caller)
+    store._write_rows = cancel_caller  # type: ignore[method-assign]
     try:
         with pytest.raises(asyncio.CancelledError):
             await caller
         await store.close()  # drains: returns once everything queued is committed
     finally:
-        event.remove(engine.sync_engine, "before_cursor_execute", cancel_caller)
+        del store._write_rows
     outcomes, events, ledger = await captured(sql, call.request_id)
     assert (outcomes, len(events), ledger) == (1, 2, 1)
     assert store.dispatch_without_capture == 0
