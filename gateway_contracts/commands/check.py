@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from contextlib import ExitStack
@@ -129,6 +130,11 @@ def _pytest_args(target: Target, args: argparse.Namespace, report: Path) -> list
         "gateway_contracts.conformance",
         "-p",
         "no:cacheprovider",
+        # Only the plugins the suite needs (entry-point autoloading is off, see run()).
+        "-p",
+        "_hypothesis_pytestplugin",
+        "-p",
+        "gateway_contracts.pytest_plugin",
         # httpx has imported anyio before pytest starts in this process: pytest can no longer rewrite the
         # asserts of anyio's plugin, and says so. Nothing of ours is affected.
         "-W",
@@ -175,7 +181,6 @@ def _pytest_args(target: Target, args: argparse.Namespace, report: Path) -> list
 
 
 def run(args: argparse.Namespace) -> int:
-    import pytest
 
     from gateway_contracts.clauses import CatalogueError, catalogue
 
@@ -230,7 +235,7 @@ def run(args: argparse.Namespace) -> int:
             f"gateway-contracts: checking {target.name} at {target.base_url} (seed {args.seed})", flush=True
         )
         # Deterministic by default: hypothesis runs from --seed (0 unless given), printed above.
-        code = pytest.main(_pytest_args(target, args, report))
+        code = _run_pytest(_pytest_args(target, args, report))
 
     if not report.exists():
         raise CliError(f"the conformance run ended without a report (pytest exit {code})", EXIT_FAILED)
@@ -253,6 +258,27 @@ def run(args: argparse.Namespace) -> int:
         print(f"gateway-contracts: the test run itself failed (pytest exit {code})", file=sys.stderr)
         return EXIT_FAILED if code == 5 else int(code)
     return 0 if summary["verdict"]["passed"] else EXIT_FAILED
+
+
+def _run_pytest(argv: list[str]) -> int:
+    """pytest without autoloading the environment's plugins. Installed plugins are not ours to run (a user's
+    environment may hold any), and pytest rewrites the asserts of every module of a plugin's distribution:
+    schemathesis' ~300 modules on each run when bytecode is not cached, seconds per check and per selftest mutant.
+    The suite uses schemathesis' Python API, not its plugin."""
+    import pytest
+
+    saved = os.environ.get(_NO_AUTOLOAD)
+    os.environ[_NO_AUTOLOAD] = "1"
+    try:
+        return int(pytest.main(argv))
+    finally:
+        if saved is None:
+            del os.environ[_NO_AUTOLOAD]
+        else:
+            os.environ[_NO_AUTOLOAD] = saved
+
+
+_NO_AUTOLOAD = "PYTEST_DISABLE_PLUGIN_AUTOLOAD"
 
 
 def _inputs(args: argparse.Namespace, known: set[str]) -> tuple[list[Waiver], dict[str, Any] | None]:

@@ -42,8 +42,9 @@ def _operation(path: str) -> Any:
 
 
 def cases(path: str, mode: GenerationMode) -> st.SearchStrategy[Any]:
-    strategy: st.SearchStrategy[Any] = _operation(path).as_strategy(generation_mode=mode)
-    return strategy
+    # Deferred: loading the schema into schemathesis costs about a second, paid only when a test draws from it
+    # (a run of other clauses, `check --clause`, never does).
+    return st.deferred(lambda: _operation(path).as_strategy(generation_mode=mode))
 
 
 @functools.cache
