@@ -119,8 +119,15 @@ async def create_message(request: web.Request) -> web.StreamResponse:
     try:
         await response.prepare(request)
         if fault is None:
-            async for event in events:
-                await response.write(sse_frame(event))
+            # One write per batch: the events that came in one upstream read go out in one write.
+            while (batch := await events.next_batch()) is not None:
+                if len(batch) == 1:
+                    event, frame = batch[0]
+                    await response.write(frame if frame is not None else sse_frame(event))
+                else:
+                    await response.write(
+                        b"".join([frame if frame is not None else sse_frame(event) for event, frame in batch])
+                    )
         else:
             async for event in events:
                 for item in fault.feed(event):

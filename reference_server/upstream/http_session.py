@@ -10,14 +10,15 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from collections.abc import AsyncIterator, Mapping
+from collections import deque
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
 from yarl import URL
 
-from .base import ERROR_TYPE_BY_STATUS, UpstreamError, error_type_for_status
+from .base import ERROR_TYPE_BY_STATUS, StreamEvent, StreamItem, UpstreamError, error_type_for_status
 
 USER_AGENT = "gateway-contracts-reference/0.1"
 
@@ -161,6 +162,35 @@ async def iter_sse(content: aiohttp.StreamReader) -> AsyncIterator[SSEMessage]:
             yield message
     for message in decoder.feed_eof():
         yield message
+
+
+class BatchedEventStream:
+    """An adapter's stream as an ``AsyncIterator[StreamEvent]``, over a generator of batches: each batch holds the
+    events decoded from one network read (never empty). ``next_batch()`` hands over a whole batch at once, so the
+    gateway can write in one go what arrived in one go; nothing waits for more data to fill a batch."""
+
+    def __init__(self, batches: AsyncGenerator[list[StreamItem], None]) -> None:
+        self._batches = batches
+        self._pending: deque[StreamEvent] = deque()
+
+    def __aiter__(self) -> BatchedEventStream:
+        return self
+
+    async def __anext__(self) -> StreamEvent:
+        while not self._pending:
+            self._pending.extend(event for event, _ in await self._batches.__anext__())
+        return self._pending.popleft()
+
+    async def next_batch(self) -> list[StreamItem]:
+        """The next batch (raises ``StopAsyncIteration`` at the end, as ``__anext__`` does)."""
+        if self._pending:
+            items: list[StreamItem] = [(event, None) for event in self._pending]
+            self._pending.clear()
+            return items
+        return await self._batches.__anext__()
+
+    async def aclose(self) -> None:
+        await self._batches.aclose()
 
 
 # --- failures --------------------------------------------------------------------------------------------
