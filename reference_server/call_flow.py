@@ -11,7 +11,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections import deque
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -24,6 +25,7 @@ from reference_server.stream_replay import replay
 from reference_server.trace import TraceContext
 from reference_server.upstream.base import (
     StreamEvent,
+    StreamItem,
     UpstreamAdapter,
     UpstreamError,
     UpstreamMessage,
@@ -130,8 +132,9 @@ class CallFlow:
             except UpstreamError as exc:
                 await self._finish(ctx, "upstream_error", error_type=exc.error_type)
                 raise _client_error(ctx, exc) from None
+        next_batch = _batch_reader(upstream)
         try:
-            first = await anext(upstream)
+            first = await next_batch()
         except UpstreamError as exc:
             await _aclose(upstream)
             await self._finish(ctx, "upstream_error", error_type=exc.error_type)
@@ -145,31 +148,44 @@ class CallFlow:
             await _aclose(upstream)
             await self._finish(ctx, "upstream_error", error_type="api_error")
             raise _adapter_failure(ctx, exc) from None
-        return StreamRelay(self, ctx, self._relay(ctx, first, upstream), upstream)
+        return StreamRelay(self, ctx, self._relay(ctx, first, upstream, next_batch), upstream)
 
     async def _relay(
-        self, ctx: CallContext, first: StreamEvent, upstream: AsyncIterator[StreamEvent]
-    ) -> AsyncGenerator[StreamEvent, None]:
-        event = first
+        self,
+        ctx: CallContext,
+        first: list[StreamItem],
+        upstream: AsyncIterator[StreamEvent],
+        next_batch: Callable[[], Awaitable[list[StreamItem]]],
+    ) -> AsyncGenerator[list[StreamItem], None]:
+        """Relay the upstream a batch at a time (the events of one network read): whatever is in is handed on
+        at once, and nothing waits for more."""
+        batch = first
         try:
             while True:
-                self._observe(ctx, event)
-                if event["type"] == "message_stop":
-                    # Hold the terminal event back until the capture has committed: a client that saw
-                    # message_stop has a call that is on the record.
-                    try:
-                        if mutated("stream-no-capture"):
-                            ctx.captured = True
-                        await self._finish(ctx, "ok")
-                    except GatewayError as exc:
-                        yield {"type": "error", "error": {"type": exc.error_type, "message": exc.message}}
+                out: list[StreamItem] = []
+                for event, frame in batch:
+                    self._observe(ctx, event)
+                    if event["type"] == "message_stop":
+                        if out:  # what came before it is not held back with it
+                            yield out
+                        # Hold the terminal event back until the capture has committed: a client that saw
+                        # message_stop has a call that is on the record.
+                        try:
+                            if mutated("stream-no-capture"):
+                                ctx.captured = True
+                            await self._finish(ctx, "ok")
+                        except GatewayError as exc:
+                            yield [(_error_event(exc.error_type, exc.message), None)]
+                            return
+                        if not mutated("no-message-stop"):
+                            yield [(event, frame)]
                         return
-                    if not mutated("no-message-stop"):
-                        yield event
-                    return
-                yield event
+                    # message_start is rewritten here (the canonical model), so its upstream frame is stale.
+                    out.append((event, None if event["type"] == "message_start" else frame))
+                if out:
+                    yield out
                 try:
-                    event = await anext(upstream)
+                    batch = await next_batch()
                 except StopAsyncIteration:
                     raise UpstreamError(
                         500, "api_error", "upstream stream ended before message_stop", dropped=True
@@ -178,13 +194,10 @@ class CallFlow:
             await self._finish(ctx, "upstream_error", error_type=exc.error_type)
             if exc.dropped and mutated("dropped-stream-counted-uncaptured"):
                 self.dispatch_without_capture += 1
-            yield {"type": "error", "error": {"type": exc.error_type, "message": _upstream_message(ctx, exc)}}
+            yield [(_error_event(exc.error_type, _upstream_message(ctx, exc)), None)]
         except Exception as exc:
             await self._finish(ctx, "upstream_error", error_type="api_error")
-            yield {
-                "type": "error",
-                "error": {"type": "api_error", "message": _adapter_failure(ctx, exc).message},
-            }
+            yield [(_error_event("api_error", _adapter_failure(ctx, exc).message), None)]
         finally:
             # Reached without a capture only when the consumer stopped early: the client went away.
             if not ctx.captured and not mutated("disconnect-not-captured"):
@@ -257,10 +270,11 @@ class StreamRelay:
         self,
         flow: CallFlow,
         ctx: CallContext,
-        events: AsyncGenerator[StreamEvent, None],
+        batches: AsyncGenerator[list[StreamItem], None],
         upstream: AsyncIterator[StreamEvent],
     ) -> None:
-        self._flow, self._ctx, self._events, self._upstream = flow, ctx, events, upstream
+        self._flow, self._ctx, self._events, self._upstream = flow, ctx, batches, upstream
+        self._pending: deque[StreamEvent] = deque()
         self._started = False
 
     def __aiter__(self) -> StreamRelay:
@@ -268,7 +282,18 @@ class StreamRelay:
 
     async def __anext__(self) -> StreamEvent:
         self._started = True
-        return await self._events.__anext__()
+        while not self._pending:
+            self._pending.extend(event for event, _ in await self._events.__anext__())
+        return self._pending.popleft()
+
+    async def next_batch(self) -> list[StreamItem] | None:
+        """The events that are in, each with its ready frame if it has one; ``None`` at the end. Not to be mixed
+        with iterating event by event."""
+        self._started = True
+        try:
+            return await self._events.__anext__()
+        except StopAsyncIteration:
+            return None
 
     async def aclose(self) -> None:
         if not self._started:
@@ -278,6 +303,23 @@ class StreamRelay:
             finally:
                 await _aclose(self._upstream)
         await self._events.aclose()
+
+
+def _error_event(error_type: str, message: str) -> StreamEvent:
+    return {"type": "error", "error": {"type": error_type, "message": message}}
+
+
+def _batch_reader(upstream: AsyncIterator[StreamEvent]) -> Callable[[], Awaitable[list[StreamItem]]]:
+    """How to read the upstream a batch at a time: its own ``next_batch`` if it has one, else one event at a
+    time."""
+    batched = getattr(upstream, "next_batch", None)
+    if batched is not None:
+        return batched  # type: ignore[no-any-return]
+
+    async def one() -> list[StreamItem]:
+        return [(await anext(upstream), None)]
+
+    return one
 
 
 def _ms_since(start: float) -> float:

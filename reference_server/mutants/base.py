@@ -20,6 +20,14 @@ class Mutant:
     """The cheapest fuzz phases that reach the broken path (``examples`` sends the document's own examples)."""
 
 
+# ``os.environ.get`` of an unset name raises and catches a KeyError inside ``Mapping.get``, and the gateway asks
+# this on every call a dozen times: read the environment's own table instead (still each time, so a change
+# made through ``os.environ`` is seen at once).
+_ENV_KEY = os.environ.encodekey(MUTANT_ENV)
+_DECODE = os.environ.decodevalue
+
+
 def mutated(name: str) -> bool:
     """Whether this run is the named mutant (read each time: one process can serve several apps in tests)."""
-    return os.environ.get(MUTANT_ENV) == name
+    raw = os.environ._data.get(_ENV_KEY)  # type: ignore[attr-defined]
+    return raw is not None and _DECODE(raw) == name

@@ -96,6 +96,18 @@ async def create_chat_completion(request: web.Request) -> web.StreamResponse:
     fault = openai_faults.FAULTS.active()  # None unless a stream mutant is switched on
     try:
         await response.prepare(request)
+        if fault is None:
+            # One write per batch (the events of one upstream read); the last one ends the body.
+            while (batch := await events.next_batch()) is not None:
+                out = [_data(chunk) for event, _ in batch for chunk in translator.feed(event)]
+                if batch[-1][0]["type"] == "message_stop":
+                    out.append(_data("[DONE]"))
+                    await response.write_eof(b"".join(out))
+                    return response
+                if out:
+                    await response.write(b"".join(out))
+            await response.write_eof()
+            return response
         finished = False
         async for event in events:
             for chunk in translator.feed(event):

@@ -119,8 +119,20 @@ async def create_message(request: web.Request) -> web.StreamResponse:
     try:
         await response.prepare(request)
         if fault is None:
-            async for event in events:
-                await response.write(sse_frame(event))
+            # One write per batch: the events that came in one upstream read go out in one write.
+            while (batch := await events.next_batch()) is not None:
+                if len(batch) == 1:
+                    event, frame = batch[0]
+                    data = frame if frame is not None else sse_frame(event)
+                else:
+                    data = b"".join(
+                        [frame if frame is not None else sse_frame(event) for event, frame in batch]
+                    )
+                if batch[-1][0]["type"] == "message_stop":
+                    # The relay ends with message_stop: send it with the end of the body, in one write.
+                    await response.write_eof(data)
+                    return response
+                await response.write(data)
         else:
             async for event in events:
                 for item in fault.feed(event):

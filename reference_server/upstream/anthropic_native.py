@@ -5,21 +5,31 @@ failure mapping onto ``UpstreamError``."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, Mapping
 from typing import Any
 
 import aiohttp
 
-from .base import Capabilities, StreamEvent, UpstreamError, UpstreamMessage, UpstreamRequest, Usage
+from .base import (
+    Capabilities,
+    StreamEvent,
+    StreamItem,
+    UpstreamError,
+    UpstreamMessage,
+    UpstreamRequest,
+    Usage,
+)
 from .finish_reasons import ANTHROPIC_STOP_REASONS
 from .http_session import (
+    BatchedEventStream,
     SessionHolder,
+    SSEDecoder,
     SSEError,
+    SSEMessage,
     endpoint,
     error_from_response,
     forwarded_headers,
     http_error,
-    iter_sse,
     network_error,
     post,
     status_for_error_type,
@@ -39,6 +49,12 @@ _FORWARDED_EVENTS = frozenset(
         "message_delta",
         "message_stop",
     }
+)
+
+# Events forwarded exactly as the upstream sent them (neither this adapter nor the call flow changes them), so
+# their frame can be built from the upstream's own data instead of a decode/re-encode round trip.
+_PASSED_THROUGH = frozenset(
+    {"content_block_start", "content_block_delta", "content_block_stop", "message_stop"}
 )
 
 # Stop reasons newer than the gateway's vocabulary, folded onto the closest one it has.
@@ -85,7 +101,10 @@ class AnthropicAdapter:
                 raise network_error(self.slug, self._url, exc) from exc
         return self._message(raw)
 
-    async def stream_chat(self, request: UpstreamRequest) -> AsyncIterator[StreamEvent]:
+    def stream_chat(self, request: UpstreamRequest) -> BatchedEventStream:
+        return BatchedEventStream(self._stream_batches(request))
+
+    async def _stream_batches(self, request: UpstreamRequest) -> AsyncGenerator[list[StreamItem], None]:
         response = await self._send(request, stream=True)
         async with response:
             if response.status != 200:
@@ -94,22 +113,54 @@ class AnthropicAdapter:
                 raise UpstreamError(
                     500, "api_error", f"backend '{self.slug}' did not answer with an event stream"
                 )
+            decoder = SSEDecoder()
             try:
-                async for message in iter_sse(response.content):
-                    event = self._event(message.data)
-                    kind = event.get("type")
-                    if kind == "error":
-                        raise self._stream_error(event)
-                    if kind not in _FORWARDED_EVENTS:
-                        continue
-                    yield self._rewrite(event, request)
-                    if kind == "message_stop":
+                async for chunk in response.content.iter_any():
+                    batch, failure, done = self._batch(decoder.feed(chunk), request)
+                    if batch:
+                        yield batch
+                    if failure is not None:
+                        raise failure
+                    if done:
                         return  # anything after message_stop is not ours to forward
+                batch, failure, done = self._batch(decoder.feed_eof(), request)
+                if batch:
+                    yield batch
+                if failure is not None:
+                    raise failure
+                if done:
+                    return
             except (aiohttp.ClientError, TimeoutError) as exc:
                 raise network_error(self.slug, self._url, exc, dropped=True) from exc
             except SSEError as exc:
                 raise UpstreamError(500, "api_error", f"backend '{self.slug}': {exc}", dropped=True) from exc
         raise stream_ended_early(self.slug, "message_stop")
+
+    def _batch(
+        self, messages: list[SSEMessage], request: UpstreamRequest
+    ) -> tuple[list[StreamItem], UpstreamError | None, bool]:
+        """The forwarded events of one read, then the failure that cut it short (the events before it are still
+        delivered first), and whether ``message_stop`` ended it."""
+        batch: list[StreamItem] = []
+        for message in messages:
+            data = message.data
+            try:
+                event = self._event(data)
+            except UpstreamError as exc:
+                return batch, exc, False
+            kind = event.get("type")
+            if kind == "error":
+                return batch, self._stream_error(event), False
+            if kind not in _FORWARDED_EVENTS:
+                continue
+            assert isinstance(kind, str)
+            if kind in _PASSED_THROUGH and "\n" not in data:
+                batch.append((event, b"event: " + kind.encode() + b"\ndata: " + data.encode() + b"\n\n"))
+            else:
+                batch.append((self._rewrite(event, request), None))
+            if kind == "message_stop":
+                return batch, None, True
+        return batch, None, False
 
     async def close(self) -> None:
         await self._holder.close()

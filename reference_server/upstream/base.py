@@ -18,6 +18,10 @@ from typing import Any, Protocol, runtime_checkable
 StreamEvent = dict[str, Any]
 """One Anthropic-shaped stream event: ``{"type": "content_block_delta", "index": 0, "delta": {...}}``."""
 
+StreamItem = tuple[StreamEvent, bytes | None]
+"""An event with, when the adapter has it, its finished SSE frame (``event: …\ndata: …\n\n``) built from the
+upstream's own bytes, for an event passed through unchanged: the route then writes it without re-encoding."""
+
 
 @dataclass(frozen=True)
 class Capabilities:

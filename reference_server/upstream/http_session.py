@@ -10,14 +10,15 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from collections.abc import AsyncIterator, Mapping
+from collections import deque
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
 from yarl import URL
 
-from .base import ERROR_TYPE_BY_STATUS, UpstreamError, error_type_for_status
+from .base import ERROR_TYPE_BY_STATUS, StreamEvent, StreamItem, UpstreamError, error_type_for_status
 
 USER_AGENT = "gateway-contracts-reference/0.1"
 
@@ -105,52 +106,68 @@ class SSEDecoder:
     _first_line: bool = True
 
     def feed(self, chunk: bytes) -> list[SSEMessage]:
-        self._buffer += chunk
-        messages: list[SSEMessage] = []
+        buffer = self._buffer
+        buffer += chunk
+        if b"\r" not in buffer:
+            # The usual stream, LF line ends only: decode every complete line in one go. (UTF-8 never has a
+            # 0x0A byte inside a character, so decoding before splitting gives what decoding each line gives.)
+            end = buffer.rfind(b"\n")
+            if end < 0:
+                self._check_length()
+                return []
+            text = buffer[:end].decode("utf-8", errors="replace")
+            del buffer[: end + 1]
+            self._check_length()
+            return self._lines(text.split("\n"))
+        lines: list[str] = []
         start = 0
-        while (match := _EOL.search(self._buffer, start)) is not None:
-            if match.group() == b"\r" and match.end() == len(self._buffer):
+        while (match := _EOL.search(buffer, start)) is not None:
+            if match.group() == b"\r" and match.end() == len(buffer):
                 break  # a CR at the very end may be the first half of a CRLF split across chunks
-            messages.extend(self._line(bytes(self._buffer[start : match.start()])))
+            lines.append(buffer[start : match.start()].decode("utf-8", errors="replace"))
             start = match.end()
-        del self._buffer[:start]
-        if len(self._buffer) > self.max_line_bytes:
-            raise SSEError(f"event-stream line longer than {self.max_line_bytes} bytes")
+        del buffer[:start]
+        messages = self._lines(lines)
+        self._check_length()
         return messages
 
     def feed_eof(self) -> list[SSEMessage]:
         messages: list[SSEMessage] = []
         if self._buffer.endswith(b"\r"):
-            messages.extend(self._line(bytes(self._buffer[:-1])))
+            messages = self._lines([self._buffer[:-1].decode("utf-8", errors="replace")])
         self._buffer.clear()
         return messages
 
-    def _line(self, raw: bytes) -> list[SSEMessage]:
-        line = raw.decode("utf-8", errors="replace")
-        if self._first_line:
-            line = line.removeprefix("\ufeff")
-            self._first_line = False
-        if not line:
-            return self._dispatch()
-        if line.startswith(":"):
-            return []
-        name, colon, value = line.partition(":")
-        if colon and value.startswith(" "):
-            value = value[1:]
-        if name == "data":
-            self._data.append(value)
-        elif name == "event":
-            self._event = value
-        elif name == "id" and "\0" not in value:
-            self._last_id = value
-        return []
+    def _check_length(self) -> None:
+        if len(self._buffer) > self.max_line_bytes:
+            raise SSEError(f"event-stream line longer than {self.max_line_bytes} bytes")
 
-    def _dispatch(self) -> list[SSEMessage]:
-        data, event = self._data, self._event
-        self._data, self._event = [], ""
-        if not data:
-            return []
-        return [SSEMessage(event=event or "message", data="\n".join(data), id=self._last_id)]
+    def _lines(self, lines: list[str]) -> list[SSEMessage]:
+        messages: list[SSEMessage] = []
+        for line in lines:
+            if self._first_line:
+                line = line.removeprefix("\ufeff")
+                self._first_line = False
+            if not line:
+                data, event = self._data, self._event
+                self._data, self._event = [], ""
+                if data:
+                    messages.append(
+                        SSEMessage(event=event or "message", data="\n".join(data), id=self._last_id)
+                    )
+                continue
+            if line[0] == ":":
+                continue
+            name, colon, value = line.partition(":")
+            if colon and value.startswith(" "):
+                value = value[1:]
+            if name == "data":
+                self._data.append(value)
+            elif name == "event":
+                self._event = value
+            elif name == "id" and "\0" not in value:
+                self._last_id = value
+        return messages
 
 
 async def iter_sse(content: aiohttp.StreamReader) -> AsyncIterator[SSEMessage]:
@@ -161,6 +178,35 @@ async def iter_sse(content: aiohttp.StreamReader) -> AsyncIterator[SSEMessage]:
             yield message
     for message in decoder.feed_eof():
         yield message
+
+
+class BatchedEventStream:
+    """An adapter's stream as an ``AsyncIterator[StreamEvent]``, over a generator of batches: each batch holds the
+    events decoded from one network read (never empty). ``next_batch()`` hands over a whole batch at once, so the
+    gateway can write in one go what arrived in one go; nothing waits for more data to fill a batch."""
+
+    def __init__(self, batches: AsyncGenerator[list[StreamItem], None]) -> None:
+        self._batches = batches
+        self._pending: deque[StreamEvent] = deque()
+
+    def __aiter__(self) -> BatchedEventStream:
+        return self
+
+    async def __anext__(self) -> StreamEvent:
+        while not self._pending:
+            self._pending.extend(event for event, _ in await self._batches.__anext__())
+        return self._pending.popleft()
+
+    async def next_batch(self) -> list[StreamItem]:
+        """The next batch (raises ``StopAsyncIteration`` at the end, as ``__anext__`` does)."""
+        if self._pending:
+            items: list[StreamItem] = [(event, None) for event in self._pending]
+            self._pending.clear()
+            return items
+        return await self._batches.__anext__()
+
+    async def aclose(self) -> None:
+        await self._batches.aclose()
 
 
 # --- failures --------------------------------------------------------------------------------------------
