@@ -9,11 +9,11 @@ into this module past ``stream_fault()``, which costs one dictionary lookup per 
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from typing import Any
 
-from reference_server.mutants.base import MUTANT_ENV, Mutant
+from reference_server.mutants import base
+from reference_server.mutants.base import Mutant
 
 Emitted = Any
 """What a fault returns for the route to write: an item to frame as usual, or ``bytes`` to write verbatim."""
@@ -47,6 +47,5 @@ class FaultSet:
         return add
 
     def active(self) -> StreamFault | None:
-        name = os.environ.get(MUTANT_ENV)
-        factory = self.factories.get(name) if name else None
+        factory = self.factories.get(base.ACTIVE) if base.ACTIVE else None
         return factory() if factory is not None else None

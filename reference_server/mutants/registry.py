@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
-
-from reference_server.mutants import capture, discovery, logs, metrics, openai, streams, trace, wire
+from reference_server.mutants import base, capture, discovery, logs, metrics, openai, streams, trace, wire
 from reference_server.mutants.base import MUTANT_ENV, Mutant, mutated
 
 AREAS = (wire, streams, openai, discovery, capture, metrics, logs, trace)
@@ -24,7 +22,7 @@ MUTANTS: dict[str, Mutant] = _gather()
 
 
 def active_mutant() -> str | None:
-    name = os.environ.get(MUTANT_ENV) or None
+    name = base.ACTIVE
     if name is not None and name not in MUTANTS:
         raise ValueError(f"unknown mutant {name!r} in {MUTANT_ENV}; known: {', '.join(sorted(MUTANTS))}")
     return name
