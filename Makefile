@@ -44,4 +44,4 @@ examples: $(STAMP)
 	$(BIN)/python -m gateway_contracts.reports.examples
 
 clean:
-	rm -rf $(VENV) data reports/latest
+	rm -rf $(VENV) data reports/latest reports/selftest
