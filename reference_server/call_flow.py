@@ -92,8 +92,10 @@ class CallFlow:
                 f"{state.threshold_usd} USD threshold; calls are refused until an operator raises the threshold",
                 code="kill_switch_engaged",
             )
-        if mutated("log-upstream-request"):
-            log.info("dispatching to %s: %r", ctx.backend, request)
+        if mutated("log-prompt-preview"):
+            last = request.messages[-1]["content"] if request.messages else ""
+            preview = last if isinstance(last, str) else ""
+            log.info("dispatching", extra={"event": "router.dispatch", "preview": preview[:80]})
 
     # -- non-streaming -----------------------------------------------------------------------------------------
     async def complete(self, ctx: CallContext, request: UpstreamRequest) -> UpstreamMessage:

@@ -17,7 +17,9 @@ MUTANTS = (
         "the access log records the query parameters' values instead of their names",
     ),
     Mutant(
-        "log-upstream-request", "LOG-004", "a debug line logs the upstream request, system prompt included"
+        "log-prompt-preview",
+        "LOG-004",
+        "the dispatch log line carries a preview of the last message under a key the scrubber does not know",
     ),
     Mutant(
         "router-logger-quiet",
