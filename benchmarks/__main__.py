@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 
-from benchmarks import check_time, gateway_vs_proxy, scrubber, sse_validator
+from benchmarks import capture_store, check_time, gateway_vs_proxy, scrubber, sse_validator
 
 
 def main() -> None:
     asyncio.run(gateway_vs_proxy.main())
+    print()
+    asyncio.run(capture_store.main())
     print()
     scrubber.main()
     print()
