@@ -107,37 +107,25 @@ def embedded_target(
             mutant,
         )
         stack.callback(stop_process, gateway)
-        if not kill_switch:
-            url = await_url(gateway, "serve", base / "gateway.stderr")
-            yield Target(
-                base_url=url,
-                db_url=db_url,
-                log_file=log_file,
-                internal_key=key,
-                upstream_url=upstream_url,
-                features=frozenset(KNOWN_FEATURES) - {"kill-switch"},
-                body_limit=EMBEDDED_BODY_LIMIT,
-                name=_name(mutant, db_url),
-                embedded=True,
+        killed = None
+        if kill_switch:
+            killed = start_command(
+                [
+                    "serve",
+                    *common,
+                    "--db-url",
+                    ks_db,
+                    "--kill-switch-usd",
+                    "0",
+                    "--log-file",
+                    str(base / "ks.log.jsonl"),
+                ],
+                base / "kill-switch.stderr",
+                mutant,
             )
-            return
-        killed = start_command(
-            [
-                "serve",
-                *common,
-                "--db-url",
-                ks_db,
-                "--kill-switch-usd",
-                "0",
-                "--log-file",
-                str(base / "ks.log.jsonl"),
-            ],
-            base / "kill-switch.stderr",
-            mutant,
-        )
-        stack.callback(stop_process, killed)
+            stack.callback(stop_process, killed)
         url = await_url(gateway, "serve", base / "gateway.stderr")
-        ks_url = await_url(killed, "serve", base / "kill-switch.stderr")
+        ks_url = await_url(killed, "serve", base / "kill-switch.stderr") if killed is not None else None
         yield Target(
             base_url=url,
             db_url=db_url,
@@ -145,8 +133,8 @@ def embedded_target(
             internal_key=key,
             upstream_url=upstream_url,
             kill_switch_url=ks_url,
-            kill_switch_db_url=ks_db,
-            features=frozenset(KNOWN_FEATURES),
+            kill_switch_db_url=ks_db if killed is not None else None,
+            features=frozenset(KNOWN_FEATURES) - (set() if kill_switch else {"kill-switch"}),
             body_limit=EMBEDDED_BODY_LIMIT,
             name=_name(mutant, db_url),
             embedded=True,

@@ -14,13 +14,32 @@ from reference_server.mutants.faults import Emitted, FaultSet, StreamFault
 
 FAULTS = FaultSet()
 
+SAME = object()
+"""In ``_at``'s replacement: the event itself."""
 
-@FAULTS.register("ping-without-data", "SSE-005", "a keep-alive ping frame is written with no data line")
-class _PingWithoutData(StreamFault):
-    def feed(self, item: Any) -> list[Emitted]:
-        if item["type"] == "message_start":
-            return [item, b"event: ping\n\n"]
-        return [item]
+
+def _at(name: str, breaks: str, description: str, event_type: str, *replacement: Any) -> None:
+    """A stateless fault: every event of ``event_type`` is written as ``replacement`` (``SAME`` for the event
+    itself, another event, or raw bytes); nothing, when no replacement is given. Events of other types pass."""
+
+    class _Fault(StreamFault):
+        def feed(self, item: Any) -> list[Emitted]:
+            if item["type"] != event_type:
+                return [item]
+            return [item if r is SAME else r for r in replacement]
+
+    _Fault.__name__ = f"_Fault_{name.replace('-', '_')}"
+    FAULTS.register(name, breaks, description)(_Fault)
+
+
+_at(
+    "ping-without-data",
+    "SSE-005",
+    "a keep-alive ping frame is written with no data line",
+    "message_start",
+    SAME,
+    b"event: ping\n\n",
+)
 
 
 def _frame(event: dict[str, Any], name: str | None = None) -> bytes:
@@ -28,16 +47,14 @@ def _frame(event: dict[str, Any], name: str | None = None) -> bytes:
     return f"event: {name or event['type']}\ndata: {json.dumps(event, separators=(',', ':'))}\n\n".encode()
 
 
-@FAULTS.register(
+_at(
     "ping-data-not-json",
     "SSE-006",
     "the gateway's keep-alive ping frame is hand-written with Python repr data",
+    "message_start",
+    SAME,
+    f"event: ping\ndata: {dict(type='ping')!r}\n\n".encode(),
 )
-class _PingDataNotJson(StreamFault):
-    def feed(self, item: Any) -> list[Emitted]:
-        if item["type"] == "message_start":
-            return [item, f"event: ping\ndata: {dict(type='ping')!r}\n\n".encode()]
-        return [item]
 
 
 @FAULTS.register(
@@ -52,12 +69,14 @@ class _EventNameFromDelta(StreamFault):
         return [item]
 
 
-@FAULTS.register(
-    "keepalive-event", "SSE-008", "the gateway's keep-alive is a `keepalive` event instead of a ping"
+_at(
+    "keepalive-event",
+    "SSE-008",
+    "the gateway's keep-alive is a `keepalive` event instead of a ping",
+    "message_start",
+    SAME,
+    {"type": "keepalive"},
 )
-class _KeepaliveEvent(StreamFault):
-    def feed(self, item: Any) -> list[Emitted]:
-        return [item, {"type": "keepalive"}] if item["type"] == "message_start" else [item]
 
 
 @FAULTS.register("message-delta-no-usage", "SSE-009", "message_delta is written without its usage object")
@@ -68,20 +87,21 @@ class _MessageDeltaNoUsage(StreamFault):
         return [item]
 
 
-@FAULTS.register(
-    "no-message-start", "SSE-010", "message_start is swallowed (read for its id and never written)"
+_at(
+    "no-message-start",
+    "SSE-010",
+    "message_start is swallowed (read for its id and never written)",
+    "message_start",
 )
-class _NoMessageStart(StreamFault):
-    def feed(self, item: Any) -> list[Emitted]:
-        return [] if item["type"] == "message_start" else [item]
 
-
-@FAULTS.register(
-    "message-start-twice", "SSE-011", "message_start is written twice (once early, once on relay)"
+_at(
+    "message-start-twice",
+    "SSE-011",
+    "message_start is written twice (once early, once on relay)",
+    "message_start",
+    SAME,
+    SAME,
 )
-class _MessageStartTwice(StreamFault):
-    def feed(self, item: Any) -> list[Emitted]:
-        return [item, item] if item["type"] == "message_start" else [item]
 
 
 @FAULTS.register("block-index-from-one", "SSE-012", "content block indices are counted from 1, not 0")
@@ -134,36 +154,39 @@ class _LastBlockNotStopped(StreamFault):
         return [self.held] if self.held is not None else []
 
 
-@FAULTS.register(
-    "no-message-delta", "SSE-015", "message_delta is dropped: message_stop follows the last block"
+_at(
+    "no-message-delta",
+    "SSE-015",
+    "message_delta is dropped: message_stop follows the last block",
+    "message_delta",
 )
-class _NoMessageDelta(StreamFault):
-    def feed(self, item: Any) -> list[Emitted]:
-        return [] if item["type"] == "message_delta" else [item]
 
-
-@FAULTS.register(
+_at(
     "message-delta-twice",
     "SSE-016",
     "message_delta is written twice (with the stop reason, then with final usage)",
+    "message_delta",
+    SAME,
+    SAME,
 )
-class _MessageDeltaTwice(StreamFault):
-    def feed(self, item: Any) -> list[Emitted]:
-        return [item, item] if item["type"] == "message_delta" else [item]
 
-
-@FAULTS.register(
-    "ping-after-message-stop", "SSE-017", "the keep-alive timer is not cancelled: a ping follows message_stop"
+_at(
+    "ping-after-message-stop",
+    "SSE-017",
+    "the keep-alive timer is not cancelled: a ping follows message_stop",
+    "message_stop",
+    SAME,
+    {"type": "ping"},
 )
-class _PingAfterMessageStop(StreamFault):
-    def feed(self, item: Any) -> list[Emitted]:
-        return [item, {"type": "ping"}] if item["type"] == "message_stop" else [item]
 
-
-@FAULTS.register("message-stop-after-error", "SSE-018", "an errored stream is still closed with message_stop")
-class _MessageStopAfterError(StreamFault):
-    def feed(self, item: Any) -> list[Emitted]:
-        return [item, {"type": "message_stop"}] if item["type"] == "error" else [item]
+_at(
+    "message-stop-after-error",
+    "SSE-018",
+    "an errored stream is still closed with message_stop",
+    "error",
+    SAME,
+    {"type": "message_stop"},
+)
 
 
 @FAULTS.register(
