@@ -128,6 +128,16 @@ class Server:
     pid: int
 
 
+def process_cpu_seconds(pid: int) -> float | None:
+    """User + system CPU the process (all its threads) has used so far, seconds; None where /proc has no
+    stat for it."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def peak_memory_mib(pid: int) -> float | None:
     """The process's peak resident set (VmHWM), MiB; None where /proc has no such line."""
     try:
@@ -257,6 +267,8 @@ class Sample:
     """Time to first token for a streamed call, the whole answer for a non-streamed one."""
     totals_ms: list[float] = field(default_factory=list)
     """The whole answer, streamed or not."""
+    cpu_ms_per_call: float | None = None
+    """CPU the server process used during the run, per call (when its pid was given)."""
 
     @property
     def rate(self) -> float:
@@ -264,10 +276,17 @@ class Sample:
 
 
 async def load(
-    url: str, requests: int, concurrency: int, stream: bool, directive: str | None = None
+    url: str,
+    requests: int,
+    concurrency: int,
+    stream: bool,
+    directive: str | None = None,
+    pid: int | None = None,
 ) -> Sample:
     """``requests`` calls with ``concurrency`` in flight, each on its own keep-alive connection. Every answer
-    must be a 200, and a stream must end with ``message_stop``; anything else raises :class:`BadAnswer`."""
+    must be a 200, and a stream must end with ``message_stop``; anything else raises :class:`BadAnswer`. With
+    ``pid``, the server process's CPU over the run is measured too: unlike requests/s, that figure does not
+    depend on what else shares the CPUs."""
     port = int(url.rsplit(":", 1)[1])
     request = encode_request(port, stream, directive)
     remaining = requests
@@ -295,11 +314,14 @@ async def load(
         finally:
             await conn.close()
 
+    cpu_before = process_cpu_seconds(pid) if pid is not None else None
     async with asyncio.timeout(CELL_TIMEOUT_S):
         start = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         seconds = time.perf_counter() - start
-    return Sample(requests, seconds, latencies, totals)
+    cpu_after = process_cpu_seconds(pid) if pid is not None else None
+    cpu = None if cpu_before is None or cpu_after is None else (cpu_after - cpu_before) * 1000 / requests
+    return Sample(requests, seconds, latencies, totals, cpu)
 
 
 # -- the run ------------------------------------------------------------------------------------------------------
@@ -326,11 +348,22 @@ class Results:
     def best_rate(self, cell: Cell, target: str) -> float:
         return max(s.rate for s in self.runs[(cell, target)])
 
+    def cpu_ms(self, cell: Cell, target: str) -> float | None:
+        """The median over rounds of the server's CPU per call."""
+        values = [s.cpu_ms_per_call for s in self.runs[(cell, target)] if s.cpu_ms_per_call is not None]
+        return statistics.median(values) if values else None
+
     def latencies(self, cell: Cell, target: str) -> list[float]:
         return [x for s in self.runs[(cell, target)] for x in s.latencies_ms]
 
     def totals(self, cell: Cell, target: str) -> list[float]:
         return [x for s in self.runs[(cell, target)] for x in s.totals_ms]
+
+
+def _cpu_pair(proxy: float | None, gateway: float | None) -> str:
+    if proxy is None or gateway is None:
+        return "n/a"
+    return f"{proxy:.2f} / {gateway:.2f}"
 
 
 def pct(values: list[float], q: float) -> float:
@@ -416,7 +449,9 @@ async def main(requests: int = 2000, rounds: int = 2, slow_runs: int = 5) -> boo
                     order = list(targets.items()) if r % 2 == 0 else list(reversed(targets.items()))
                     for cell in cells:
                         for name, server in order:
-                            sample = await load(server.url, cell.requests, cell.concurrency, cell.stream)
+                            sample = await load(
+                                server.url, cell.requests, cell.concurrency, cell.stream, pid=server.pid
+                            )
                             results.add(cell, name, sample)
                             answered += sample.calls if name == "gateway" else 0
                 for name, server in targets.items():
@@ -444,9 +479,14 @@ async def main(requests: int = 2000, rounds: int = 2, slow_runs: int = 5) -> boo
     print(
         "  latency: streamed = time to first token (first content_block_delta), non-streamed = whole answer"
     )
+    print(
+        "  CPU ms/call: the server process's own CPU (all threads) per call, median over rounds; it does not "
+        "depend on the load generator"
+    )
     print()
     head = f"{'cell':<22}{'proxy req/s':>12}{'gateway req/s':>15}{'ratio':>7}"
     head += f"{'proxy p50/p90 ms':>19}{'gateway p50/p90 ms':>21}{'added p50/p90 ms':>19}"
+    head += f"{'CPU ms/call p / g':>20}"
     print(head)
     print("-" * len(head))
     for cell in cells:
@@ -457,6 +497,7 @@ async def main(requests: int = 2000, rounds: int = 2, slow_runs: int = 5) -> boo
             f"{cell.label:<22}{p_rate:>12,.0f}{g_rate:>15,.0f}{g_rate / p_rate:>7.0%}"
             f"{f'{p50:.2f} / {p90:.2f}':>19}{f'{g50:.2f} / {g90:.2f}':>21}"
             f"{f'{g50 - p50:+.2f} / {g90 - p90:+.2f}':>19}"
+            f"{_cpu_pair(results.cpu_ms(cell, 'proxy'), results.cpu_ms(cell, 'gateway')):>20}"
         )
     print()
 

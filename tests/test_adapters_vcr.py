@@ -739,6 +739,33 @@ async def test_upstream_401_does_not_echo_the_key() -> None:
     assert "sk-proj" not in caught.value.message and "credentials" in caught.value.message
 
 
+async def test_a_cookie_an_upstream_sets_never_rides_on_a_later_call() -> None:
+    """One client session serves every caller of the gateway: a ``Set-Cookie`` from the upstream on one call
+    must not come back on the next call, which may be another client's."""
+    cookies: list[str | None] = []
+
+    async def handler(request: web.Request) -> web.StreamResponse:
+        cookies.append(request.headers.get("Cookie"))
+        body = {"id": "msg_1", "type": "message", "role": "assistant", "model": "claude-x",
+                "content": [{"type": "text", "text": "hi"}], "stop_reason": "end_turn", "stop_sequence": None,
+                "usage": {"input_tokens": 3, "output_tokens": 1}}  # fmt: skip
+        response = web.json_response(body)
+        response.set_cookie("session", f"caller-{len(cookies)}", path="/")
+        return response
+
+    holder = SessionHolder()
+    try:
+        async with loopback(handler) as url:
+            # By host name: aiohttp's default jar ignores cookies from bare IP addresses altogether.
+            named = url.replace("127.0.0.1", "localhost")
+            adapter = AnthropicAdapter("anthropic", named, "sk-ant-loopback", TOOLS, holder, "claude-x")
+            for _ in range(2):
+                await adapter.chat(hello_request())
+    finally:
+        await holder.close()
+    assert cookies == [None, None]
+
+
 async def test_openai_error_chunk_mid_stream() -> None:
     async def handler(request: web.Request) -> web.StreamResponse:
         response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})

@@ -77,6 +77,9 @@ _HEADS = select(
 _HEADS_SQLITE = str(_HEADS.compile(dialect=sqlite_dialect.dialect(), compile_kwargs={"literal_binds": True}))
 
 
+_NOTHING = object()
+
+
 class _BulkInsert:
     """``INSERT INTO table (columns) VALUES (...)`` in the driver's own parameter style, fed plain tuples.
 
@@ -110,11 +113,20 @@ class _BulkInsert:
 
     def params(self, rows: Sequence[Mapping[str, Any]]) -> list[tuple[Any, ...]]:
         columns, processors = self.columns, self._processors
+        # Every row of a batch carries the same created_at object: per column, a value that is the very object
+        # of the row before reuses its processed form (identity, not equality: two equal aware datetimes in
+        # different zones format differently).
+        last: list[tuple[Any, Any]] = [(_NOTHING, None)] * len(columns)
         out: list[tuple[Any, ...]] = []
         for row in rows:
             values = [row[name] for name in columns]
             for i, processor in processors:
-                values[i] = processor(values[i])
+                value = values[i]
+                previous, processed = last[i]
+                if value is not previous:
+                    processed = processor(value)
+                    last[i] = (value, processed)
+                values[i] = processed
             out.append(tuple(values))
         return out
 

@@ -190,6 +190,17 @@ class _ScrapeView(Collector):
             yield from part.collect()
 
 
+@dataclass(frozen=True, slots=True)
+class _CallChildren:
+    """The labelled children one routed call updates."""
+
+    calls: Any
+    duration: Any
+    input_tokens: Any
+    output_tokens: Any
+    ttft: Any
+
+
 class GatewayMetrics:
     def __init__(
         self,
@@ -255,6 +266,7 @@ class GatewayMetrics:
             registry=r,
         )
         self._request_children: dict[tuple[str, str | None, int], tuple[Any, Any]] = {}
+        self._call_children: dict[tuple[str, str, str], _CallChildren] = {}
         Info("ainfera_build", "Gateway build.", registry=r).info({"version": version})
         if process_metrics:
             ProcessCollector(registry=r)
@@ -298,13 +310,26 @@ class GatewayMetrics:
             return
         if record.model_requested != record.model_canonical and mutated("alias-hit-counted-twice"):
             self.alias_hit(record.model_requested)
-        self.provider_calls.labels(record.backend, record.outcome).inc()
-        self.call_duration.labels(record.backend, record.outcome).observe(record.latency_ms / 1000.0)
+        # As for requests: the children are looked up once per (backend, outcome, stream mode) and kept. The key
+        # is bounded by the configured backends x the four outcomes x the three stream modes.
+        key = (record.backend, record.outcome, record.stream_mode)
+        children = self._call_children.get(key)
+        if children is None:
+            backend, outcome, stream_mode = key
+            children = self._call_children[key] = _CallChildren(
+                calls=self.provider_calls.labels(backend, outcome),
+                duration=self.call_duration.labels(backend, outcome),
+                input_tokens=self.tokens.labels(backend, "input"),
+                output_tokens=self.tokens.labels(backend, "output"),
+                ttft=self.ttft.labels(backend, stream_mode),
+            )
+        children.calls.inc()
+        children.duration.observe(record.latency_ms / 1000.0)
         if record.outcome != "refused":  # a refusal never reached a backend: no tokens to count
-            self.tokens.labels(record.backend, "input").observe(record.input_tokens)
-            self.tokens.labels(record.backend, "output").observe(record.output_tokens)
+            children.input_tokens.observe(record.input_tokens)
+            children.output_tokens.observe(record.output_tokens)
         if record.ttft_ms is not None:
-            self.ttft.labels(record.backend, record.stream_mode).observe(record.ttft_ms / 1000.0)
+            children.ttft.observe(record.ttft_ms / 1000.0)
 
     def alias_hit(self, alias: str) -> None:
         self.alias_hits.labels(alias).inc()
@@ -320,4 +345,6 @@ class GatewayMetrics:
         if mutated("metrics-reset-on-scrape"):
             self.http_requests.clear()
             self.provider_calls.clear()
+            self._request_children.clear()  # the cached children went with the clear
+            self._call_children.clear()
         return body, content_type

@@ -63,6 +63,9 @@ class SessionHolder:
                 headers={"User-Agent": USER_AGENT},
                 # Never pick up HTTP(S)_PROXY from the environment: where traffic goes is configuration.
                 trust_env=False,
+                # One session serves every client: a cookie an upstream set for one call must never ride along
+                # on another client's call. (Not keeping a jar also spares a filter per request.)
+                cookie_jar=aiohttp.DummyCookieJar(),
             )
             self._loop = loop
         return self._session

@@ -1,0 +1,205 @@
+"""Where the gateway's CPU goes: the gateway with parts of its per-call work switched off, beside the bare proxy.
+
+``benchmarks.gateway_vs_proxy`` says how far the gateway is from the proxy; this says what the difference is
+made of. Every variant is an OS process of its own, relaying ``POST /v1/messages`` to one shared scripted
+upstream over HTTP on 127.0.0.1, under the same non-streamed load at concurrency 32, round after round in
+alternating order:
+
+- **proxy**: the bare aiohttp pass-through proxy of ``benchmarks.gateway_vs_proxy``;
+- **gateway**: ``gateway-contracts serve`` as a user runs it (full capture on SQLite, JSON logs at INFO);
+- **no logs**: the same with ``--log-level WARNING`` (no access line, no info line per call);
+- **no capture**: the same app with a capture store that keeps nothing and answers at once (every other step,
+  metrics included, as in the gateway);
+- **neither**: no logs and no capture.
+
+For each it prints the server process's CPU per call (all threads, from ``/proc``: not affected by what else
+shares the CPUs) and requests/s, and then the split: what the capture, the logs and the rest of the gateway's
+own work (validation, routing, translation, metrics, ids, headers) each add to the proxy's CPU per call. The
+variants without capture or logs are measurements only: they break the contract and are never served.
+
+Run: ``python -m benchmarks.gateway_cost [--requests N] [--rounds R]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import statistics
+import tempfile
+from contextlib import AsyncExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from benchmarks.gateway_vs_proxy import (
+    CLIENT_KEY,
+    HIGH_CONCURRENCY,
+    HOST,
+    TARGET_RATIO,
+    Server,
+    load,
+    server_process,
+)
+from reference_server.capture.types import CallRecord, CaptureReceipt, KillSwitchState
+
+CLI = ["-m", "gateway_contracts.cli"]
+
+
+class NullCaptureStore:
+    """A capture store that keeps nothing: ``record()`` answers at once. Only for measuring what capture costs."""
+
+    async def start(self) -> None:
+        pass
+
+    async def close(self) -> None:
+        pass
+
+    async def kill_switch(self) -> KillSwitchState:
+        return KillSwitchState(False, 0.0, None)
+
+    async def record(self, call: CallRecord) -> CaptureReceipt:
+        return CaptureReceipt(call.request_id, 0.0, ())
+
+    async def audit_events(self, request_id: str) -> list[dict[str, Any]]:
+        return []
+
+
+async def serve_without_capture(upstream_url: str, log_level: str) -> None:
+    """``--serve-without-capture URL``: the gateway's app as ``serve`` builds it, on a free port, with the
+    null store (no database at all); until SIGTERM/SIGINT."""
+    from aiohttp import web
+
+    from gateway_contracts.commands._signals import wait_for_stop_signal
+    from reference_server.app import build_app
+    from reference_server.config import GatewayConfig
+    from reference_server.observability.access_log import ScrubbingAccessLogger
+    from reference_server.observability.logging_setup import install_json_logging
+
+    install_json_logging(level=log_level)
+    # As `serve --upstream URL --client-key KEY` configures it; the database URL is never opened.
+    config = GatewayConfig(host=HOST, port=0, upstreams=[upstream_url], client_keys=(CLIENT_KEY,))
+    app = build_app(config, capture=NullCaptureStore(), migrate=False)
+    runner = web.AppRunner(
+        app, access_log=logging.getLogger("aiohttp.access"), access_log_class=ScrubbingAccessLogger
+    )
+    await runner.setup()
+    site = web.TCPSite(runner, HOST, 0)
+    await site.start()
+    print(f"gateway without capture listening on http://{HOST}:{runner.addresses[0][1]}", flush=True)
+    try:
+        await wait_for_stop_signal()
+    finally:
+        await runner.cleanup()
+
+
+@dataclass
+class Variant:
+    name: str
+    args: list[str]
+    cpu_ms: list[float] = field(default_factory=list)
+    rates: list[float] = field(default_factory=list)
+
+    @property
+    def cpu(self) -> float:
+        return statistics.median(self.cpu_ms)
+
+    @property
+    def rate(self) -> float:
+        return max(self.rates)
+
+
+def variants(upstream_url: str, tmp: Path) -> list[Variant]:
+    def serve(name: str, level: str) -> list[str]:
+        db_url = f"sqlite:///{tmp / f'{name}.sqlite3'}"
+        return [
+            *CLI, "serve", "--host", HOST, "--port", "0", "--db-url", db_url, "--upstream", upstream_url,
+            "--log-level", level, "--client-key", CLIENT_KEY,
+        ]  # fmt: skip
+
+    def null(level: str) -> list[str]:
+        return [
+            "-m",
+            "benchmarks.gateway_cost",
+            "--serve-without-capture",
+            upstream_url,
+            "--log-level",
+            level,
+        ]
+
+    return [
+        Variant("proxy", ["-m", "benchmarks.gateway_vs_proxy", "--serve-proxy", upstream_url]),
+        Variant("gateway", serve("gateway", "INFO")),
+        Variant("no logs", serve("no-logs", "WARNING")),
+        Variant("no capture", null("INFO")),
+        Variant("neither", null("WARNING")),
+    ]
+
+
+async def main(requests: int = 2000, rounds: int = 3) -> None:
+    with tempfile.TemporaryDirectory(prefix="gateway-cost-") as tmp:
+        async with (
+            server_process([*CLI, "upstream", "--host", HOST, "--port", "0"], "upstream") as upstream,
+            AsyncExitStack() as stack,
+        ):
+            runs = variants(upstream.url, Path(tmp))
+            servers: list[tuple[Variant, Server]] = []
+            for variant in runs:
+                servers.append(
+                    (variant, await stack.enter_async_context(server_process(variant.args, variant.name)))
+                )
+            for _, server in servers:  # warm-up: connection pools, caches, first-call imports
+                await load(server.url, max(50, requests // 10), HIGH_CONCURRENCY, False)
+            for r in range(rounds):
+                print(f"  round {r + 1}/{rounds}", flush=True)
+                for variant, server in servers if r % 2 == 0 else list(reversed(servers)):
+                    sample = await load(server.url, requests, HIGH_CONCURRENCY, False, pid=server.pid)
+                    assert sample.cpu_ms_per_call is not None, "no /proc: this benchmark needs Linux"
+                    variant.cpu_ms.append(sample.cpu_ms_per_call)
+                    variant.rates.append(sample.rate)
+
+    by_name = {v.name: v for v in runs}
+    proxy = by_name["proxy"]
+    print(
+        f"where the gateway's CPU goes: non-streamed, concurrency {HIGH_CONCURRENCY}, {requests} calls x "
+        f"{rounds} rounds per variant, alternating order"
+    )
+    print("  CPU ms/call: the server process's own CPU (all threads) per call, median over rounds")
+    print()
+    head = f"{'variant':<13}{'CPU ms/call':>12}{'x proxy':>9}{'req/s':>8}{'of proxy':>10}"
+    print(head)
+    print("-" * len(head))
+    for v in runs:
+        print(
+            f"{v.name:<13}{v.cpu:>12.3f}{v.cpu / proxy.cpu:>8.1f}x{v.rate:>8,.0f}{v.rate / proxy.rate:>10.0%}"
+        )
+    gateway, no_logs, no_capture, neither = (
+        by_name[n] for n in ("gateway", "no logs", "no capture", "neither")
+    )
+    print()
+    print(f"the gateway's CPU per call beyond the proxy's: {gateway.cpu - proxy.cpu:.3f} ms, of which")
+    print(f"  capture (rows, chain, SQLite, group commit): {gateway.cpu - no_capture.cpu:+.3f} ms")
+    print(f"  logs (access line and info lines, scrubbed JSON): {gateway.cpu - no_logs.cpu:+.3f} ms")
+    print(f"  everything else the gateway does per call: {neither.cpu - proxy.cpu:+.3f} ms")
+    print(f"  (the parts overlap a little: capture and logs together {gateway.cpu - neither.cpu:+.3f} ms)")
+    print(
+        f"a gateway with neither capture nor logs: {neither.rate / proxy.rate:.0%} of the proxy's req/s "
+        f"(target for the full gateway: {TARGET_RATIO:.0%})"
+    )
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--requests", type=int, default=2000, help="calls per variant per round (default 2000)"
+    )
+    parser.add_argument("--rounds", type=int, default=3, help="rounds (default 3)")
+    parser.add_argument("--serve-without-capture", metavar="UPSTREAM_URL", help=argparse.SUPPRESS)
+    parser.add_argument("--log-level", default="INFO", help=argparse.SUPPRESS)
+    a = parser.parse_args()
+    if a.serve_without_capture:
+        asyncio.run(serve_without_capture(a.serve_without_capture, a.log_level))
+    else:
+        asyncio.run(main(a.requests, a.rounds))
