@@ -12,8 +12,8 @@ alternating order:
   metrics included, as in the gateway);
 - **neither**: no logs and no capture.
 
-For each it prints the server process's CPU per call (all threads, from ``/proc``: not affected by what else
-shares the CPUs) and requests/s, and then the split: what the capture, the logs and the rest of the gateway's
+For each it prints the server process's CPU per call (all threads, from ``/proc``: what a call costs that
+server, where requests/s also depends on how the CPUs were shared out) and requests/s, and then the split: what the capture, the logs and the rest of the gateway's
 own work (validation, routing, translation, metrics, ids, headers) each add to the proxy's CPU per call. The
 variants without capture or logs are measurements only: they break the contract and are never served.
 

@@ -17,12 +17,16 @@ whole answer. "Added" is gateway minus proxy, at the median and at p90. One more
 with a slow upstream: a gateway that buffered the stream would show its first delta at about the stream's end.
 
 The load generator speaks HTTP/1.1 over keep-alive connections itself (requests pre-encoded, answers parsed just
-enough to check them), so it takes as little as possible of the CPU the servers share with it.
+enough to check them), so it takes as little as possible of the CPU the servers share with it. With
+``--load-generator aiohttp`` it is an ``aiohttp.ClientSession`` instead: a typical client, which takes several
+times that CPU, so both servers relay fewer calls. Each server's own CPU per call is measured too (from
+``/proc``): the work a call costs that server, rather than how the CPUs were shared out.
 
 Afterwards the gateway's database must hold exactly one outcome row per call it answered and
 ``gateway-contracts audit-verify`` must pass, or the figures are void (exit status 1).
 
-Run: ``python -m benchmarks.gateway_vs_proxy [--requests N] [--rounds R]`` (quick: ``--requests 200 --rounds 1``)
+Run: ``python -m benchmarks.gateway_vs_proxy [--requests N] [--rounds R] [--load-generator raw|aiohttp]`` (quick:
+``--requests 200 --rounds 1``)
 """
 
 from __future__ import annotations
@@ -242,7 +246,8 @@ class Connection:
                 await writer.wait_closed()
 
 
-def encode_request(port: int, stream: bool, directive: str | None = None) -> bytes:
+def request_parts(stream: bool, directive: str | None = None) -> tuple[dict[str, str], bytes]:
+    """The benchmark's call: (headers, body)."""
     body = json.dumps(
         {
             "model": "ainfera-inference",
@@ -251,12 +256,45 @@ def encode_request(port: int, stream: bool, directive: str | None = None) -> byt
             "messages": [{"role": "user", "content": "how much does the gateway add?"}],
         }
     ).encode()
-    extra = f"x-upstream-script: {directive}\r\n" if directive else ""
-    head = (
-        f"POST /v1/messages HTTP/1.1\r\nHost: {HOST}:{port}\r\nx-api-key: {CLIENT_KEY}\r\n"
-        f"content-type: application/json\r\n{extra}content-length: {len(body)}\r\n\r\n"
-    )
+    headers = {"x-api-key": CLIENT_KEY, "content-type": "application/json"}
+    if directive:
+        headers["x-upstream-script"] = directive
+    return headers, body
+
+
+def encode_request(port: int, stream: bool, directive: str | None = None) -> bytes:
+    headers, body = request_parts(stream, directive)
+    lines = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+    head = f"POST /v1/messages HTTP/1.1\r\nHost: {HOST}:{port}\r\n{lines}content-length: {len(body)}\r\n\r\n"
     return head.encode() + body
+
+
+class AiohttpConnection:
+    """The same call through ``aiohttp.ClientSession``, as a typical Python client sends it: it costs the load
+    generator several times the CPU of :class:`Connection`, CPU the servers then do not get."""
+
+    def __init__(self, url: str, session: aiohttp.ClientSession, stream: bool, directive: str | None) -> None:
+        self.url = f"{url}/v1/messages"
+        self.session = session
+        self.headers, self.body = request_parts(stream, directive)
+
+    async def call(self, _request: bytes) -> tuple[int, bytes, float | None]:
+        body = bytearray()
+        first: float | None = None
+        async with self.session.post(self.url, data=self.body, headers=self.headers) as response:
+            async for chunk in response.content.iter_any():
+                body += chunk
+                if first is None and _FIRST_TOKEN in body:
+                    first = time.perf_counter()
+            return response.status, bytes(body), first
+
+    async def close(self) -> None:
+        pass
+
+
+LOAD_GENERATORS = ("raw", "aiohttp")
+"""``raw``: pre-encoded HTTP/1.1 on asyncio streams (the default: the least CPU taken from the servers);
+``aiohttp``: ``aiohttp.ClientSession``."""
 
 
 @dataclass
@@ -282,20 +320,29 @@ async def load(
     stream: bool,
     directive: str | None = None,
     pid: int | None = None,
+    generator: str = "raw",
 ) -> Sample:
     """``requests`` calls with ``concurrency`` in flight, each on its own keep-alive connection. Every answer
     must be a 200, and a stream must end with ``message_stop``; anything else raises :class:`BadAnswer`. With
-    ``pid``, the server process's CPU over the run is measured too: unlike requests/s, that figure does not
-    depend on what else shares the CPUs."""
+    ``pid``, the server process's CPU over the run is measured too: what the calls cost that server, where
+    requests/s also depends on how the CPUs were shared out. ``generator`` is one of :data:`LOAD_GENERATORS`."""
     port = int(url.rsplit(":", 1)[1])
     request = encode_request(port, stream, directive)
     remaining = requests
     latencies: list[float] = []
     totals: list[float] = []
 
+    session = (
+        aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency))
+        if generator == "aiohttp"
+        else None
+    )
+
     async def worker() -> None:
         nonlocal remaining
-        conn = Connection(port)
+        conn: Connection | AiohttpConnection = (
+            Connection(port) if session is None else AiohttpConnection(url, session, stream, directive)
+        )
         try:
             while remaining > 0:
                 remaining -= 1
@@ -315,10 +362,14 @@ async def load(
             await conn.close()
 
     cpu_before = process_cpu_seconds(pid) if pid is not None else None
-    async with asyncio.timeout(CELL_TIMEOUT_S):
-        start = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
-        seconds = time.perf_counter() - start
+    try:
+        async with asyncio.timeout(CELL_TIMEOUT_S):
+            start = time.perf_counter()
+            await asyncio.gather(*(worker() for _ in range(concurrency)))
+            seconds = time.perf_counter() - start
+    finally:
+        if session is not None:
+            await session.close()
     cpu_after = process_cpu_seconds(pid) if pid is not None else None
     cpu = None if cpu_before is None or cpu_after is None else (cpu_after - cpu_before) * 1000 / requests
     return Sample(requests, seconds, latencies, totals, cpu)
@@ -411,7 +462,7 @@ async def audit_verify(db_url: str) -> tuple[bool, str]:
     return process.returncode == 0, out.decode().strip()
 
 
-async def main(requests: int = 2000, rounds: int = 2, slow_runs: int = 5) -> bool:
+async def main(requests: int = 2000, rounds: int = 2, slow_runs: int = 5, generator: str = "raw") -> bool:
     """Run the comparison and print the table; returns whether every target was met. Exits with status 1 when
     the figures are void (a failed call, a call not on the record, a broken audit chain)."""
     low = max(20, requests // 5)
@@ -450,12 +501,19 @@ async def main(requests: int = 2000, rounds: int = 2, slow_runs: int = 5) -> boo
                     for cell in cells:
                         for name, server in order:
                             sample = await load(
-                                server.url, cell.requests, cell.concurrency, cell.stream, pid=server.pid
+                                server.url,
+                                cell.requests,
+                                cell.concurrency,
+                                cell.stream,
+                                pid=server.pid,
+                                generator=generator,
                             )
                             results.add(cell, name, sample)
                             answered += sample.calls if name == "gateway" else 0
                 for name, server in targets.items():
-                    slow[name] = await load(server.url, slow_runs, 1, True, SLOW_DIRECTIVE)
+                    slow[name] = await load(
+                        server.url, slow_runs, 1, True, SLOW_DIRECTIVE, generator=generator
+                    )
                     answered += slow_runs if name == "gateway" else 0
                 memory = {name: peak_memory_mib(server.pid) for name, server in targets.items()}
         # The gateway has stopped (SIGTERM: its store committed everything queued). The figures count only if
@@ -473,6 +531,9 @@ async def main(requests: int = 2000, rounds: int = 2, slow_runs: int = 5) -> boo
         f"{rounds} round(s), alternating order; req/s: best round; latency: all rounds pooled"
     )
     print(
+        f"  load generator: {generator} ({'aiohttp.ClientSession' if generator == 'aiohttp' else 'pre-encoded HTTP/1.1 on asyncio streams'})"
+    )
+    print(
         "  gateway: gateway-contracts serve --upstream URL; SQLite WAL, synchronous=FULL, group commit; "
         "JSON logs + access log at INFO"
     )
@@ -480,8 +541,8 @@ async def main(requests: int = 2000, rounds: int = 2, slow_runs: int = 5) -> boo
         "  latency: streamed = time to first token (first content_block_delta), non-streamed = whole answer"
     )
     print(
-        "  CPU ms/call: the server process's own CPU (all threads) per call, median over rounds; it does not "
-        "depend on the load generator"
+        "  CPU ms/call: the server process's own CPU (all threads) per call, median over rounds (it still varies "
+        "with contention: caches, the other processes)"
     )
     print()
     head = f"{'cell':<22}{'proxy req/s':>12}{'gateway req/s':>15}{'ratio':>7}"
@@ -563,9 +624,16 @@ if __name__ == "__main__":
     parser.add_argument(
         "--slow-runs", type=int, default=5, help="streamed calls per target with a slow upstream (default 5)"
     )
+    parser.add_argument(
+        "--load-generator",
+        choices=LOAD_GENERATORS,
+        default="raw",
+        help="raw: pre-encoded HTTP/1.1 on asyncio streams, the least CPU taken from the servers (default); "
+        "aiohttp: aiohttp.ClientSession, as a typical Python client",
+    )
     parser.add_argument("--serve-proxy", metavar="UPSTREAM_URL", help=argparse.SUPPRESS)
     a = parser.parse_args()
     if a.serve_proxy:
         asyncio.run(serve_proxy(a.serve_proxy))
     else:
-        asyncio.run(main(a.requests, a.rounds, a.slow_runs))
+        asyncio.run(main(a.requests, a.rounds, a.slow_runs, a.load_generator))
