@@ -136,7 +136,7 @@ def variants(upstream_url: str, tmp: Path) -> list[Variant]:
     ]
 
 
-async def main(requests: int = 2000, rounds: int = 3) -> None:
+async def main(requests: int = 1500, rounds: int = 5) -> None:
     with tempfile.TemporaryDirectory(prefix="gateway-cost-") as tmp:
         async with (
             server_process([*CLI, "upstream", "--host", HOST, "--port", "0"], "upstream") as upstream,
@@ -166,12 +166,14 @@ async def main(requests: int = 2000, rounds: int = 3) -> None:
     )
     print("  CPU ms/call: the server process's own CPU (all threads) per call, median over rounds")
     print()
-    head = f"{'variant':<13}{'CPU ms/call':>12}{'x proxy':>9}{'req/s':>8}{'of proxy':>10}"
+    head = f"{'variant':<13}{'CPU ms/call':>12}{'min-max':>13}{'x proxy':>9}{'req/s':>8}{'of proxy':>10}"
     print(head)
     print("-" * len(head))
     for v in runs:
+        spread = f"{min(v.cpu_ms):.3f}-{max(v.cpu_ms):.3f}"
         print(
-            f"{v.name:<13}{v.cpu:>12.3f}{v.cpu / proxy.cpu:>8.1f}x{v.rate:>8,.0f}{v.rate / proxy.rate:>10.0%}"
+            f"{v.name:<13}{v.cpu:>12.3f}{spread:>13}{v.cpu / proxy.cpu:>8.1f}x{v.rate:>8,.0f}"
+            f"{v.rate / proxy.rate:>10.0%}"
         )
     gateway, no_logs, no_capture, neither = (
         by_name[n] for n in ("gateway", "no logs", "no capture", "neither")
@@ -193,9 +195,9 @@ if __name__ == "__main__":
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument(
-        "--requests", type=int, default=2000, help="calls per variant per round (default 2000)"
+        "--requests", type=int, default=1500, help="calls per variant per round (default 1500)"
     )
-    parser.add_argument("--rounds", type=int, default=3, help="rounds (default 3)")
+    parser.add_argument("--rounds", type=int, default=5, help="rounds (default 5)")
     parser.add_argument("--serve-without-capture", metavar="UPSTREAM_URL", help=argparse.SUPPRESS)
     parser.add_argument("--log-level", default="INFO", help=argparse.SUPPRESS)
     a = parser.parse_args()

@@ -152,6 +152,7 @@ def install_json_logging(
         setattr(handler, _INSTALLED_MARK, True)
         root.addHandler(handler)
     root.setLevel(level)
+    _skip_thread_and_process_lookups()
     # Libraries that configured handlers of their own would still write plain text: send them to the root.
     for name in (
         "aiohttp",
@@ -177,8 +178,24 @@ def install_json_logging(
     return handlers
 
 
+# The logging module's per-record lookup switches, as they were before install_json_logging turned them off.
+_SAVED_LOOKUPS: dict[str, Any] = {}
+_LOOKUPS = ("logThreads", "logProcesses", "logMultiprocessing")
+
+
+def _skip_thread_and_process_lookups() -> None:
+    """A JSON line carries no thread or process, so no record needs them looked up (switches the logging
+    documentation lists under "Optimization"). The caller lookup stays: ``stack_info=True`` needs it."""
+    for name in _LOOKUPS:
+        _SAVED_LOOKUPS.setdefault(name, getattr(logging, name))
+        setattr(logging, name, False)
+
+
 def uninstall_json_logging() -> None:
     """Remove the handlers :func:`install_json_logging` added (for tests that install it in-process)."""
+    for name, value in _SAVED_LOOKUPS.items():
+        setattr(logging, name, value)
+    _SAVED_LOOKUPS.clear()
     root = logging.getLogger()
     for handler in list(root.handlers):
         if getattr(handler, _INSTALLED_MARK, False):
