@@ -39,11 +39,13 @@ import asyncio
 import json
 import logging
 import math
+import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Table, func, select
 from sqlalchemy.dialects import sqlite as sqlite_dialect
@@ -53,7 +55,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from reference_server.capture.rows import BatchRows, build_batch
 from reference_server.capture.types import CallRecord, CaptureReceipt, KillSwitchState
 from reference_server.db.chain import CHAIN_LOCK_KEY, GENESIS_HASH, timestamp_text
-from reference_server.db.engine import BEGIN_IMMEDIATE, create_engine
+from reference_server.db.engine import BEGIN_IMMEDIATE, create_engine, open_sqlite_writer
 from reference_server.db.models import AuditEvent, LedgerEntry, RoutingOutcome
 from reference_server.db.models import Price as PriceRow
 from reference_server.db.ops import require_head
@@ -64,6 +66,7 @@ from reference_server.mutants import mutated
 log = logging.getLogger(__name__)
 
 DEFAULT_MAX_BATCH = 512
+_T = TypeVar("_T")
 
 _OUTCOMES: Table = RoutingOutcome.__table__  # type: ignore[assignment]
 _AUDIT: Table = AuditEvent.__table__  # type: ignore[assignment]
@@ -183,6 +186,9 @@ class SqlCaptureStore:
         self._engine: AsyncEngine | None = None
         self._write_conn: AsyncConnection | None = None
         """The writer's own connection, held from its first commit to close() (see _writer_connection)."""
+        self._sqlite_writer: sqlite3.Connection | None = None
+        """On SQLite, the writer's own plain sqlite3 connection instead (see _commit_sqlite)."""
+        self._sqlite_thread: ThreadPoolExecutor | None = None
         self._queue: asyncio.Queue[_Pending | None] = asyncio.Queue()
         self._writer: asyncio.Task[None] | None = None
         self._in_flight: Sequence[_Pending] = ()
@@ -248,6 +254,10 @@ class SqlCaptureStore:
                 await asyncio.shield(writer)
         finally:
             await self._drop_writer_connection()
+            await self._drop_sqlite_writer()
+            if self._sqlite_thread is not None:
+                self._sqlite_thread.shutdown(wait=True)
+                self._sqlite_thread = None
             if self._engine is not None:
                 await self._engine.dispose()
                 self._engine = None
@@ -420,6 +430,12 @@ class SqlCaptureStore:
 
     async def _commit(self, calls: list[CallRecord]) -> BatchRows:
         """One transaction: take the chain lock, read the heads, insert every row; return after COMMIT."""
+        if self._engine is not None and self._engine.dialect.name == "sqlite":
+            try:
+                return await self._commit_sqlite(calls)
+            except Exception:
+                await self._drop_sqlite_writer()
+                raise
         conn = await self._writer_connection()
         try:
             return await self._commit_on(conn, calls)
@@ -428,9 +444,7 @@ class SqlCaptureStore:
             raise
 
     async def _commit_on(self, conn: AsyncConnection, calls: list[CallRecord]) -> BatchRows:
-        if conn.dialect.name == "sqlite":
-            return await self._commit_sqlite(conn, calls)
-        # PostgreSQL (and any other dialect): the transaction through SQLAlchemy, the chain lock first.
+        # PostgreSQL (and any other server database): the transaction through SQLAlchemy, the chain lock first.
         async with conn.begin():
             if conn.dialect.name == "postgresql":
                 await conn.execute(select(func.pg_advisory_xact_lock(CHAIN_LOCK_KEY)))
@@ -446,33 +460,56 @@ class SqlCaptureStore:
                     await self._write_rows(conn.exec_driver_sql, statement, table_rows)
         return rows
 
-    async def _commit_sqlite(self, conn: AsyncConnection, calls: list[CallRecord]) -> BatchRows:
-        """The same transaction on SQLite, driven on the aiosqlite connection itself.
+    async def _commit_sqlite(self, calls: list[CallRecord]) -> BatchRows:
+        """The same transaction on SQLite: the statements on the event loop's thread, the waits in the writer's.
 
-        Through SQLAlchemy every statement cost several hops to aiosqlite's thread (cursor, execute, fetch,
-        close) plus its execution machinery: ~1 ms of event-loop CPU per batch, more than the rows. Here it is
-        one hop per statement: BEGIN IMMEDIATE (the chain lock), the heads, one executemany per table, COMMIT.
-        The connection is the pool's, so it carries the engine's settings (WAL, synchronous=FULL, the driver's
-        own transaction control off); a failure or a cancellation anywhere before COMMIT rolls back whole.
+        Only two steps can wait: ``BEGIN IMMEDIATE`` (for another process's write lock: the chain lock) and
+        ``COMMIT`` (the fsync). Those run in the store's own thread, one hop each. Reading the heads, building
+        the rows and inserting them is CPU work done here, on the event loop's thread: in WAL mode an insert
+        only fills pages in memory until COMMIT writes them out. Driven from a worker thread instead, every
+        statement cost a hop and every row step a contended hand-over of the GIL, which under load made the
+        capture cost more CPU per call than everything else the gateway does. A failure or a cancellation
+        anywhere before COMMIT rolls back whole.
         """
-        raw = await conn.get_raw_connection()
-        driver: Any = raw.driver_connection  # aiosqlite.Connection
-        await driver.execute("BEGIN IMMEDIATE")
+        db = await self._sqlite_connection()
+        await self._in_sqlite_thread(db.execute, "BEGIN IMMEDIATE")
         try:
-            heads = await driver.execute_fetchall(_HEADS_SQLITE)
-            head_seq, head_hash, balance = heads[0]
+            head_seq, head_hash, balance = db.execute(_HEADS_SQLITE).fetchone()
             rows = self._build(calls, head_seq, head_hash, balance)
+            assert self._engine is not None
             for table, table_rows in self._tables(rows):
-                statement = self._statement(table, table_rows, conn.dialect)
-                await self._write_rows(driver.executemany, statement, table_rows)
-            await driver.execute("COMMIT")
+                statement = self._statement(table, table_rows, self._engine.dialect)
+                await self._write_rows(_executemany_on(db), statement, table_rows)
+            await self._in_sqlite_thread(db.execute, "COMMIT")
         except BaseException:
             try:
-                await asyncio.shield(driver.execute("ROLLBACK"))
-            except Exception:  # a COMMIT that failed may have ended the transaction already
+                # In the same thread, so after a COMMIT still in flight there (a cancelled wait) has ended.
+                await asyncio.shield(self._in_sqlite_thread(db.execute, "ROLLBACK"))
+            except Exception:  # a COMMIT that failed (or succeeded) may have ended the transaction already
                 log.debug("rollback after a failed capture transaction failed", exc_info=True)
             raise
         return rows
+
+    async def _sqlite_connection(self) -> sqlite3.Connection:
+        """The writer's sqlite3 connection (opened in its thread on the first commit, then kept)."""
+        if self._sqlite_writer is None:
+            if self._sqlite_thread is None:
+                self._sqlite_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="capture-writer")
+            self.open_sessions += 1
+            self._sqlite_writer = await self._in_sqlite_thread(open_sqlite_writer, self._db_url)
+        return self._sqlite_writer
+
+    async def _drop_sqlite_writer(self) -> None:
+        db, self._sqlite_writer = self._sqlite_writer, None
+        if db is not None:
+            try:
+                await self._in_sqlite_thread(db.close)
+            except Exception:
+                log.debug("closing the capture writer's SQLite connection failed", exc_info=True)
+
+    async def _in_sqlite_thread(self, fn: Callable[..., _T], *args: Any) -> _T:
+        assert self._sqlite_thread is not None
+        return await asyncio.get_running_loop().run_in_executor(self._sqlite_thread, fn, *args)
 
     def _build(self, calls: list[CallRecord], head_seq: Any, head_hash: Any, balance: Any) -> BatchRows:
         return build_batch(
@@ -534,6 +571,15 @@ class SqlCaptureStore:
         self.capture_failures += 1
         if call.outcome != "refused":
             self.dispatch_without_capture += 1
+
+
+def _executemany_on(db: sqlite3.Connection) -> Callable[[str, list[tuple[Any, ...]]], Awaitable[Any]]:
+    """``db.executemany`` in the shape ``_write_rows`` takes (an awaitable), run right here."""
+
+    async def executemany(sql: str, params: list[tuple[Any, ...]]) -> None:
+        db.executemany(sql, params)
+
+    return executemany
 
 
 def _describe(exc: BaseException) -> str:

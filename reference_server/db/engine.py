@@ -13,6 +13,7 @@ commit durable before it returns, which is what lets a response claim its captur
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
 
 from sqlalchemy import event
@@ -40,18 +41,39 @@ def create_engine(db_url: str, **kwargs: Any) -> AsyncEngine:
     return create_async_engine(url, **kwargs)
 
 
+def configure_sqlite_connection(dbapi_connection: Any) -> None:
+    """What every SQLite connection of the gateway runs with: BEGIN taken away from the driver (the caller emits
+    it), WAL, ``synchronous=FULL`` (a commit is durable when it returns), foreign keys enforced."""
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    try:
+        _enable_wal(cursor)
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+    finally:
+        cursor.close()
+
+
+def open_sqlite_writer(db_url: str) -> sqlite3.Connection:
+    """A plain ``sqlite3`` connection to the database of ``db_url`` with the engine's settings, usable from
+    more than one thread (one at a time): the capture writer's (see ``reference_server.capture.store``)."""
+    url = parse_db_url(db_url)
+    if not url.drivername.startswith("sqlite") or not url.database:
+        raise ValueError("open_sqlite_writer needs a SQLite database file URL")
+    connection = sqlite3.connect(url.database, timeout=SQLITE_BUSY_TIMEOUT_S, check_same_thread=False)
+    try:
+        configure_sqlite_connection(connection)
+    except BaseException:
+        connection.close()
+        raise
+    return connection
+
+
 def _install_sqlite_transaction_control(engine: AsyncEngine) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Take BEGIN away from the driver; _on_begin below emits it.
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        try:
-            _enable_wal(cursor)
-            cursor.execute("PRAGMA synchronous=FULL")
-            cursor.execute("PRAGMA foreign_keys=ON")
-        finally:
-            cursor.close()
+        configure_sqlite_connection(dbapi_connection)
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Connection) -> None:

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sqlite3
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -270,6 +272,44 @@ async def test_a_crash_mid_transaction_rolls_back_the_whole_batch(store: SqlCapt
     receipt = await store.record(make_call())
     assert receipt.audit_seqs == (1, 2)
     assert (await ops.verify_audit_chain(sql.url)).ok
+
+
+async def test_sqlite_writer_waits_for_another_writers_lock_off_the_event_loop(tmp_path: Path) -> None:
+    """SQLite: while another connection (another gateway process, in production) holds the write lock, a capture
+    waits for it in the store's own thread, not on the event loop, which meanwhile serves a database read; once
+    the lock is released the capture commits, chained after the earlier one."""
+    path = tmp_path / "locked.db"
+    url = f"sqlite:///{path}"
+    await ops.upgrade(url)
+    await ops.seed(url)
+    store = SqlCaptureStore(url)
+    await store.start()
+    other = sqlite3.connect(path, isolation_level=None)
+    try:
+        assert (await store.record(make_call("req_before"))).audit_seqs == (1, 2)
+        reached_begin = asyncio.Event()
+        in_thread = store._in_sqlite_thread  # the test reaches in to see the writer reach the lock
+
+        async def watch(fn: Any, *args: Any) -> Any:
+            if args == ("BEGIN IMMEDIATE",):
+                reached_begin.set()
+            return await in_thread(fn, *args)
+
+        store._in_sqlite_thread = watch  # type: ignore[method-assign]
+        other.execute("BEGIN IMMEDIATE")  # the other writer holds the lock
+        waiting = asyncio.create_task(store.record(make_call("req_waiting")))
+        async with asyncio.timeout(10):
+            await reached_begin.wait()
+            assert await store.metrics_snapshot() == (2, pytest.approx(datetime.now(UTC).timestamp(), abs=60))
+        assert not waiting.done()
+        other.execute("COMMIT")
+        async with asyncio.timeout(10):
+            receipt = await waiting
+        assert receipt.audit_seqs == (3, 4)
+    finally:
+        other.close()
+        await store.close()
+    assert (await ops.verify_audit_chain(url)).ok
 
 
 async def test_a_cancelled_caller_still_gets_its_call_captured(store: SqlCaptureStore, sql: Sql) -> None:
