@@ -28,9 +28,13 @@ includes every process's debits. Spending starts as ``SUM(amount_nusd)`` when th
 >= the threshold.
 
 **Below the ORM.** The writer's rows go to the driver as plain tuples in one ``executemany`` per table
-(:class:`_BulkInsert`): SQLAlchemy's per-row parameter processing cost more than the SQL did. The transaction,
-the chain lock and the connection are still SQLAlchemy's, so nothing about atomicity or durability changes, and
-its cursor events still see every statement.
+(:class:`_BulkInsert`): SQLAlchemy's per-row parameter processing cost more than the SQL did. Each value still
+goes through the bind processor SQLAlchemy would apply, so the stored bytes are the same. The writer keeps one
+connection for its whole life (a pool checkout per commit cost more than the commit's rows). On PostgreSQL it
+is a SQLAlchemy connection and the transaction is SQLAlchemy's. On SQLite it is a plain ``sqlite3``
+connection with the engine's settings (:func:`reference_server.db.engine.open_sqlite_writer`): the
+statements run on the event loop's thread and only the two steps that can wait, ``BEGIN IMMEDIATE`` and
+``COMMIT``, go to the store's own thread (see :meth:`SqlCaptureStore._commit_sqlite` for why).
 """
 
 from __future__ import annotations
