@@ -603,7 +603,8 @@ async def main(requests: int = 2000, rounds: int = 2, slow_runs: int = 5, genera
     )
     print(
         f"capture: {outcomes} outcome rows for {answered} answered calls, {commits} commits "
-        f"({outcomes / max(commits, 1):.1f} calls per commit); audit-verify: {chain_line}"
+        f"({outcomes / max(commits, 1):.1f} calls per commit over the run, the concurrency-1 cells' one each "
+        f"included); audit-verify: {chain_line}"
     )
     if outcomes != answered or not chain_ok:
         raise SystemExit(f"figures void: {outcomes} outcome rows for {answered} answered calls; {chain_line}")
