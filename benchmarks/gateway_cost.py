@@ -39,6 +39,7 @@ from benchmarks.gateway_vs_proxy import (
     TARGET_RATIO,
     Server,
     load,
+    serve_until_stopped,
     server_process,
 )
 from reference_server.capture.types import CallRecord, CaptureReceipt, KillSwitchState
@@ -70,7 +71,6 @@ async def serve_without_capture(upstream_url: str, log_level: str) -> None:
     null store (no database at all); until SIGTERM/SIGINT."""
     from aiohttp import web
 
-    from gateway_contracts.commands._signals import wait_for_stop_signal
     from reference_server.app import build_app
     from reference_server.config import GatewayConfig
     from reference_server.observability.access_log import ScrubbingAccessLogger
@@ -83,14 +83,7 @@ async def serve_without_capture(upstream_url: str, log_level: str) -> None:
     runner = web.AppRunner(
         app, access_log=logging.getLogger("aiohttp.access"), access_log_class=ScrubbingAccessLogger
     )
-    await runner.setup()
-    site = web.TCPSite(runner, HOST, 0)
-    await site.start()
-    print(f"gateway without capture listening on http://{HOST}:{runner.addresses[0][1]}", flush=True)
-    try:
-        await wait_for_stop_signal()
-    finally:
-        await runner.cleanup()
+    await serve_until_stopped(runner, "gateway without capture")
 
 
 @dataclass

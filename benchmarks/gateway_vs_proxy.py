@@ -107,19 +107,24 @@ def proxy_app(upstream_url: str) -> web.Application:
     return app
 
 
-async def serve_proxy(upstream_url: str) -> None:
-    """``--serve-proxy URL``: run the proxy on a free loopback port until SIGTERM/SIGINT."""
+async def serve_until_stopped(runner: web.AppRunner, what: str) -> None:
+    """Serve ``runner`` on a free loopback port, print ``<what> listening on URL`` (what
+    :func:`server_process` waits for), and stop on SIGTERM/SIGINT."""
     from gateway_contracts.commands._signals import wait_for_stop_signal
 
-    runner = web.AppRunner(proxy_app(upstream_url), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, HOST, 0)
     await site.start()
-    print(f"bare proxy listening on http://{HOST}:{runner.addresses[0][1]}", flush=True)
+    print(f"{what} listening on http://{HOST}:{runner.addresses[0][1]}", flush=True)
     try:
         await wait_for_stop_signal()
     finally:
         await runner.cleanup()
+
+
+async def serve_proxy(upstream_url: str) -> None:
+    """``--serve-proxy URL``: run the proxy on a free loopback port until SIGTERM/SIGINT."""
+    await serve_until_stopped(web.AppRunner(proxy_app(upstream_url), access_log=None), "bare proxy")
 
 
 # -- processes ----------------------------------------------------------------------------------------------------
