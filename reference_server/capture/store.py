@@ -407,13 +407,13 @@ class SqlCaptureStore:
         self._in_flight = ()
 
     async def _writer_connection(self) -> AsyncConnection:
-        """The connection every capture transaction runs on, opened on the first commit and then kept.
+        """The connection every capture transaction runs on (PostgreSQL; SQLite has its own, see
+        :meth:`_sqlite_connection`), opened on the first commit and then kept.
 
         Checking a connection out of the pool for each commit, and the pool's reset when it went back, cost
-        more CPU than the batch's rows (about 1 ms per commit on SQLite, so 0.2 ms per call at the 4-5 calls a
-        commit carries under load). The writer is one task committing one batch at a time, so one connection
-        is all it ever needs. A commit that fails drops it (a broken connection is not reused); the next commit
-        opens a fresh one.
+        more CPU than the batch's rows (about 0.5 ms per commit, measured on SQLite). The writer is one task
+        committing one batch at a time, so one connection is all it ever needs. A commit that fails drops it (a
+        broken connection is not reused); the next commit opens a fresh one.
         """
         if self._write_conn is None:
             if self._engine is None:
@@ -471,9 +471,9 @@ class SqlCaptureStore:
         ``COMMIT`` (the fsync). Those run in the store's own thread, one hop each. Reading the heads, building
         the rows and inserting them is CPU work done here, on the event loop's thread: in WAL mode an insert
         only fills pages in memory until COMMIT writes them out. Driven from a worker thread instead, every
-        statement cost a hop and every row step a contended hand-over of the GIL, which under load made the
-        capture cost more CPU per call than everything else the gateway does. A failure or a cancellation
-        anywhere before COMMIT rolls back whole.
+        statement cost a hop and every row step a contended hand-over of the GIL, which under load made capture
+        the gateway's largest CPU cost per call. A failure or a cancellation anywhere before COMMIT rolls back
+        whole.
         """
         db = await self._sqlite_connection()
         await self._in_sqlite_thread(db.execute, "BEGIN IMMEDIATE")
