@@ -100,7 +100,10 @@ async def main(revision: str, stream: bool, requests: int, rounds: int) -> None:
                     sample = await gvp.load(
                         server.url, requests, gvp.HIGH_CONCURRENCY, stream, pid=server.pid
                     )
-                    assert sample.cpu_ms_per_call is not None, "no /proc: this benchmark needs Linux"
+                    if sample.cpu_ms_per_call is None:
+                        raise SystemExit(
+                            "compare_revisions: no /proc/<pid>/stat to read the servers' CPU (Linux only)"
+                        )
                     target.cpu_ms.append(sample.cpu_ms_per_call)
                     target.rates.append(sample.rate)
         commits = {t.name: await gvp.count_outcomes(t.db_url) for t in targets if t.db_url is not None}

@@ -147,7 +147,10 @@ async def main(requests: int = 1500, rounds: int = 5) -> None:
                 print(f"  round {r + 1}/{rounds}", flush=True)
                 for variant, server in servers if r % 2 == 0 else list(reversed(servers)):
                     sample = await load(server.url, requests, HIGH_CONCURRENCY, False, pid=server.pid)
-                    assert sample.cpu_ms_per_call is not None, "no /proc: this benchmark needs Linux"
+                    if sample.cpu_ms_per_call is None:
+                        raise SystemExit(
+                            "benchmarks.gateway_cost: no /proc/<pid>/stat to read the servers' CPU (Linux only)"
+                        )
                     variant.cpu_ms.append(sample.cpu_ms_per_call)
                     variant.rates.append(sample.rate)
 

@@ -275,7 +275,7 @@ async def test_a_crash_mid_transaction_rolls_back_the_whole_batch(store: SqlCapt
 
 
 async def test_sqlite_writer_waits_for_another_writers_lock_off_the_event_loop(tmp_path: Path) -> None:
-    """SQLite: while another connection (another gateway process, in production) holds the write lock, a capture
+    """CAP-006 on SQLite: while another connection (another gateway process, in production) holds the write lock, a capture
     waits for it in the store's own thread, not on the event loop, which meanwhile serves a database read; once
     the lock is released the capture commits, chained after the earlier one."""
     path = tmp_path / "locked.db"
