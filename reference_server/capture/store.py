@@ -59,7 +59,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from reference_server.capture.rows import BatchRows, build_batch
 from reference_server.capture.types import CallRecord, CaptureReceipt, KillSwitchState
 from reference_server.db.chain import CHAIN_LOCK_KEY, GENESIS_HASH, timestamp_text
-from reference_server.db.engine import BEGIN_IMMEDIATE, create_engine, open_sqlite_writer
+from reference_server.db.engine import create_engine, open_sqlite_writer
 from reference_server.db.models import AuditEvent, LedgerEntry, RoutingOutcome
 from reference_server.db.models import Price as PriceRow
 from reference_server.db.ops import require_head
@@ -419,9 +419,7 @@ class SqlCaptureStore:
             if self._engine is None:
                 raise CaptureStoreClosedError("the capture store is not running")
             self.open_sessions += 1
-            conn = await self._engine.connect()
-            await conn.execution_options(**{BEGIN_IMMEDIATE: True})
-            self._write_conn = conn
+            self._write_conn = await self._engine.connect()
         return self._write_conn
 
     async def _drop_writer_connection(self) -> None:
