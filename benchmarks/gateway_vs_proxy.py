@@ -48,6 +48,9 @@ from pathlib import Path
 import aiohttp
 from aiohttp import web
 
+from gateway_contracts.commands import _loop as event_loop
+from gateway_contracts.commands._loop import LOOPS
+
 TARGET_RATIO = 0.60
 """Gateway requests/s at concurrency 32 as a share of the proxy's, streamed and non-streamed."""
 TTFT_BUDGET_MS = 2.0
@@ -125,6 +128,12 @@ async def serve_until_stopped(runner: web.AppRunner, what: str) -> None:
 async def serve_proxy(upstream_url: str) -> None:
     """``--serve-proxy URL``: run the proxy on a free loopback port until SIGTERM/SIGINT."""
     await serve_until_stopped(web.AppRunner(proxy_app(upstream_url), access_log=None), "bare proxy")
+
+
+def proxy_command(upstream_url: str, loop: str = "asyncio") -> list[str]:
+    """The proxy's process arguments. By default it runs on asyncio's own loop: the issue's baseline is "a bare
+    aiohttp proxy" as written, with nothing added; ``uvloop`` shows the comparison with both on uvloop."""
+    return ["-m", "benchmarks.gateway_vs_proxy", "--serve-proxy", upstream_url, "--loop", loop]
 
 
 # -- processes ----------------------------------------------------------------------------------------------------
@@ -467,7 +476,14 @@ async def audit_verify(db_url: str) -> tuple[bool, str]:
     return process.returncode == 0, out.decode().strip()
 
 
-async def main(requests: int = 2000, rounds: int = 2, slow_runs: int = 5, generator: str = "raw") -> bool:
+async def main(
+    requests: int = 2000,
+    rounds: int = 2,
+    slow_runs: int = 5,
+    generator: str = "raw",
+    proxy_loop: str = "asyncio",
+    gateway_loop: str = "auto",
+) -> bool:
     """Run the comparison and print the table; returns whether every target was met. Exits with status 1 when
     the figures are void (a failed call, a call not on the record, a broken audit chain)."""
     low = max(20, requests // 5)
@@ -490,10 +506,9 @@ async def main(requests: int = 2000, rounds: int = 2, slow_runs: int = 5, genera
         async with server_process([*cli, "upstream", "--host", HOST, "--port", "0"], "upstream") as upstream:
             gateway_args = [*cli, "serve", "--host", HOST, "--port", "0", "--db-url", db_url]
             gateway_args += ["--upstream", upstream.url, "--log-level", "INFO", "--client-key", CLIENT_KEY]
+            gateway_args += ["--loop", gateway_loop]
             async with (
-                server_process(
-                    ["-m", "benchmarks.gateway_vs_proxy", "--serve-proxy", upstream.url], "proxy"
-                ) as proxy,
+                server_process(proxy_command(upstream.url, proxy_loop), "proxy") as proxy,
                 server_process(gateway_args, "gateway") as gateway,
             ):
                 targets = {"proxy": proxy, "gateway": gateway}
@@ -539,9 +554,10 @@ async def main(requests: int = 2000, rounds: int = 2, slow_runs: int = 5, genera
         f"  load generator: {generator} ({'aiohttp.ClientSession' if generator == 'aiohttp' else 'pre-encoded HTTP/1.1 on asyncio streams'})"
     )
     print(
-        "  gateway: gateway-contracts serve --upstream URL; SQLite WAL, synchronous=FULL, group commit; "
-        "JSON logs + access log at INFO"
+        f"  gateway: gateway-contracts serve --upstream URL --loop {gateway_loop}; SQLite WAL, synchronous=FULL, "
+        "group commit; JSON logs + access log at INFO"
     )
+    print(f"  proxy: bare aiohttp pass-through on the {proxy_loop} event loop")
     print(
         "  latency: streamed = time to first token (first content_block_delta), non-streamed = whole answer"
     )
@@ -637,9 +653,22 @@ if __name__ == "__main__":
         help="raw: pre-encoded HTTP/1.1 on asyncio streams, the least CPU taken from the servers (default); "
         "aiohttp: aiohttp.ClientSession, as a typical Python client",
     )
+    parser.add_argument(
+        "--proxy-loop",
+        choices=("asyncio", "uvloop"),
+        default="asyncio",
+        help="the proxy's event loop (default asyncio: the bare proxy as the target is stated)",
+    )
+    parser.add_argument(
+        "--gateway-loop",
+        choices=LOOPS,
+        default="auto",
+        help="the gateway's --loop (default auto: uvloop where installed, as serve runs)",
+    )
     parser.add_argument("--serve-proxy", metavar="UPSTREAM_URL", help=argparse.SUPPRESS)
+    parser.add_argument("--loop", choices=LOOPS, default="asyncio", help=argparse.SUPPRESS)
     a = parser.parse_args()
     if a.serve_proxy:
-        asyncio.run(serve_proxy(a.serve_proxy))
+        event_loop.run(lambda: serve_proxy(a.serve_proxy), a.loop)
     else:
-        asyncio.run(main(a.requests, a.rounds, a.slow_runs, a.load_generator))
+        asyncio.run(main(a.requests, a.rounds, a.slow_runs, a.load_generator, a.proxy_loop, a.gateway_loop))

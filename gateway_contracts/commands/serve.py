@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 from pathlib import Path
 from typing import Any
 
+from gateway_contracts.commands import _loop
+from gateway_contracts.commands._loop import LOOP_HELP, LOOPS
 from gateway_contracts.commands._signals import wait_for_stop_signal
 from gateway_contracts.commands.dburl import checked_db_url
 from gateway_contracts.errors import EXIT_DATABASE, EXIT_USAGE, CliError, first_line, redact_url
@@ -35,10 +36,12 @@ def register(sub: Any) -> None:
     )
     p.add_argument("--max-body-bytes", type=int, default=1024 * 1024)
     p.add_argument("--kill-switch-usd", type=float, help="refuse calls once spending reaches this many USD")
+    p.add_argument("--loop", choices=LOOPS, default="auto", help=LOOP_HELP)
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    _loop.loop_factory(args.loop)  # uvloop asked for but not installed: a usage error before anything starts
     # JSON logging first: every line from the first startup line on is one scrubbed JSON object (BRIEF §5),
     # so nothing below (imports included) may log before it is in place.
     from reference_server.observability.logging_setup import install_json_logging
@@ -111,7 +114,12 @@ def run(args: argparse.Namespace) -> int:
             ) from None
         port = runner.addresses[0][1] if runner.addresses else config.port
         log.info(
-            "gateway listening", extra={"event": "gateway.listening", "url": f"http://{config.host}:{port}"}
+            "gateway listening",
+            extra={
+                "event": "gateway.listening",
+                "url": f"http://{config.host}:{port}",
+                "loop": _loop.running_loop_name(),
+            },
         )
         print(
             f"gateway-contracts: reference gateway listening on http://{config.host}:{port} "
@@ -125,5 +133,5 @@ def run(args: argparse.Namespace) -> int:
             log.info("gateway stopping", extra={"event": "gateway.stopping"})
             await runner.cleanup()
 
-    asyncio.run(serve())
+    _loop.run(serve, args.loop)
     return 0

@@ -1,0 +1,53 @@
+"""The event loop a server command runs on: uvloop where it is installed, else asyncio's own.
+
+The reference gateway spends most of a call's CPU in one event-loop thread, and under load that thread is what
+limits it. uvloop (libuv, the loop's I/O callbacks and transports in C) does the same protocol work as the
+default loop for less CPU: measured with ``python -m benchmarks.gateway_cost``, a gateway call costs about a
+fifth less CPU on it (docs/benchmarks.md). The loop changes nothing a client or the contract can see; a user
+who suspects it can run the default loop with ``--loop asyncio``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
+
+from gateway_contracts.errors import EXIT_USAGE, CliError
+
+LOOPS = ("auto", "uvloop", "asyncio")
+LOOP_HELP = "event loop: uvloop (the default where installed: less CPU per call) or asyncio's own"
+_T = TypeVar("_T")
+
+
+def loop_factory(choice: str) -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """The factory for ``asyncio.Runner`` (``None``: asyncio's default loop); ``auto`` takes uvloop if it is
+    installed. Asking for uvloop where it is not installed is a usage error, not a silent fallback."""
+    if choice not in LOOPS:
+        raise CliError(f"unknown event loop {choice!r}: choose one of {', '.join(LOOPS)}", EXIT_USAGE)
+    if choice == "asyncio":
+        return None
+    if importlib.util.find_spec("uvloop") is None:
+        if choice == "uvloop":
+            raise CliError(
+                "--loop uvloop: uvloop is not installed (pip install uvloop), or use --loop asyncio",
+                EXIT_USAGE,
+            )
+        return None
+    import uvloop
+
+    return uvloop.new_event_loop
+
+
+def run(main: Callable[[], Coroutine[Any, Any, _T]], choice: str = "auto") -> _T:
+    """``asyncio.run(main())`` on the chosen loop. ``main`` is called only once the loop is chosen, so a bad
+    choice leaves no coroutine that was never awaited."""
+    factory = loop_factory(choice)
+    with asyncio.Runner(loop_factory=factory) as runner:
+        return runner.run(main())
+
+
+def running_loop_name() -> str:
+    """``uvloop`` or ``asyncio``: the loop this coroutine runs on, as the process reports it in its logs."""
+    return "uvloop" if type(asyncio.get_running_loop()).__module__.startswith("uvloop") else "asyncio"
