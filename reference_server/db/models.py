@@ -129,7 +129,8 @@ class AuditEvent(Base):
     """Canonical JSON text, hashed byte for byte as stored (a JSONB column would re-serialise it)."""
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     prev_hash: Mapped[str] = mapped_column(String(64))
-    hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # Not unique: seq (the primary key) and the chain itself do that job (migration 0005_audit_hash_not_unique).
+    hash: Mapped[str] = mapped_column(String(64))
 
 
 class LedgerEntry(Base):

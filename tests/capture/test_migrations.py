@@ -8,11 +8,13 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 
+from reference_server.capture.store import SqlCaptureStore
 from reference_server.db import ops
 from reference_server.db.anchors import ANCHORS
 from reference_server.db.models import Base
-from tests.capture.support import Sql
+from tests.capture.support import Sql, make_call
 
 LEGACY = "aamc_v1_lock"
 CURRENT = "routing_backend_v1_lock"
@@ -35,7 +37,7 @@ async def anchors(sql: Sql) -> list[dict[str, object]]:
 
 def test_the_history_has_the_rename_as_its_own_revision() -> None:
     """The revision history is initial -> rename of aa_index_source -> capture tables -> append-only
-    triggers."""
+    triggers -> the audit hash no longer unique."""
     from alembic.script import ScriptDirectory
 
     script = ScriptDirectory.from_config(ops.alembic_config())
@@ -45,8 +47,9 @@ def test_the_history_has_the_rename_as_its_own_revision() -> None:
         "0002_rename_aa_index_source",
         "0003_capture_tables",
         "0004_audit_append_only",
+        "0005_audit_hash_not_unique",
     ]
-    assert ops.head_revision() == "0004_audit_append_only"
+    assert ops.head_revision() == "0005_audit_hash_not_unique"
 
 
 async def test_legacy_rows_are_rewritten_by_the_upgrade(db_url: str, sql: Sql) -> None:
@@ -151,3 +154,57 @@ async def test_seed_refuses_a_database_not_at_head(db_url: str) -> None:
     await ops.upgrade(db_url, "0002_rename_aa_index_source")
     with pytest.raises(ops.SchemaNotCurrentError, match="db upgrade"):
         await ops.seed(db_url)
+
+
+async def test_the_audit_chain_and_its_protections_survive_the_hash_constraint_migration(
+    db_url: str, sql: Sql
+) -> None:
+    """CAP-006, CAP-007: 0005 drops the unique constraint on audit_events.hash, which on SQLite rebuilds the
+    table. A chain captured before it is intact after the upgrade, after a downgrade that puts the constraint
+    back, and after upgrading again; UPDATE and DELETE stay refused at every step (the rebuild recreates the
+    append-only triggers); and at head the constraint is gone."""
+    await ops.upgrade(db_url)
+    store = SqlCaptureStore(db_url)
+    await store.start()
+    try:
+        for _ in range(3):
+            await store.record(make_call())
+    finally:
+        await store.close()
+
+    chain = await sql.rows("SELECT * FROM audit_events ORDER BY seq")
+    assert len(chain) == 6
+
+    async def intact_and_protected() -> None:
+        assert await sql.rows("SELECT * FROM audit_events ORDER BY seq") == chain
+        for statement in ("UPDATE audit_events SET kind = 'x' WHERE seq = 1", "DELETE FROM audit_events"):
+            with pytest.raises(DBAPIError, match="append-only"):
+                await sql.execute(statement)
+
+    await intact_and_protected()
+    assert not await hash_is_unique(sql)
+    await ops.downgrade(db_url, "0004_audit_append_only")
+    await intact_and_protected()
+    assert await hash_is_unique(sql)
+    await ops.upgrade(db_url)
+    await intact_and_protected()
+    assert not await hash_is_unique(sql)
+    report = await ops.verify_audit_chain(db_url)
+    assert report.ok and report.count == 6, report.message
+
+
+async def hash_is_unique(sql: Sql) -> bool:
+    """Whether a unique constraint (or unique index) covers exactly audit_events.hash."""
+    if sql.backend == "postgresql":
+        rows = await sql.rows(
+            "SELECT count(*) AS n FROM pg_index i JOIN pg_class t ON t.oid = i.indrelid "
+            "JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = ANY(i.indkey) "
+            "WHERE t.relname = 'audit_events' AND i.indisunique AND i.indnatts = 1 AND a.attname = 'hash'"
+        )
+        return int(rows[0]["n"]) > 0
+    indexes = await sql.rows("SELECT name FROM pragma_index_list('audit_events') WHERE \"unique\" = 1")
+    for index in indexes:
+        columns = await sql.rows(f"SELECT name FROM pragma_index_info('{index['name']}')")
+        if [c["name"] for c in columns] == ["hash"]:
+            return True
+    return False
