@@ -4,13 +4,23 @@ from __future__ import annotations
 
 import asyncio
 
-from benchmarks import capture_store, check_time, gateway_cost, gateway_vs_proxy, scrubber, sse_validator
+from benchmarks import (
+    capture_store,
+    check_time,
+    event_loop,
+    gateway_cost,
+    gateway_vs_proxy,
+    scrubber,
+    sse_validator,
+)
 
 
 def main() -> None:
     asyncio.run(gateway_vs_proxy.main())
     print()
     asyncio.run(gateway_cost.main())
+    print()
+    asyncio.run(event_loop.main())
     print()
     asyncio.run(capture_store.main())
     print()

@@ -10,9 +10,9 @@ alternating order:
 - **no logs**: the same with ``--log-level WARNING`` (no access line, no info line per call);
 - **no capture**: the same app with a capture store that keeps nothing and answers at once (every other step,
   metrics and the event loop included, as in the gateway);
-- **neither**: no logs and no capture;
-- **gw asyncio**: the gateway as a user runs it, but with ``--loop asyncio`` (asyncio's own loop, not uvloop);
-- **proxy uvloop**: the bare proxy on uvloop, for the comparison with both servers on the same loop.
+- **neither**: no logs and no capture.
+
+(What the event loop is worth is measured apart, with fewer servers and so less noise: ``benchmarks.event_loop``.)
 
 For each it prints the server process's CPU per call (all threads, from ``/proc``: what a call costs that
 server, where requests/s also depends on how the CPUs were shared out) and requests/s, and then the split: what the capture, the logs and the rest of the gateway's
@@ -107,11 +107,11 @@ class Variant:
 
 
 def variants(upstream_url: str, tmp: Path) -> list[Variant]:
-    def serve(name: str, level: str, loop: str = "auto") -> list[str]:
+    def serve(name: str, level: str) -> list[str]:
         db_url = f"sqlite:///{tmp / f'{name}.sqlite3'}"
         return [
             *CLI, "serve", "--host", HOST, "--port", "0", "--db-url", db_url, "--upstream", upstream_url,
-            "--log-level", level, "--client-key", CLIENT_KEY, "--loop", loop,
+            "--log-level", level, "--client-key", CLIENT_KEY,
         ]  # fmt: skip
 
     def null(level: str) -> list[str]:
@@ -130,8 +130,6 @@ def variants(upstream_url: str, tmp: Path) -> list[Variant]:
         Variant("no logs", serve("no-logs", "WARNING")),
         Variant("no capture", null("INFO")),
         Variant("neither", null("WARNING")),
-        Variant("gw asyncio", serve("gw-asyncio", "INFO", "asyncio")),
-        Variant("proxy uvloop", proxy_command(upstream_url, "uvloop")),
     ]
 
 
@@ -177,8 +175,8 @@ async def main(requests: int = 1500, rounds: int = 5) -> None:
             f"{v.name:<13}{v.cpu:>12.3f}{spread:>13}{v.cpu / proxy.cpu:>8.1f}x{v.rate:>8,.0f}"
             f"{v.rate / proxy.rate:>10.0%}"
         )
-    gateway, no_logs, no_capture, neither, on_asyncio, proxy_uvloop = (
-        by_name[n] for n in ("gateway", "no logs", "no capture", "neither", "gw asyncio", "proxy uvloop")
+    gateway, no_logs, no_capture, neither = (
+        by_name[n] for n in ("gateway", "no logs", "no capture", "neither")
     )
     print()
     print(f"the gateway's CPU per call beyond the proxy's: {gateway.cpu - proxy.cpu:.3f} ms, of which")
@@ -189,15 +187,6 @@ async def main(requests: int = 1500, rounds: int = 5) -> None:
     print(
         f"a gateway with neither capture nor logs: {neither.rate / proxy.rate:.0%} of the proxy's req/s "
         f"(target for the full gateway: {TARGET_RATIO:.0%})"
-    )
-    print(
-        f"the event loop: on asyncio's own loop the gateway costs {on_asyncio.cpu:.3f} ms per call, on uvloop "
-        f"{gateway.cpu:.3f} ({gateway.cpu / on_asyncio.cpu - 1:+.0%}); req/s {on_asyncio.rate:,.0f} -> "
-        f"{gateway.rate:,.0f} ({gateway.rate / on_asyncio.rate:.2f}x)"
-    )
-    print(
-        f"with both on uvloop: the proxy {proxy_uvloop.cpu:.3f} ms per call, {proxy_uvloop.rate:,.0f} req/s; "
-        f"the gateway's req/s {gateway.rate / proxy_uvloop.rate:.0%} of it"
     )
 
 

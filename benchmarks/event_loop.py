@@ -1,0 +1,120 @@
+"""The gateway and the bare proxy each on uvloop and on asyncio's own loop, in one run: what the loop is worth.
+
+``gateway-contracts serve`` runs on uvloop where it is installed (``--loop auto``). This is the measurement behind
+that choice, and the comparison the throughput target leaves open: the target is stated against a bare aiohttp
+proxy as written, on asyncio's own loop, so this also shows the ratio with both servers on uvloop.
+
+Four servers at once, each its own process, relaying ``POST /v1/messages`` to one shared scripted upstream over
+HTTP on 127.0.0.1: the gateway on uvloop, the gateway on asyncio, the proxy on asyncio and the proxy on uvloop.
+They get the same calls at concurrency 32, round after round in alternating order, non-streamed and then
+streamed. Per server: the median and best requests/s over the rounds and the median CPU per call (from
+``/proc``). Only this run's figures are compared with each other: the shared machine drifts more between runs
+than the loop is worth.
+
+Run: ``python -m benchmarks.event_loop [--requests N] [--rounds R]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import tempfile
+from contextlib import AsyncExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import benchmarks.gateway_vs_proxy as gvp
+
+CLI = ["-m", "gateway_contracts.cli"]
+
+
+@dataclass
+class Target:
+    name: str
+    args: list[str]
+    samples: dict[bool, list[gvp.Sample]] = field(default_factory=lambda: {False: [], True: []})
+
+    def rate(self, stream: bool) -> float:
+        return statistics.median(s.rate for s in self.samples[stream])
+
+    def best(self, stream: bool) -> float:
+        return max(s.rate for s in self.samples[stream])
+
+    def cpu(self, stream: bool) -> float:
+        return statistics.median(s.cpu_ms_per_call or 0.0 for s in self.samples[stream])
+
+
+async def main(requests: int = 2000, rounds: int = 6) -> None:
+    with tempfile.TemporaryDirectory(prefix="event-loop-") as tmp:
+        async with AsyncExitStack() as stack:
+            upstream = await stack.enter_async_context(
+                gvp.server_process([*CLI, "upstream", "--host", gvp.HOST, "--port", "0"], "upstream")
+            )
+
+            def gateway(loop: str) -> list[str]:
+                db_url = f"sqlite:///{Path(tmp) / f'{loop}.sqlite3'}"
+                return [
+                    *CLI, "serve", "--host", gvp.HOST, "--port", "0", "--db-url", db_url, "--upstream",
+                    upstream.url, "--log-level", "INFO", "--client-key", gvp.CLIENT_KEY, "--loop", loop,
+                ]  # fmt: skip
+
+            targets = [
+                Target("gateway, uvloop", gateway("uvloop")),
+                Target("gateway, asyncio", gateway("asyncio")),
+                Target("proxy, asyncio", gvp.proxy_command(upstream.url, "asyncio")),
+                Target("proxy, uvloop", gvp.proxy_command(upstream.url, "uvloop")),
+            ]
+            servers = [
+                (t, await stack.enter_async_context(gvp.server_process(t.args, t.name))) for t in targets
+            ]
+            for _, server in servers:  # warm-up: connection pools, caches, first-call imports
+                await gvp.load(server.url, max(50, requests // 10), gvp.HIGH_CONCURRENCY, False)
+            for stream in (False, True):
+                for r in range(rounds):
+                    print(f"  {'streamed' if stream else 'non-streamed'} round {r + 1}/{rounds}", flush=True)
+                    for target, server in servers if r % 2 == 0 else list(reversed(servers)):
+                        sample = await gvp.load(
+                            server.url, requests, gvp.HIGH_CONCURRENCY, stream, pid=server.pid
+                        )
+                        if sample.cpu_ms_per_call is None:
+                            raise SystemExit(
+                                "benchmarks.event_loop: no /proc/<pid>/stat to read the servers' CPU (Linux only)"
+                            )
+                        target.samples[stream].append(sample)
+
+    uv, aio, proxy, proxy_uv = targets
+    print(
+        f"the event loop: concurrency {gvp.HIGH_CONCURRENCY}, {requests} calls x {rounds} rounds per server and "
+        "mode, alternating order; req/s median (best), CPU ms per call median"
+    )
+    print()
+    head = f"{'server':<18}{'non-streamed req/s':>22}{'CPU':>8}{'streamed req/s':>22}{'CPU':>8}"
+    print(head)
+    print("-" * len(head))
+    for t in targets:
+        print(
+            f"{t.name:<18}"
+            + "".join(f"{f'{t.rate(s):,.0f} ({t.best(s):,.0f})':>22}{t.cpu(s):>8.3f}" for s in (False, True))
+        )
+    print()
+    for stream in (False, True):
+        mode = "streamed" if stream else "non-streamed"
+        print(
+            f"{mode}: uvloop gives the gateway x{uv.rate(stream) / aio.rate(stream):.2f} req/s and "
+            f"x{uv.cpu(stream) / aio.cpu(stream):.2f} CPU per call; the gateway's best round is "
+            f"{uv.best(stream) / proxy.best(stream):.0%} of the proxy on asyncio's loop (the target's yardstick), "
+            f"{uv.best(stream) / proxy_uv.best(stream):.0%} of the proxy on uvloop"
+        )
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--requests", type=int, default=2000, help="calls per server per round (default 2000)"
+    )
+    parser.add_argument("--rounds", type=int, default=6, help="rounds per mode (default 6)")
+    a = parser.parse_args()
+    asyncio.run(main(a.requests, a.rounds))
