@@ -48,7 +48,7 @@ from pathlib import Path
 import aiohttp
 from aiohttp import web
 
-from gateway_contracts.commands import _loop as event_loop
+from gateway_contracts.commands import _loop as loops
 from gateway_contracts.commands._loop import LOOPS
 
 TARGET_RATIO = 0.60
@@ -669,6 +669,6 @@ if __name__ == "__main__":
     parser.add_argument("--loop", choices=LOOPS, default="asyncio", help=argparse.SUPPRESS)
     a = parser.parse_args()
     if a.serve_proxy:
-        event_loop.run(lambda: serve_proxy(a.serve_proxy), a.loop)
+        loops.run(lambda: serve_proxy(a.serve_proxy), a.loop)
     else:
         asyncio.run(main(a.requests, a.rounds, a.slow_runs, a.load_generator, a.proxy_loop, a.gateway_loop))

@@ -40,7 +40,8 @@ def new_request_id() -> str:
     an id that lands at the right edge of the index joins pages the same commit already writes, where a random
     id dirties a page of its own anywhere in the index, one more page for the WAL and the checkpoint to copy.
     ``python -m benchmarks.capture_store`` measures both (docs/benchmarks.md). 48 random bits per millisecond
-    keep ids unguessable and, with the unique constraints behind them, unique.
+    keep ids unguessable and, with the unique constraints behind them, unique; an id now tells the time of its
+    call to the millisecond, as the response's Date header already does.
     """
     return f"req_{time.time_ns() // 1_000_000:012x}{secrets.token_hex(6)}"
 

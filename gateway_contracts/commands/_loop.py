@@ -3,7 +3,7 @@
 The reference gateway spends most of a call's CPU in one event-loop thread, and under load that thread is what
 limits it. uvloop (libuv, the loop's I/O callbacks and transports in C) does the same protocol work as the
 default loop for less CPU: ``python -m benchmarks.event_loop`` measures the gateway on both in one run, about
-10% more calls per second on uvloop (docs/benchmarks.md). The loop changes nothing a client or the contract can
+8% more non-streamed calls per second on uvloop, little difference streamed (docs/benchmarks.md). The loop changes nothing a client or the contract can
 see; a user who suspects it can run asyncio's own loop with ``--loop asyncio``.
 """
 
@@ -35,8 +35,14 @@ def loop_factory(choice: str) -> Callable[[], asyncio.AbstractEventLoop] | None:
                 EXIT_USAGE,
             )
         return None
-    import uvloop
-
+    try:
+        import uvloop
+    except ImportError as exc:  # installed but broken (say, built for another Python)
+        if choice == "uvloop":
+            raise CliError(
+                f"--loop uvloop: uvloop cannot be imported ({exc}); use --loop asyncio", EXIT_USAGE
+            ) from None
+        return None
     return uvloop.new_event_loop
 
 
@@ -45,6 +51,7 @@ def run(main: Callable[[], Coroutine[Any, Any, _T]], choice: str = "auto") -> _T
     choice leaves no coroutine that was never awaited."""
     factory = loop_factory(choice)
     with asyncio.Runner(loop_factory=factory) as runner:
+        runner.get_loop()  # the loop exists before the coroutine does
         return runner.run(main())
 
 

@@ -160,9 +160,10 @@ async def test_the_audit_chain_and_its_protections_survive_the_hash_constraint_m
     db_url: str, sql: Sql
 ) -> None:
     """CAP-006, CAP-007: 0005 drops the unique constraint on audit_events.hash, which on SQLite rebuilds the
-    table. A chain captured before it is intact after the upgrade, after a downgrade that puts the constraint
-    back, and after upgrading again; UPDATE and DELETE stay refused at every step (the rebuild recreates the
-    append-only triggers); and at head the constraint is gone."""
+    table. A chain captured at head is unchanged after a downgrade to 0004 (which puts the constraint back) and
+    after upgrading through 0005 again; UPDATE and DELETE stay refused at every step (each rebuild recreates
+    the append-only triggers); at head the constraint is gone, the schema (indexes included) matches the
+    models, and the chain verifies."""
     await ops.upgrade(db_url)
     store = SqlCaptureStore(db_url)
     await store.start()
@@ -191,6 +192,11 @@ async def test_the_audit_chain_and_its_protections_survive_the_hash_constraint_m
     assert not await hash_is_unique(sql)
     report = await ops.verify_audit_chain(db_url)
     assert report.ok and report.count == 6, report.message
+
+    def diff(connection: Connection) -> list[object]:
+        return list(compare_metadata(MigrationContext.configure(connection), Base.metadata))
+
+    assert await ops.run_with_connection(db_url, diff, lock=False) == []
 
 
 async def hash_is_unique(sql: Sql) -> bool:

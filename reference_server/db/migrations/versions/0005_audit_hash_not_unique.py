@@ -9,6 +9,8 @@ and the checkpoint to copy. ``python -m benchmarks.capture_store`` measures the 
 
 On SQLite a constraint can only go with the table, so the table is rebuilt (Alembic's batch mode: copy, drop,
 rename), its indexes with it; dropping the table drops its append-only triggers, which are created again here.
+The copy takes time and disk in proportion to the table, once, on the first ``serve`` (or ``db upgrade``) of an
+existing SQLite database.
 
 Revision ID: 0005_audit_hash_not_unique
 Revises: 0004_audit_append_only
