@@ -33,9 +33,8 @@ goes through the bind processor SQLAlchemy would apply, so the stored bytes are 
 connection for its whole life (a pool checkout per commit cost more than the commit's rows). On PostgreSQL it
 is a SQLAlchemy connection and the transaction is SQLAlchemy's. On SQLite it is a plain ``sqlite3``
 connection with the engine's settings (:func:`reference_server.db.engine.open_sqlite_writer`): the
-statements run on the event loop's thread and only the steps that wait go to the store's own thread:
-``COMMIT`` (the fsync), and ``BEGIN IMMEDIATE`` when another process holds the write lock (see
-:meth:`SqlCaptureStore._commit_sqlite` for why).
+statements run on the event loop's thread and only the two steps that can wait, ``BEGIN IMMEDIATE`` and
+``COMMIT``, go to the store's own thread (see :meth:`SqlCaptureStore._commit_sqlite` for why).
 """
 
 from __future__ import annotations
@@ -60,7 +59,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from reference_server.capture.rows import BatchRows, build_batch
 from reference_server.capture.types import CallRecord, CaptureReceipt, KillSwitchState
 from reference_server.db.chain import CHAIN_LOCK_KEY, GENESIS_HASH, timestamp_text
-from reference_server.db.engine import SQLITE_BUSY_TIMEOUT_S, create_engine, open_sqlite_writer
+from reference_server.db.engine import create_engine, open_sqlite_writer
 from reference_server.db.models import AuditEvent, LedgerEntry, RoutingOutcome
 from reference_server.db.models import Price as PriceRow
 from reference_server.db.ops import require_head
@@ -467,8 +466,7 @@ class SqlCaptureStore:
         """The same transaction on SQLite: the statements on the event loop's thread, the waits in the writer's.
 
         Only two steps can wait: ``BEGIN IMMEDIATE`` (for another process's write lock: the chain lock) and
-        ``COMMIT`` (the fsync). ``COMMIT`` runs in the store's own thread; so does ``BEGIN IMMEDIATE`` when the
-        lock is taken, and otherwise (the usual case) it is taken here at once (:func:`_begin_at_once`). Reading the heads, building
+        ``COMMIT`` (the fsync). Those run in the store's own thread, one hop each. Reading the heads, building
         the rows and inserting them is CPU work done here, on the event loop's thread: in WAL mode an insert
         only fills pages in memory until COMMIT writes them out. Driven from a worker thread instead, every
         statement cost a hop and every row step a contended hand-over of the GIL, which under load made capture
@@ -476,8 +474,7 @@ class SqlCaptureStore:
         whole.
         """
         db = await self._sqlite_connection()
-        if not _begin_at_once(db):
-            await self._in_sqlite_thread(db.execute, "BEGIN IMMEDIATE")
+        await self._in_sqlite_thread(db.execute, "BEGIN IMMEDIATE")
         try:
             head_seq, head_hash, balance = db.execute(_HEADS_SQLITE).fetchone()
             rows = self._build(calls, head_seq, head_hash, balance)
@@ -576,27 +573,6 @@ class SqlCaptureStore:
         self.capture_failures += 1
         if call.outcome != "refused":
             self.dispatch_without_capture += 1
-
-
-def _begin_at_once(db: sqlite3.Connection) -> bool:
-    """``BEGIN IMMEDIATE`` right here when SQLite's write lock is free, without waiting; ``False``, with nothing
-    begun, when another connection holds it (the caller then waits for it in the store's thread).
-
-    Most commits find the lock free: only another gateway process on the same file takes it. Taking it here
-    saves each commit one hop to the store's thread and back, which cost more CPU than the statement (a
-    thread wake-up, a GIL hand-over and the event loop's wake-up on the way back). The busy timeout is off
-    only for this one statement.
-    """
-    db.execute("PRAGMA busy_timeout = 0")
-    try:
-        db.execute("BEGIN IMMEDIATE")
-    except sqlite3.OperationalError as exc:
-        if exc.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY:  # the primary code: SQLITE_BUSY_* count too
-            raise
-        return False
-    finally:
-        db.execute(f"PRAGMA busy_timeout = {round(SQLITE_BUSY_TIMEOUT_S * 1000)}")
-    return True
 
 
 def _executemany_on(db: sqlite3.Connection) -> Callable[[str, list[tuple[Any, ...]]], Awaitable[Any]]:

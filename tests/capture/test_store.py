@@ -312,31 +312,6 @@ async def test_sqlite_writer_waits_for_another_writers_lock_off_the_event_loop(t
     assert (await ops.verify_audit_chain(url)).ok
 
 
-async def test_sqlite_writer_takes_a_free_write_lock_without_leaving_the_event_loop(tmp_path: Path) -> None:
-    """CAP-006 on SQLite: with no other writer, each commit goes to the store's thread only for its COMMIT (the
-    fsync); BEGIN IMMEDIATE is taken at once on the loop's thread, and the chain is the same."""
-    url = f"sqlite:///{tmp_path / 'free.db'}"
-    await ops.upgrade(url)
-    await ops.seed(url)
-    store = SqlCaptureStore(url)
-    await store.start()
-    sent: list[str] = []
-    in_thread = store._in_sqlite_thread
-
-    async def watch(fn: Any, *args: Any) -> Any:
-        sent.extend(a for a in args if isinstance(a, str) and not a.startswith("sqlite:"))
-        return await in_thread(fn, *args)
-
-    store._in_sqlite_thread = watch  # type: ignore[method-assign]
-    try:
-        receipts = [await store.record(make_call(f"req_free_{i}")) for i in range(3)]
-    finally:
-        await store.close()
-    assert sent == ["COMMIT"] * 3
-    assert [r.audit_seqs for r in receipts] == [(1, 2), (3, 4), (5, 6)]
-    assert (await ops.verify_audit_chain(url)).ok
-
-
 async def test_a_cancelled_caller_still_gets_its_call_captured(store: SqlCaptureStore, sql: Sql) -> None:
     """A client disconnect cancels the handler while it awaits record(): the capture is committed anyway."""
     write_rows = store._write_rows
