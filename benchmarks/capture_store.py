@@ -14,7 +14,11 @@ CPU per capture (all threads: the event loop's and the commit thread's).
 This isolates the capture layer from the HTTP work ``benchmarks.gateway_vs_proxy`` measures end to end: it answers
 whether capture is what holds the gateway back.
 
-Run: ``python -m benchmarks.capture_store [--calls N] [--concurrency C]``
+With ``--pg-server URL`` (say ``postgresql://postgres@127.0.0.1:5432/postgres``) the same three runs go to
+PostgreSQL instead, each on a database of its own created on that server and dropped afterwards. There the
+process's CPU is the gateway's side only (the server's own work is in its processes).
+
+Run: ``python -m benchmarks.capture_store [--calls N] [--concurrency C] [--pg-server URL]``
 """
 
 from __future__ import annotations
@@ -25,7 +29,8 @@ import os
 import secrets
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -106,16 +111,50 @@ def _cpu_seconds() -> float:
     return times.user + times.system
 
 
-async def main(calls: int = 20000, concurrency: int = 32) -> None:
+@asynccontextmanager
+async def database(name: str, tmp: Path, pg_server: str | None) -> AsyncIterator[str]:
+    """A fresh database for one run: a SQLite file in ``tmp``, or a PostgreSQL database created on
+    ``pg_server`` for the run and dropped after it."""
+    if pg_server is None:
+        yield f"sqlite:///{tmp / f'{name}.sqlite3'}"
+        return
+    import asyncpg
+
+    dbname = f"capture_bench_{name.replace('-', '_')}_{secrets.token_hex(4)}"
+    try:
+        admin = await asyncpg.connect(pg_server, timeout=10)
+    except (TimeoutError, OSError, asyncpg.PostgresError) as exc:
+        raise SystemExit(
+            f"benchmarks.capture_store: cannot reach the PostgreSQL server {pg_server}: {exc}; "
+            "check that it runs and the URL is right"
+        ) from None
+    try:
+        await admin.execute(f'CREATE DATABASE "{dbname}"')
+        base = pg_server.rsplit("/", 1)[0]
+        try:
+            yield f"{base}/{dbname}"
+        finally:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+async def main(calls: int = 20000, concurrency: int = 32, pg_server: str | None = None) -> None:
     with tempfile.TemporaryDirectory(prefix="capture-store-") as tmp:
 
-        def url(name: str) -> str:
-            return f"sqlite:///{Path(tmp) / f'{name}.sqlite3'}"
+        async def one(name: str, max_batch: int | None, ids: Callable[[], str] = new_request_id) -> Run:
+            async with database(name, Path(tmp), pg_server) as url:
+                return await run(url, calls, concurrency, max_batch, ids)
 
-        grouped = await run(url("grouped"), calls, concurrency, None)
-        single = await run(url("single"), calls, concurrency, 1)
-        random_ids = await run(url("random-ids"), calls, concurrency, None, random_request_id)
-    print(f"capture store on SQLite (WAL, synchronous=FULL), {calls} calls at concurrency {concurrency}")
+        grouped = await one("grouped", None)
+        single = await one("single", 1)
+        random_ids = await one("random-ids", None, random_request_id)
+    where = (
+        "SQLite (WAL, synchronous=FULL)"
+        if pg_server is None
+        else "PostgreSQL (the server's durability settings)"
+    )
+    print(f"capture store on {where}, {calls} calls at concurrency {concurrency}")
     print(f"{'design':<44}{'captures/s':>12}{'commits':>10}{'calls/commit':>14}{'CPU ms/capture':>16}")
     for name, r in (
         ("one transaction per call", single),
@@ -139,5 +178,10 @@ if __name__ == "__main__":
         help="captures per run (default 20000: the random-id cost grows with the tables)",
     )
     parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument(
+        "--pg-server",
+        metavar="URL",
+        help="run on PostgreSQL: a server URL whose user may create databases (one per run, dropped after)",
+    )
     ns = parser.parse_args()
-    asyncio.run(main(ns.calls, ns.concurrency))
+    asyncio.run(main(ns.calls, ns.concurrency, ns.pg_server))
