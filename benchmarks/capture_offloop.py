@@ -215,21 +215,18 @@ async def main(stream: bool = False, generator: str = "raw", requests: int = 200
                 ("gateway", await stack.enter_async_context(gvp.server_process(gateway, "gateway"))),
                 ("off-loop", await stack.enter_async_context(gvp.server_process(off_loop, "off-loop"))),
             ]  # fmt: skip
-            for _, server in servers:  # warm-up
-                await gvp.load(server.url, max(50, requests // 10), gvp.HIGH_CONCURRENCY, stream)
-            for r in range(rounds):
-                print(f"  round {r + 1}/{rounds}", flush=True)
-                for name, server in servers if r % 2 == 0 else list(reversed(servers)):
-                    sample = await gvp.load(
-                        server.url,
-                        requests,
-                        gvp.HIGH_CONCURRENCY,
-                        stream,
-                        pid=server.pid,
-                        generator=generator,
-                    )
-                    rates.setdefault(name, []).append(sample.rate)
-                    cpu.setdefault(name, []).append(sample.cpu_ms_per_call or 0.0)
+            await gvp.warm_up([server for _, server in servers], requests, stream)
+            samples = await gvp.alternating_rounds(
+                [server for _, server in servers],
+                requests,
+                rounds,
+                stream,
+                generator=generator,
+                who="benchmarks.capture_offloop",
+            )
+            for (name, _), taken in zip(servers, samples, strict=True):
+                rates[name] = [s.rate for s in taken]
+                cpu[name] = [s.cpu_ms_per_call or 0.0 for s in taken]
         # Both gateways have stopped (and committed what was queued): every answered call must be on the record
         # and each chain must verify, or the figures are void.
         answered = max(50, requests // 10) + rounds * requests

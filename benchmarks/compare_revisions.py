@@ -91,21 +91,14 @@ async def main(revision: str, stream: bool, requests: int, rounds: int) -> None:
                 gateway("working tree", here),
                 Target("proxy", here, ["-m", "benchmarks.gateway_vs_proxy", "--serve-proxy", upstream.url]),
             ]
-            servers = [(t, await start(stack, t)) for t in targets]
-            for _, server in servers:  # warm-up: connection pools, caches, first-call imports
-                await gvp.load(server.url, max(50, requests // 10), gvp.HIGH_CONCURRENCY, stream)
-            for r in range(rounds):
-                print(f"  round {r + 1}/{rounds}", flush=True)
-                for target, server in servers if r % 2 == 0 else list(reversed(servers)):
-                    sample = await gvp.load(
-                        server.url, requests, gvp.HIGH_CONCURRENCY, stream, pid=server.pid
-                    )
-                    if sample.cpu_ms_per_call is None:
-                        raise SystemExit(
-                            "compare_revisions: no /proc/<pid>/stat to read the servers' CPU (Linux only)"
-                        )
-                    target.cpu_ms.append(sample.cpu_ms_per_call)
-                    target.rates.append(sample.rate)
+            servers = [await start(stack, t) for t in targets]
+            await gvp.warm_up(servers, requests, stream)
+            samples = await gvp.alternating_rounds(
+                servers, requests, rounds, stream, who="benchmarks.compare_revisions"
+            )
+            for target, runs in zip(targets, samples, strict=True):
+                target.cpu_ms.extend(s.cpu_ms_per_call or 0.0 for s in runs)
+                target.rates.extend(s.rate for s in runs)
         commits = {t.name: await gvp.count_outcomes(t.db_url) for t in targets if t.db_url is not None}
 
     print(

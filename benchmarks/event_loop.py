@@ -65,23 +65,15 @@ async def main(requests: int = 2000, rounds: int = 6) -> None:
                 Target("proxy, asyncio", gvp.proxy_command(upstream.url, "asyncio")),
                 Target("proxy, uvloop", gvp.proxy_command(upstream.url, "uvloop")),
             ]
-            servers = [
-                (t, await stack.enter_async_context(gvp.server_process(t.args, t.name))) for t in targets
-            ]
-            for _, server in servers:  # warm-up: connection pools, caches, first-call imports
-                await gvp.load(server.url, max(50, requests // 10), gvp.HIGH_CONCURRENCY, False)
+            servers = [await stack.enter_async_context(gvp.server_process(t.args, t.name)) for t in targets]
+            await gvp.warm_up(servers, requests)
             for stream in (False, True):
-                for r in range(rounds):
-                    print(f"  {'streamed' if stream else 'non-streamed'} round {r + 1}/{rounds}", flush=True)
-                    for target, server in servers if r % 2 == 0 else list(reversed(servers)):
-                        sample = await gvp.load(
-                            server.url, requests, gvp.HIGH_CONCURRENCY, stream, pid=server.pid
-                        )
-                        if sample.cpu_ms_per_call is None:
-                            raise SystemExit(
-                                "benchmarks.event_loop: no /proc/<pid>/stat to read the servers' CPU (Linux only)"
-                            )
-                        target.samples[stream].append(sample)
+                label = f"{'streamed' if stream else 'non-streamed'} round"
+                samples = await gvp.alternating_rounds(
+                    servers, requests, rounds, stream, label=label, who="benchmarks.event_loop"
+                )
+                for target, runs in zip(targets, samples, strict=True):
+                    target.samples[stream] = runs
 
     uv, aio, proxy, proxy_uv = targets
     print(

@@ -42,11 +42,11 @@ from benchmarks.gateway_vs_proxy import (
     HIGH_CONCURRENCY,
     HOST,
     TARGET_RATIO,
-    Server,
-    load,
+    alternating_rounds,
     proxy_command,
     serve_until_stopped,
     server_process,
+    warm_up,
 )
 from gateway_contracts.commands import _loop as loops
 from reference_server.capture.types import CallRecord, CaptureReceipt, KillSwitchState
@@ -143,23 +143,14 @@ async def main(requests: int = 1500, rounds: int = 5) -> None:
             AsyncExitStack() as stack,
         ):
             runs = variants(upstream.url, Path(tmp))
-            servers: list[tuple[Variant, Server]] = []
-            for variant in runs:
-                servers.append(
-                    (variant, await stack.enter_async_context(server_process(variant.args, variant.name)))
-                )
-            for _, server in servers:  # warm-up: connection pools, caches, first-call imports
-                await load(server.url, max(50, requests // 10), HIGH_CONCURRENCY, False)
-            for r in range(rounds):
-                print(f"  round {r + 1}/{rounds}", flush=True)
-                for variant, server in servers if r % 2 == 0 else list(reversed(servers)):
-                    sample = await load(server.url, requests, HIGH_CONCURRENCY, False, pid=server.pid)
-                    if sample.cpu_ms_per_call is None:
-                        raise SystemExit(
-                            "benchmarks.gateway_cost: no /proc/<pid>/stat to read the servers' CPU (Linux only)"
-                        )
-                    variant.cpu_ms.append(sample.cpu_ms_per_call)
-                    variant.rates.append(sample.rate)
+            servers = [await stack.enter_async_context(server_process(v.args, v.name)) for v in runs]
+            await warm_up(servers, requests)
+            samples = await alternating_rounds(
+                servers, requests, rounds, False, who="benchmarks.gateway_cost"
+            )
+            for variant, taken in zip(runs, samples, strict=True):
+                variant.cpu_ms.extend(s.cpu_ms_per_call or 0.0 for s in taken)
+                variant.rates.extend(s.rate for s in taken)
 
     by_name = {v.name: v for v in runs}
     proxy = by_name["proxy"]

@@ -40,7 +40,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -390,6 +390,40 @@ async def load(
 
 
 # -- the run ------------------------------------------------------------------------------------------------------
+
+
+async def warm_up(servers: Sequence[Server], requests: int, stream: bool = False) -> None:
+    """A tenth of a round (at least 50 calls) to each server: connection pools, caches, first-call imports."""
+    for server in servers:
+        await load(server.url, max(50, requests // 10), HIGH_CONCURRENCY, stream)
+
+
+async def alternating_rounds(
+    servers: Sequence[Server],
+    requests: int,
+    rounds: int,
+    stream: bool,
+    *,
+    generator: str = "raw",
+    label: str = "round",
+    who: str = "benchmarks",
+) -> list[list[Sample]]:
+    """``rounds`` rounds of ``requests`` calls at concurrency 32 to every server, the order reversed every other
+    round (so neither always runs first on a warmer or a busier machine); each server's CPU per call measured.
+    Returns the samples per server, in the order of ``servers``. Without ``/proc`` (not Linux) the CPU cannot
+    be read: ``who`` exits with one line."""
+    samples: list[list[Sample]] = [[] for _ in servers]
+    indexed = list(enumerate(servers))
+    for r in range(rounds):
+        print(f"  {label} {r + 1}/{rounds}", flush=True)
+        for i, server in indexed if r % 2 == 0 else indexed[::-1]:
+            sample = await load(
+                server.url, requests, HIGH_CONCURRENCY, stream, pid=server.pid, generator=generator
+            )
+            if sample.cpu_ms_per_call is None:
+                raise SystemExit(f"{who}: no /proc/<pid>/stat to read the servers' CPU (Linux only)")
+            samples[i].append(sample)
+    return samples
 
 
 @dataclass(frozen=True)

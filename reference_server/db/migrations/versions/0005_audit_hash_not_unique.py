@@ -28,7 +28,8 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 _CONSTRAINT = "uq_audit_events_hash"
-# The triggers of 0004_audit_append_only, as it creates them on SQLite.
+# The triggers of 0004_audit_append_only, as it creates them on SQLite: copied, not imported, because a migration
+# must say the same thing forever, whatever later happens to another revision's file.
 _SQLITE_TRIGGERS = (
     """
     CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON audit_events
