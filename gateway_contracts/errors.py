@@ -12,6 +12,8 @@ EXIT_DATABASE = 4
 """The database URL is unreachable or the database is not in the expected shape."""
 EXIT_BAD_LOG = 5
 """The log file is missing or not JSON lines."""
+EXIT_REFUSED = 6
+"""The gateway refused the harness's set-up (its key, model or headers): no clause verdict can be drawn."""
 
 
 class CliError(Exception):

@@ -29,6 +29,10 @@ class Exchanges:
         self.api_key = api_key
         self.client = httpx.Client(base_url=target.base_url, timeout=target.timeout)
 
+    def auth_headers(self) -> dict[str, str]:
+        """The headers that authenticate the harness to the target (its key, in the target's auth style)."""
+        return {"x-api-key": self.api_key}
+
     def close(self) -> None:
         self.client.close()
 
@@ -42,7 +46,7 @@ class Exchanges:
         headers: dict[str, str] | None = None,
         auth: bool = True,
     ) -> httpx.Response:
-        sent = {"x-api-key": self.api_key} if auth else {}
+        sent = self.auth_headers() if auth else {}
         if json_body is not None:
             sent["content-type"] = "application/json"
             content = json.dumps(json_body).encode()
