@@ -125,7 +125,9 @@ def label_violations(samples: Iterable[Sample], rules: MetricsRules | None = Non
                     report(f"{name}: path={value!r} is not a route template")
                 if any(p.search(value) for _, p in rules.forbidden_values):
                     report(f"{name}: path={value!r} carries a raw id")
-            rule = rules.values.get(label)
+            # The closed value sets are those of the families the rules list (the seed's series); another
+            # gateway's `status` or `outcome` label is held to the identity rules above, not to these sets.
+            rule = rules.values.get(label) if family is not None else None
             if rule is not None:
                 ok_values = (rule.allowed or frozenset()) | ({rule.other} if rule.other else set())
                 if rule.allowed is not None and value not in ok_values:

@@ -28,7 +28,8 @@ class Profile:
     id: str
     title: str
     description: str
-    requires: tuple[str, ...]
+    kind: str
+    """``generic`` (any Anthropic- or OpenAI-compatible gateway) or ``ainfera`` (only the seed's gateway)."""
 
 
 @dataclass(frozen=True)
@@ -40,8 +41,6 @@ class Clause:
     statement: str
     source: str
     file: str
-    features: tuple[str, ...] = ()
-    profiles_also: tuple[str, ...] = ()
 
     @property
     def must(self) -> bool:
@@ -58,6 +57,10 @@ class Catalogue:
     def by_profile(self, profile: str) -> list[Clause]:
         return [c for c in self.clauses.values() if c.profile == profile]
 
+    @property
+    def generic_profiles(self) -> list[str]:
+        return [p.id for p in self.profiles.values() if p.kind == "generic"]
+
 
 def _load_yaml(path: Path) -> object:
     try:
@@ -73,8 +76,7 @@ def load_catalogue(directory: Path | None = None) -> Catalogue:
     profiles_doc = _load_yaml(base / "profiles.yaml")
     assert isinstance(profiles_doc, dict)
     profiles = {
-        p["id"]: Profile(p["id"], p["title"], p["description"], tuple(p.get("requires", [])))
-        for p in profiles_doc["profiles"]
+        p["id"]: Profile(p["id"], p["title"], p["description"], p["kind"]) for p in profiles_doc["profiles"]
     }
     digest = hashlib.sha256()
     clauses: dict[str, Clause] = {}
@@ -101,8 +103,6 @@ def load_catalogue(directory: Path | None = None) -> Catalogue:
                 statement=raw["statement"],
                 source=raw["source"],
                 file=path.name,
-                features=tuple(raw.get("features", [])),
-                profiles_also=tuple(raw.get("profiles_also", [])),
             )
     digest.update((base / "openapi.yaml").read_bytes())
     return Catalogue(profiles=profiles, clauses=clauses, digest=f"sha256:{digest.hexdigest()}")

@@ -7,6 +7,7 @@ gateway instance with its kill-switch threshold at 0 serves the kill-switch clau
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import secrets
@@ -20,11 +21,10 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 from gateway_contracts.errors import EXIT_UNREACHABLE, CliError
-from gateway_contracts.target import KNOWN_FEATURES, Target
+from gateway_contracts.target import Target
 from reference_server.mutants import MUTANT_ENV
 
 _LISTENING = re.compile(r"listening on (http://[0-9.]+:[0-9]+)")
-EMBEDDED_BODY_LIMIT = 1024 * 1024
 START_TIMEOUT = 60.0
 
 
@@ -83,11 +83,21 @@ def embedded_target(
     db_url: str | None = None,
     upstream_url: str | None = None,
     kill_switch: bool = True,
+    *,
+    spec: Target | None = None,
 ) -> Iterator[Target]:
     """Start the embedded target, on ``db_url`` (default: a fresh SQLite file); ``mutant`` names a deliberately
     broken variant (``reference_server.mutants``); ``upstream_url`` reuses a running scripted upstream (it keeps
     no state between calls) instead of starting one; ``kill_switch=False`` skips the second gateway whose
-    kill-switch is engaged (the kill-switch clause is then skipped, not failed)."""
+    kill-switch is engaged (the kill-switch clause is then skipped, not failed).
+
+    ``spec`` is what the target file says of it (default: the reference gateway's own file,
+    ``contracts/targets/reference.toml``); this fills in what only exists once it runs: the URLs, the
+    database, the log, a fresh client key the gateway enforces and a fresh internal key."""
+    if spec is None:
+        from gateway_contracts.target.config import REFERENCE_FILE, resolve
+
+        spec = resolve(REFERENCE_FILE, {})
     with ExitStack() as stack:
         base = workdir or Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="gateway-contracts-")))
         base.mkdir(parents=True, exist_ok=True)
@@ -96,9 +106,19 @@ def embedded_target(
             stack.callback(stop_process, upstream)
             upstream_url = await_url(upstream, "upstream", base / "upstream.stderr")
         key = secrets.token_hex(16)
+        client_key = f"gc-client-{secrets.token_hex(16)}"
         db_url = db_url or f"sqlite:///{base / 'gateway.sqlite3'}"
         log_file = base / "gateway.log.jsonl"
-        common = ["--port", "0", "--upstream", upstream_url, "--max-body-bytes", str(EMBEDDED_BODY_LIMIT)]
+        common = [
+            "--port",
+            "0",
+            "--upstream",
+            upstream_url,
+            "--max-body-bytes",
+            str(spec.body_limit),
+            "--client-key",
+            client_key,
+        ]
         ks_db = f"sqlite:///{base / 'kill-switch.sqlite3'}"
         # The two gateways start side by side: start-up is mostly imports, and this halves the wait.
         gateway = start_command(
@@ -126,16 +146,17 @@ def embedded_target(
             stack.callback(stop_process, killed)
         url = await_url(gateway, "serve", base / "gateway.stderr")
         ks_url = await_url(killed, "serve", base / "kill-switch.stderr") if killed is not None else None
-        yield Target(
+        yield dataclasses.replace(
+            spec,
             base_url=url,
             db_url=db_url,
             log_file=log_file,
             internal_key=key,
+            api_key=client_key,
             upstream_url=upstream_url,
             kill_switch_url=ks_url,
             kill_switch_db_url=ks_db if killed is not None else None,
-            features=frozenset(KNOWN_FEATURES) - (set() if kill_switch else {"kill-switch"}),
-            body_limit=EMBEDDED_BODY_LIMIT,
+            features=spec.features - (set() if kill_switch else {"kill-switch"}),
             name=_name(mutant, db_url),
             embedded=True,
         )

@@ -27,35 +27,18 @@ from typing import Any
 import pytest
 
 from gateway_contracts.clauses import Catalogue, Clause, catalogue
+from gateway_contracts.errors import CliError
 from gateway_contracts.results import ClauseResults, TestRecord
-from gateway_contracts.target import KNOWN_FEATURES, Target
+from gateway_contracts.target import KNOWN_NEEDS, Target, options
+from gateway_contracts.target.config import ConfigError, resolve
 
 CONFORMANCE_PACKAGE = "gateway_contracts/conformance"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     g = parser.getgroup("gateway-contracts", "gateway conformance (gateway-contracts)")
-    g.addoption(
-        "--gateway-url", help="base URL of the gateway to check (default: start the embedded reference)"
-    )
-    g.addoption("--gateway-db-url", help="the gateway's database (enables the capture profile)")
-    g.addoption("--gateway-log-file", help="the gateway's JSON log file (enables the logs profile)")
-    g.addoption("--gateway-internal-key", help="the X-Ainfera-Internal-Key (enables the metrics profile)")
-    g.addoption("--gateway-upstream-url", help="the scripted upstream the gateway fronts (for upstream-echo)")
-    g.addoption("--gateway-kill-switch-url", help="an instance of the gateway whose kill-switch is engaged")
-    g.addoption("--gateway-kill-switch-db-url", help="that instance's database")
-    g.addoption(
-        "--gateway-feature",
-        action="append",
-        default=[],
-        choices=KNOWN_FEATURES,
-        help="an optional feature the gateway offers; repeatable",
-    )
-    g.addoption(
-        "--gateway-body-limit", type=int, default=32 * 1024 * 1024, help="the gateway's body limit (bytes)"
-    )
-    g.addoption("--gateway-timeout", type=float, default=30.0, help="per-request timeout in seconds")
-    g.addoption("--gateway-profile", action="append", default=[], help="only these profiles; repeatable")
+    # Every target option (the same as check's flags and the target file's keys), as --gateway-*.
+    options.add_pytest_options(g)
     g.addoption("--gateway-report", help="write per-clause results as JSON to this file")
     g.addoption(
         "--gateway-clause", action="append", default=[], help="only the tests of this clause; repeatable"
@@ -63,15 +46,24 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 class ConformancePlugin:
-    def __init__(self, config: pytest.Config) -> None:
+    def __init__(self, config: pytest.Config, target: Target | None = None) -> None:
+        """``target``: one already resolved (and checked) by ``check``; else the options say, when a test
+        first needs it."""
         self.config = config
         self.catalogue: Catalogue = catalogue()
         self.results = ClauseResults(self.catalogue)
-        self.target: Target | None = None
+        self.target: Target | None = target
         self._stack = ExitStack()
         self.started = time.time()
-        self.selected_profiles = set(config.getoption("--gateway-profile") or self.catalogue.profiles)
         self.collected_modules: set[str] = set()
+
+    @property
+    def selected_profiles(self) -> set[str]:
+        """The profiles the target is checked against: its file's or flags' list, else the generic ones."""
+        chosen = self.target.profiles if self.target is not None else ()
+        if not chosen:
+            chosen = tuple(self.config.getoption("target_target_profiles") or ())
+        return set(chosen or self.catalogue.generic_profiles)
 
     @property
     def whole_suite(self) -> bool:
@@ -92,27 +84,25 @@ class ConformancePlugin:
     def resolve_target(self) -> Target:
         if self.target is not None:
             return self.target
-        opt = self.config.getoption
-        url = opt("--gateway-url")
-        if url:
-            log_file = opt("--gateway-log-file")
-            self.target = Target(
-                base_url=url.rstrip("/"),
-                db_url=opt("--gateway-db-url"),
-                log_file=Path(log_file) if log_file else None,
-                internal_key=opt("--gateway-internal-key"),
-                upstream_url=opt("--gateway-upstream-url"),
-                kill_switch_url=opt("--gateway-kill-switch-url"),
-                kill_switch_db_url=opt("--gateway-kill-switch-db-url"),
-                features=frozenset(opt("--gateway-feature")),
-                body_limit=opt("--gateway-body-limit"),
-                timeout=opt("--gateway-timeout"),
-                name=url,
-            )
-        else:
-            from gateway_contracts.embedded import embedded_target
+        flags = options.cli_values(lambda dest: self.config.getoption(dest, None))
+        try:
+            spec = resolve(self.config.getoption("target_config", None), flags)
+        except ConfigError as exc:
+            raise pytest.UsageError(f"gateway-contracts: {exc}") from None
+        try:
+            if spec.embedded:
+                from gateway_contracts.embedded import embedded_target
 
-            self.target = self._stack.enter_context(embedded_target())
+                self.target = self._stack.enter_context(embedded_target(spec=spec))
+            else:
+                self.target = spec
+            from gateway_contracts.target.preflight import preflight
+
+            preflight(self.target)
+        except CliError as exc:
+            # One line and the harness's own status, as check gives: a gateway that cannot be reached or that
+            # refuses the set-up must not become dozens of failed clauses.
+            pytest.exit(f"gateway-contracts: {exc}", returncode=exc.status)
         return self.target
 
     # -- collection ------------------------------------------------------------------------------------------
@@ -125,13 +115,16 @@ class ConformancePlugin:
                 continue
             self.collected_modules.add(item.path.name)
             ids = [i for mark in item.iter_markers("clause") for i in mark.args]
+            unknown_needs = sorted(set(_needs_of(item)) - KNOWN_NEEDS)
+            if unknown_needs:
+                problems.append(f"{item.nodeid}: unknown need(s) {', '.join(unknown_needs)}")
             if not ids:
                 problems.append(f"{item.nodeid}: a conformance test must say which clause it checks")
             for cid in ids:
                 if cid not in self.catalogue.clauses:
                     problems.append(f"{item.nodeid}: unknown clause id {cid!r} (not in contracts/clauses)")
                 else:
-                    self.results.collected(cid, item.nodeid)
+                    self.results.collected(cid, item.nodeid, _needs_of(item))
         if problems:
             raise pytest.UsageError("clause errors:\n  " + "\n  ".join(problems))
         wanted = set(config.getoption("--gateway-clause") or ())
@@ -153,25 +146,19 @@ class ConformancePlugin:
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
         if not _is_conformance(item):
             return
-        reason = self.skip_reason(_clauses_of(item, self.catalogue))
+        reason = self.skip_reason(_clauses_of(item, self.catalogue), _needs_of(item))
         if reason:
             pytest.skip(reason)
 
-    def skip_reason(self, clauses: list[Clause]) -> str | None:
+    def skip_reason(self, clauses: list[Clause], needs: list[str] | None = None) -> str | None:
+        target = self.resolve_target()  # first: the target's file says which profiles are selected
         for clause in clauses:
             if clause.profile not in self.selected_profiles:
                 return f"profile {clause.profile} not selected"
-        target = self.resolve_target()
-        for clause in clauses:
-            for profile_id in (clause.profile, *clause.profiles_also):
-                profile = self.catalogue.profiles[profile_id]
-                for need in profile.requires:
-                    if not target.provides(need):
-                        flag = "--" + need.replace("_", "-")
-                        return f"profile {profile_id} needs {flag} (not given)"
-            missing = [f for f in clause.features if f not in target.features]
-            if missing:
-                return f"gateway feature(s) not offered: {', '.join(missing)}"
+        for need in needs or ():
+            reason = target.lacks(need)
+            if reason:
+                return reason
         return None
 
     # -- results ---------------------------------------------------------------------------------------------
@@ -238,6 +225,11 @@ def _is_conformance(item: pytest.Item) -> bool:
     return in_package or item.get_closest_marker("clause") is not None
 
 
+def _needs_of(item: pytest.Item) -> list[str]:
+    """What a test declares it needs of the target (``@pytest.mark.needs("db", "surface:messages")``)."""
+    return [n for mark in item.iter_markers("needs") for n in mark.args]
+
+
 def _clauses_of(item: pytest.Item, cat: Catalogue) -> list[Clause]:
     return [cat.clauses[i] for mark in item.iter_markers("clause") for i in mark.args if i in cat.clauses]
 
@@ -254,8 +246,17 @@ _PLUGIN_NAME = "gateway-contracts-conformance"
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "clause(*ids): the contract clause IDs this test checks")
+    config.addinivalue_line(
+        "markers",
+        "needs(*needs): what the test needs of the target; skipped with the reason when it lacks one",
+    )
+    register_plugin(config)
+
+
+def register_plugin(config: pytest.Config, target: Target | None = None) -> None:
+    """Register the conformance plugin once; ``check`` calls this first with the target it resolved."""
     if not config.pluginmanager.has_plugin(_PLUGIN_NAME):
-        config.pluginmanager.register(ConformancePlugin(config), _PLUGIN_NAME)
+        config.pluginmanager.register(ConformancePlugin(config, target), _PLUGIN_NAME)
 
 
 def plugin_of(config: pytest.Config) -> ConformancePlugin:

@@ -22,6 +22,7 @@ from gateway_contracts.clauses import Catalogue
 from gateway_contracts.reports import evidence, verdict
 from gateway_contracts.reports.identify import identify
 from gateway_contracts.reports.schema import SCHEMA_VERSION
+from gateway_contracts.scrub import default_scrubber
 from gateway_contracts.target import Target
 
 REPORT_SCHEMA_VERSION = SCHEMA_VERSION
@@ -44,12 +45,15 @@ class ClauseResults:
         self.tests: dict[str, set[str]] = {cid: set() for cid in catalogue.clauses}
         self.records: dict[str, list[TestRecord]] = {cid: [] for cid in catalogue.clauses}
         self.any_conformance = False
+        self.needs: dict[str, set[str]] = {}
+        """Per profile, what its tests declared they need of the target (the report's ``requires``)."""
         self.started_at = datetime.now(UTC)
         self._started = time.monotonic()
 
-    def collected(self, clause_id: str, nodeid: str) -> None:
+    def collected(self, clause_id: str, nodeid: str, needs: list[str] | None = None) -> None:
         self.any_conformance = True
         self.tests[clause_id].add(nodeid)
+        self.needs.setdefault(self.catalogue.clauses[clause_id].profile, set()).update(needs or ())
 
     def record(self, clause_id: str, rec: TestRecord) -> None:
         self.records[clause_id].append(rec)
@@ -151,8 +155,9 @@ class ClauseResults:
             "profiles": {
                 pid: {
                     "title": p.title,
+                    "kind": p.kind,
                     "selected": pid in profiles,
-                    "requires": list(p.requires),
+                    "requires": sorted(self.needs.get(pid, set())),
                     **dict.fromkeys(verdict.COUNTED, 0),
                     "skip_reasons": [
                         {"reason": reason, "clauses": ids} for reason, ids in skip_reasons[pid].items()
@@ -166,6 +171,24 @@ class ClauseResults:
             "verdict": {},
         }
         return verdict.apply(doc, waivers=[], policy="any")
+
+
+def _given(target: Target) -> dict[str, Any]:
+    """What the user gave, as the option table records it (a secret's source, never its value), scrubbed once
+    more; for the embedded target, what its runner filled in is said as given, without values."""
+    given: dict[str, Any] = {k: default_scrubber().scrub_value(v) for k, v in target.given.items()}
+    if target.embedded:
+        for key, value in (
+            ("capture.db_url", target.db_url),
+            ("logs.file", target.log_file),
+            ("metrics.key", target.internal_key),
+            ("auth.api_key", target.api_key),
+            ("features.upstream_url", target.upstream_url),
+            ("features.kill_switch_url", target.kill_switch_url),
+        ):
+            if value:
+                given.setdefault(key, "(set by the embedded runner)")
+    return given
 
 
 def _target_json(target: Target | None) -> dict[str, Any]:

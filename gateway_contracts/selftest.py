@@ -25,6 +25,7 @@ from typing import Any
 
 from gateway_contracts.clauses import catalogue
 from gateway_contracts.embedded import await_url, embedded_target, start_command, stop_process
+from gateway_contracts.target.config import to_flags
 from reference_server.mutants import MUTANTS, Mutant
 
 SCOPES = ("clause", "profile", "all")
@@ -33,6 +34,8 @@ FUZZ_EXAMPLES = "10"
 RUN_TIMEOUT_S = 600.0
 """A hung gateway fails its run's tests by the per-request timeout; this only bounds a harness that is stuck."""
 EMPTY_WAIVERS = "version: 1\nwaivers: []\n"
+KILL_SWITCH_CLAUSES = frozenset({"CAP-011"})
+"""The clauses whose tests need the second gateway (kill-switch engaged): a process start the others skip."""
 
 
 @dataclass
@@ -141,13 +144,14 @@ def run_mutant(mutant: Mutant, opts: Options, upstream_url: str) -> MutantResult
     result = MutantResult(mutant.name, mutant.breaks, mutant.description, False, [], 0.0, mutant.fuzz_check)
     try:
         # The second gateway (kill-switch engaged) costs a process start; only the kill-switch clause needs it.
-        needs_kill_switch = opts.scope != "clause" or "kill-switch" in clause.features
+        needs_kill_switch = opts.scope != "clause" or clause.id in KILL_SWITCH_CLAUSES
         with embedded_target(
             base / "target", mutant=mutant.name, upstream_url=upstream_url, kill_switch=needs_kill_switch
         ) as target:
+            omit = ("target.profiles",) if opts.scope == "profile" else ()
             proc = _cli(
                 "check",
-                *target.check_args(),
+                *to_flags(target, omit),
                 *scope,
                 "--waivers",
                 str(waivers),
@@ -194,7 +198,7 @@ def run_reference(opts: Options, upstream_url: str) -> ReferenceResult:
         with embedded_target(base / "target", upstream_url=upstream_url) as target:
             proc = _cli(
                 "check",
-                *target.check_args(),
+                *to_flags(target),
                 *("--waivers", str(waivers), "--report-dir", str(base / "check")),
                 timeout=opts.timeout,
             )

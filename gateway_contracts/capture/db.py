@@ -30,10 +30,28 @@ def async_url(url: str) -> str:
     )
 
 
+# The capture invariants' rows of one call, in the seed's schema (the built-in mapping). A target file maps its
+# own tables with one query per invariant (``[capture.queries]``), each given ``:request_id``.
+DEFAULT_QUERIES = {
+    "outcomes": "SELECT * FROM routing_outcomes WHERE request_id = :request_id",
+    "audit": "SELECT * FROM audit_events WHERE request_id = :request_id ORDER BY seq",
+    "ledger": "SELECT * FROM ledger_entries WHERE request_id = :request_id",
+}
+
+
 class CaptureDB:
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, queries: dict[str, str] | None = None) -> None:
         self.url = url
         self._async_url = async_url(url)
+        self.queries = {**DEFAULT_QUERIES, **(queries or {})}
+
+    @property
+    def mapped(self) -> bool:
+        """Whether the target gave its own queries (the seed's other tables then cannot be assumed)."""
+        return self.queries != DEFAULT_QUERIES
+
+    def rows(self, invariant: str, request_id: str) -> list[dict[str, Any]]:
+        return self.query(self.queries[invariant], request_id=request_id)
 
     def query(self, sql: str, **params: Any) -> list[dict[str, Any]]:
         async def run() -> list[dict[str, Any]]:
@@ -75,7 +93,8 @@ class CaptureDB:
     def ping(self) -> None:
         """Raise ``DatabaseError`` with a one-line reason when the database cannot be read."""
         try:
-            self.query("SELECT count(*) AS n FROM routing_outcomes")
+            for invariant in self.queries:  # every mapped query runs, so a typo in one is a set-up error
+                self.rows(invariant, "gateway-contracts-preflight")
         except Exception as exc:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise DatabaseError(first) from None

@@ -1,4 +1,5 @@
-"""The capture invariants of ``contracts/capture-invariants.yaml``, as queries and checks.
+"""The capture invariants (clauses CAP-*), as queries and checks: a call's rows through the target's mapping
+(``CaptureDB.queries``), and the audit chain of the seed's schema.
 
 The chain check is written from the contract's formula, independently of the reference gateway's own verifier:
 a harness that reused the gateway's code would only check the gateway against itself.
@@ -30,11 +31,11 @@ class CallRows:
     def problems(self) -> list[str]:
         out: list[str] = []
         if len(self.outcomes) != 1:
-            out.append(f"{len(self.outcomes)} routing_outcomes rows for {self.request_id} (want exactly 1)")
+            out.append(f"{len(self.outcomes)} outcome rows for {self.request_id} (want exactly 1)")
         if not self.audit:
-            out.append(f"no audit_events for {self.request_id}")
+            out.append(f"no audit events for {self.request_id}")
         if len(self.ledger) != 1:
-            out.append(f"{len(self.ledger)} ledger_entries rows for {self.request_id} (want exactly 1)")
+            out.append(f"{len(self.ledger)} ledger rows for {self.request_id} (want exactly 1)")
         return out
 
     @property
@@ -45,9 +46,9 @@ class CallRows:
 def call_rows(db: CaptureDB, request_id: str) -> CallRows:
     return CallRows(
         request_id,
-        db.query("SELECT * FROM routing_outcomes WHERE request_id = :r", r=request_id),
-        db.query("SELECT * FROM audit_events WHERE request_id = :r ORDER BY seq", r=request_id),
-        db.query("SELECT * FROM ledger_entries WHERE request_id = :r", r=request_id),
+        db.rows("outcomes", request_id),
+        db.rows("audit", request_id),
+        db.rows("ledger", request_id),
     )
 
 

@@ -12,6 +12,7 @@ lines, an unreadable baseline or waivers file) are one line each with their own 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
@@ -20,47 +21,33 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-import httpx
+import pytest
 
-from gateway_contracts.errors import (
-    EXIT_BAD_LOG,
-    EXIT_DATABASE,
-    EXIT_FAILED,
-    EXIT_UNREACHABLE,
-    EXIT_USAGE,
-    CliError,
-    redact_url,
-)
+from gateway_contracts.clauses import Catalogue
+from gateway_contracts.errors import EXIT_FAILED, EXIT_USAGE, CliError, redact_url
 from gateway_contracts.reports.schema import ReportError
 from gateway_contracts.reports.verdict import POLICIES
 from gateway_contracts.reports.waivers import DEFAULT_FILE as DEFAULT_WAIVERS
 from gateway_contracts.reports.waivers import Waiver, WaiverError, load_waivers
 from gateway_contracts.reports.write import JSON_NAME, RENDERERS
-from gateway_contracts.target import KNOWN_FEATURES, Target
+from gateway_contracts.target import Target, options
+from gateway_contracts.target.config import ConfigError, resolve
+from gateway_contracts.target.preflight import preflight
 
 DEFAULT_SEED = 0
 REPORT_NAME = JSON_NAME
 
 
 def register(sub: Any) -> None:
-    p: argparse.ArgumentParser = sub.add_parser("check", help="check a gateway against the contract")
-    p.add_argument("--target", metavar="URL", help="the gateway's base URL (default: the embedded reference)")
-    p.add_argument("--db-url", help="the gateway's database: enables the capture profile")
-    p.add_argument("--log-file", type=Path, help="the gateway's JSON log file: enables the logs profile")
-    p.add_argument("--internal-key", help="the gateway's X-Ainfera-Internal-Key: enables the metrics profile")
-    p.add_argument("--profile", action="append", default=[], help="check only this profile; repeatable")
+    p: argparse.ArgumentParser = sub.add_parser(
+        "check",
+        help="check a gateway against the contract",
+        description="Check a gateway against the contract. With no target (no --config, no "
+        "./gateway-contracts.toml, no --target) it checks the embedded reference gateway.",
+    )
+    options.add_arguments(p)
     p.add_argument("--report-dir", type=Path, default=Path("reports/latest"), help="where the results go")
     p.add_argument("--seed", type=int, default=DEFAULT_SEED, help="hypothesis seed (default 0: reproducible)")
-    p.add_argument(
-        "--feature", action="append", default=[], choices=KNOWN_FEATURES, help="feature the target offers"
-    )
-    p.add_argument("--upstream-url", help="the scripted upstream the target fronts (enables upstream-echo)")
-    p.add_argument("--kill-switch-url", help="an instance of the target whose kill-switch is engaged")
-    p.add_argument("--kill-switch-db-url", help="that instance's database")
-    p.add_argument(
-        "--body-limit", type=int, default=32 * 1024 * 1024, help="the target's body limit in bytes"
-    )
-    p.add_argument("--timeout", type=float, default=30.0, help="per-request timeout in seconds")
     p.add_argument(
         "--baseline",
         type=Path,
@@ -91,40 +78,7 @@ def register(sub: Any) -> None:
     p.set_defaults(run=run)
 
 
-def _preflight(target: Target) -> None:
-    """Fail fast, in one line, on what is the user's set-up and not the gateway's conformance."""
-    from gateway_contracts.capture.db import CaptureDB, DatabaseError
-    from gateway_contracts.logs import LogFileError, check_is_json_lines
-
-    if not target.base_url.startswith(("http://", "https://")):
-        raise CliError(f"--target must be an http(s) URL, got {target.base_url!r}", EXIT_USAGE)
-    try:
-        httpx.get(target.base_url + "/", timeout=min(target.timeout, 10.0))
-    except httpx.TimeoutException:
-        raise CliError(
-            f"the gateway at {target.base_url} accepted the connection but did not answer within "
-            f"{min(target.timeout, 10.0):g}s; is it hung?",
-            EXIT_UNREACHABLE,
-        ) from None
-    except httpx.HTTPError as exc:
-        raise CliError(
-            f"cannot reach the gateway at {target.base_url} ({type(exc).__name__}); is it running?",
-            EXIT_UNREACHABLE,
-        ) from None
-    for url in (target.db_url, target.kill_switch_db_url):
-        if url:
-            try:
-                CaptureDB(url).ping()
-            except DatabaseError as exc:
-                raise CliError(f"cannot read the database {redact_url(url)}: {exc}", EXIT_DATABASE) from None
-    if target.log_file:
-        try:
-            check_is_json_lines(target.log_file)
-        except LogFileError as exc:
-            raise CliError(str(exc), EXIT_BAD_LOG) from None
-
-
-def _pytest_args(target: Target, args: argparse.Namespace, report: Path) -> list[str]:
+def _pytest_args(args: argparse.Namespace, report: Path) -> list[str]:
     out = [
         "--pyargs",
         "gateway_contracts.conformance",
@@ -149,30 +103,9 @@ def _pytest_args(target: Target, args: argparse.Namespace, report: Path) -> list
         "-rfE",
         "-v" if args.verbose else "-q",
         f"--hypothesis-seed={args.seed}",
-        "--gateway-url",
-        target.base_url,
         "--gateway-report",
         str(report),
-        "--gateway-body-limit",
-        str(target.body_limit),
-        "--gateway-timeout",
-        str(target.timeout),
     ]
-    pairs = {
-        "--gateway-db-url": target.db_url,
-        "--gateway-log-file": str(target.log_file) if target.log_file else None,
-        "--gateway-internal-key": target.internal_key,
-        "--gateway-upstream-url": target.upstream_url,
-        "--gateway-kill-switch-url": target.kill_switch_url,
-        "--gateway-kill-switch-db-url": target.kill_switch_db_url,
-    }
-    for flag, value in pairs.items():
-        if value:
-            out += [flag, value]
-    for feature in sorted(target.features):
-        out += ["--gateway-feature", feature]
-    for profile in args.profile:
-        out += ["--gateway-profile", profile]
     for clause in args.clause:
         out += ["--gateway-clause", clause]
     if args.keyword:
@@ -180,8 +113,39 @@ def _pytest_args(target: Target, args: argparse.Namespace, report: Path) -> list
     return out
 
 
-def run(args: argparse.Namespace) -> int:
+class _Preset:
+    """Hands the target ``check`` resolved, started and preflighted to the in-process pytest run."""
 
+    def __init__(self, target: Target) -> None:
+        self.target = target
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_configure(self, config: pytest.Config) -> None:
+        from gateway_contracts.pytest_plugin import register_plugin
+
+        register_plugin(config, self.target)
+
+
+def resolve_target(args: argparse.Namespace, cat: Catalogue) -> Target:
+    """The target from ``--config`` (or ./gateway-contracts.toml, or the reference's file) and the flags."""
+    flags = options.cli_values(lambda dest: getattr(args, dest, None))
+    try:
+        spec = resolve(args.config, flags)
+    except ConfigError as exc:
+        raise CliError(str(exc), EXIT_USAGE) from None
+    if args.clause and "target.profiles" not in flags:
+        spec = dataclasses.replace(
+            spec, profiles=tuple(sorted({cat.clauses[c].profile for c in args.clause}))
+        )
+    unknown = [p for p in spec.profiles if p not in cat.profiles]
+    if unknown:
+        raise CliError(
+            f"unknown profile(s) {', '.join(unknown)}; known: {', '.join(cat.profiles)}", EXIT_USAGE
+        )
+    return spec
+
+
+def run(args: argparse.Namespace) -> int:
     from gateway_contracts.clauses import CatalogueError, catalogue
 
     try:
@@ -191,14 +155,7 @@ def run(args: argparse.Namespace) -> int:
     unknown_clauses = [c for c in args.clause if c not in cat.clauses]
     if unknown_clauses:
         raise CliError(f"unknown clause(s) {', '.join(unknown_clauses)}; see contracts/clauses", EXIT_USAGE)
-    if args.clause and not args.profile:
-        args.profile = sorted({cat.clauses[c].profile for c in args.clause})
-    unknown = [p for p in args.profile if p not in cat.profiles]
-    if unknown:
-        raise CliError(
-            f"unknown profile(s) {', '.join(unknown)}; known: {', '.join(cat.profiles)}", EXIT_USAGE
-        )
-
+    spec = resolve_target(args, cat)
     waivers, baseline = _inputs(args, set(cat.clauses))
     args.report_dir.mkdir(parents=True, exist_ok=True)
     report = args.report_dir / REPORT_NAME
@@ -206,36 +163,29 @@ def run(args: argparse.Namespace) -> int:
         stale.unlink(missing_ok=True)  # a run that dies must not leave the last run's reports looking current
     started = time.monotonic()
     with ExitStack() as stack:
-        if args.target:
-            target = Target(
-                base_url=args.target.rstrip("/"),
-                db_url=args.db_url,
-                log_file=args.log_file,
-                internal_key=args.internal_key,
-                upstream_url=args.upstream_url,
-                kill_switch_url=args.kill_switch_url,
-                kill_switch_db_url=args.kill_switch_db_url,
-                features=frozenset(args.feature),
-                body_limit=args.body_limit,
-                timeout=args.timeout,
-                name=args.target,
-            )
-        else:
+        if spec.embedded:
             from gateway_contracts.embedded import embedded_target
 
-            where = redact_url(args.db_url) if args.db_url else "a fresh SQLite database"
+            where = redact_url(spec.db_url) if spec.db_url else "a fresh SQLite database"
             print(f"gateway-contracts: starting the embedded reference gateway on {where}", flush=True)
-            if args.db_url:
+            if spec.db_url:
                 from gateway_contracts.commands.dburl import checked_db_url
 
-                checked_db_url(args.db_url)
-            target = stack.enter_context(embedded_target(args.report_dir / "embedded", db_url=args.db_url))
-        _preflight(target)
+                checked_db_url(spec.db_url)
+            target = stack.enter_context(
+                embedded_target(args.report_dir / "embedded", db_url=spec.db_url, spec=spec)
+            )
+        else:
+            target = spec
+        preflight(target)
+        profiles = ", ".join(target.profiles or cat.generic_profiles)
         print(
-            f"gateway-contracts: checking {target.name} at {target.base_url} (seed {args.seed})", flush=True
+            f"gateway-contracts: checking {target.name} at {target.base_url} (profiles: {profiles}; "
+            f"seed {args.seed})",
+            flush=True,
         )
         # Deterministic by default: hypothesis runs from --seed (0 unless given), printed above.
-        code = _run_pytest(_pytest_args(target, args, report))
+        code = _run_pytest(_pytest_args(args, report), _Preset(target))
 
     if not report.exists():
         raise CliError(f"the conformance run ended without a report (pytest exit {code})", EXIT_FAILED)
@@ -260,17 +210,15 @@ def run(args: argparse.Namespace) -> int:
     return 0 if summary["verdict"]["passed"] else EXIT_FAILED
 
 
-def _run_pytest(argv: list[str]) -> int:
+def _run_pytest(argv: list[str], preset: _Preset) -> int:
     """pytest without autoloading the environment's plugins. Installed plugins are not ours to run (a user's
     environment may hold any), and pytest rewrites the asserts of every module of a plugin's distribution:
     schemathesis' ~300 modules on each run when bytecode is not cached, seconds per check and per selftest mutant.
     The suite uses schemathesis' Python API, not its plugin."""
-    import pytest
-
     saved = os.environ.get(_NO_AUTOLOAD)
     os.environ[_NO_AUTOLOAD] = "1"
     try:
-        return int(pytest.main(argv))
+        return int(pytest.main(argv, plugins=[preset]))
     finally:
         if saved is None:
             del os.environ[_NO_AUTOLOAD]

@@ -14,19 +14,13 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-import httpx
-
-from gateway_contracts.errors import (
-    EXIT_DATABASE,
-    EXIT_FAILED,
-    EXIT_UNREACHABLE,
-    EXIT_USAGE,
-    CliError,
-    redact_url,
-)
+from gateway_contracts.errors import EXIT_FAILED, EXIT_USAGE, CliError, redact_url
 from gateway_contracts.fuzz.baseline import Baseline, BaselineError
 from gateway_contracts.fuzz.outcome import Outcome
 from gateway_contracts.fuzz.runner import RunPaths
+from gateway_contracts.target import Target, options
+from gateway_contracts.target.config import ConfigError, resolve
+from gateway_contracts.target.preflight import preflight
 
 PHASES = ("examples", "coverage", "fuzzing", "stateful")
 DEFAULT_MAX_EXAMPLES = 100
@@ -40,15 +34,7 @@ def register(sub: Any) -> None:
     p: argparse.ArgumentParser = sub.add_parser(
         "fuzz", help="fuzz a gateway from the contract (schemathesis)"
     )
-    p.add_argument("--target", metavar="URL", help="the gateway's base URL (default: the embedded reference)")
-    p.add_argument("--db-url", help="the gateway's database: checks the capture invariant after every call")
-    p.add_argument(
-        "--internal-key", help="the gateway's X-Ainfera-Internal-Key, to fuzz /metrics past its door"
-    )
-    p.add_argument(
-        "--api-key",
-        help="a client API key the gateway accepts; given, the gateway must also refuse missing and wrong keys",
-    )
+    options.add_arguments(p)
     p.add_argument(
         "--max-examples",
         type=int,
@@ -72,7 +58,6 @@ def register(sub: Any) -> None:
     p.add_argument("--report-dir", type=Path, default=Path("reports/latest"), help="outputs go to DIR/fuzz")
     p.add_argument("--baseline", type=Path, help="accepted findings: only findings not in it fail the run")
     p.add_argument("--update-baseline", action="store_true", help="write this run's findings to --baseline")
-    p.add_argument("--request-timeout", type=float, default=30.0, help="per-request timeout in seconds")
     p.set_defaults(run=run)
 
 
@@ -81,40 +66,13 @@ def _check_args(args: argparse.Namespace) -> tuple[str, ...]:
         raise CliError(f"--max-examples must be at least 1, got {args.max_examples}", EXIT_USAGE)
     if not 1 <= args.workers <= 64:
         raise CliError(f"--workers must be between 1 and 64, got {args.workers}", EXIT_USAGE)
-    if args.request_timeout <= 0:
-        raise CliError("--request-timeout must be positive", EXIT_USAGE)
     phases = tuple(p.strip() for p in args.phases.split(",") if p.strip())
     unknown = [p for p in phases if p not in PHASES]
     if unknown or not phases:
         raise CliError(f"unknown phase(s) {', '.join(unknown) or '(none given)'}; known: {', '.join(PHASES)}")
     if args.update_baseline and args.baseline is None:
         raise CliError("--update-baseline needs --baseline FILE", EXIT_USAGE)
-    if args.target and not args.target.startswith(("http://", "https://")):
-        raise CliError(f"--target must be an http(s) URL, got {args.target!r}", EXIT_USAGE)
     return phases
-
-
-def _preflight(base_url: str, db_url: str | None, timeout: float) -> None:
-    from gateway_contracts.capture.db import CaptureDB, DatabaseError
-
-    try:
-        httpx.get(base_url + "/healthz", timeout=min(timeout, 10.0))
-    except httpx.TimeoutException:
-        raise CliError(
-            f"the gateway at {base_url} accepted the connection but did not answer", EXIT_UNREACHABLE
-        ) from None
-    except httpx.HTTPError as exc:
-        raise CliError(
-            f"cannot reach the gateway at {base_url} ({type(exc).__name__}); is it running?", EXIT_UNREACHABLE
-        ) from None
-    if db_url and db_url.startswith("sqlite:///") and not Path(db_url.removeprefix("sqlite:///")).is_file():
-        # Checked here: SQLite would otherwise create an empty file, or fail deep in its driver thread.
-        raise CliError(f"cannot read the database {db_url}: no such file", EXIT_DATABASE)
-    if db_url:
-        try:
-            CaptureDB(db_url).ping()
-        except DatabaseError as exc:
-            raise CliError(f"cannot read the database {redact_url(db_url)}: {exc}", EXIT_DATABASE) from None
 
 
 def run(args: argparse.Namespace) -> int:
@@ -125,63 +83,69 @@ def run(args: argparse.Namespace) -> int:
             baseline = Baseline.load(args.baseline)
         except BaselineError as exc:
             raise CliError(str(exc), EXIT_USAGE) from None
+    flags = options.cli_values(lambda dest: getattr(args, dest, None))
+    try:
+        spec = resolve(args.config, flags)
+    except ConfigError as exc:
+        raise CliError(str(exc), EXIT_USAGE) from None
     paths = RunPaths(args.report_dir / "fuzz")
     paths.clear()
     with ExitStack() as stack:
-        base_url, db_url, internal_key = _target(args, paths, stack)
-        _preflight(base_url, db_url, args.request_timeout)
+        target = _target(spec, paths, stack)
+        preflight(target)
         started = time.monotonic()
-        outcome = _fuzz(args, paths, phases, base_url, db_url, internal_key)
+        outcome = _fuzz(args, paths, phases, target)
         outcome.seconds = time.monotonic() - started
     return _conclude(args, paths, outcome, baseline)
 
 
-def _target(
-    args: argparse.Namespace, paths: RunPaths, stack: ExitStack
-) -> tuple[str, str | None, str | None]:
-    if args.target:
-        return args.target.rstrip("/"), args.db_url, args.internal_key
+def _target(spec: Target, paths: RunPaths, stack: ExitStack) -> Target:
+    if not spec.embedded:
+        return spec
     from gateway_contracts.embedded import embedded_target
 
-    if args.db_url:
+    if spec.db_url:
         from gateway_contracts.commands.dburl import checked_db_url
 
-        checked_db_url(args.db_url)
-    where = redact_url(args.db_url) if args.db_url else "a fresh SQLite database"
+        checked_db_url(spec.db_url)
+    where = redact_url(spec.db_url) if spec.db_url else "a fresh SQLite database"
     print(f"gateway-contracts: starting the embedded reference gateway on {where}", flush=True)
-    target = stack.enter_context(embedded_target(paths.directory / "embedded", db_url=args.db_url))
-    return target.base_url, target.db_url, target.internal_key
+    return stack.enter_context(embedded_target(paths.directory / "embedded", db_url=spec.db_url, spec=spec))
 
 
-def _fuzz(
-    args: argparse.Namespace,
-    paths: RunPaths,
-    phases: tuple[str, ...],
-    base_url: str,
-    db_url: str | None,
-    internal_key: str | None,
-) -> Outcome:
+def _fuzz(args: argparse.Namespace, paths: RunPaths, phases: tuple[str, ...], target: Target) -> Outcome:
     from gateway_contracts.fuzz import config, document, runner
-    from gateway_contracts.fuzz.settings import DEFAULT_API_KEY, subprocess_env
+    from gateway_contracts.fuzz.settings import DEFAULT_API_KEY, TargetFacts, subprocess_env
 
-    doc = document.write_document(paths.document)
+    doc = document.write_document(paths.document, target)
     run_config = config.RunConfig(
         max_examples=args.max_examples,
-        request_timeout=args.request_timeout,
-        enforce_client_auth=args.api_key is not None,
+        request_timeout=target.timeout,
+        enforce_client_auth=target.auth_enforced,
+        models=tuple(dict.fromkeys([target.messages_model, target.chat_model, *target.aliases])),
+        headers=tuple(target.headers.items()),
+        route_headers=tuple((r, tuple(h.items())) for r, h in target.route_headers.items()),
     )
     paths.config.write_text(config.render(run_config), encoding="utf-8")
-    invocation = runner.Invocation(base_url, args.seed, args.workers, phases)
+    invocation = runner.Invocation(target.base_url, args.seed, args.workers, phases)
     print(
-        f"gateway-contracts: fuzzing {base_url} (seed {args.seed}, {args.max_examples} examples per operation, "
-        f"phases {','.join(phases)}, workers {args.workers}"
-        + (", capture checked in the database" if db_url else "")
+        f"gateway-contracts: fuzzing {target.base_url} (seed {args.seed}, {args.max_examples} examples per "
+        f"operation, phases {','.join(phases)}, workers {args.workers}"
+        + (", capture checked in the database" if target.db_url else "")
         + ")",
         flush=True,
     )
-    env = subprocess_env(db_url, args.api_key or DEFAULT_API_KEY, internal_key)
+    facts = TargetFacts(
+        models=run_config.models,
+        request_id_header=target.request_id_header,
+        capture_queries=tuple(sorted(target.capture_queries.items())),
+        ainfera="ainfera" in target.profiles,
+    )
+    env = subprocess_env(target.db_url, target.api_key or DEFAULT_API_KEY, target.internal_key, facts)
+    env.update(config.header_environment(run_config))
+    env[document.ENV_DOCUMENT] = str(paths.document)
     code = runner.run_schemathesis(paths, invocation, env)
-    return Outcome.read(paths, code, document.operation_ids(doc), db_url)
+    return Outcome.read(paths, code, document.operation_ids(doc), target.db_url)
 
 
 def _conclude(args: argparse.Namespace, paths: RunPaths, outcome: Outcome, baseline: Baseline | None) -> int:

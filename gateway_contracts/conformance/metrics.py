@@ -1,8 +1,13 @@
-"""Scraping and parsing a gateway's ``/metrics`` for the metrics clauses."""
+"""Scraping and parsing a gateway's metrics endpoint for the metrics clauses.
+
+The endpoint's path and auth style are the target's. A redirect is followed (same origin only, a few hops) so
+the label clauses still judge the exposition; that there was one is MET-011's finding, not theirs.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from urllib.parse import urljoin, urlsplit
 
 from prometheus_client.openmetrics.parser import text_string_to_metric_families as parse_openmetrics
 from prometheus_client.parser import text_string_to_metric_families as parse_text
@@ -10,8 +15,8 @@ from prometheus_client.samples import Sample
 
 from gateway_contracts.conformance.client import Exchanges
 
-KEY_HEADER = "X-Ainfera-Internal-Key"
 OPENMETRICS = "application/openmetrics-text; version=1.0.0"
+MAX_REDIRECTS = 3
 
 
 @dataclass
@@ -21,6 +26,8 @@ class Scrape:
     samples: list[Sample]
     families: dict[str, str]
     """family name → type."""
+    redirects: list[str] = field(default_factory=list)
+    """The redirect answers met on the way (status and location), empty when the endpoint answered in place."""
 
     def value(self, name: str, **labels: str) -> float:
         return sum(
@@ -33,15 +40,34 @@ class Scrape:
         return {s.labels[label] for s in self.samples if label in s.labels}
 
 
-def scrape(gw: Exchanges, key: str) -> Scrape:
-    r = gw.get("/metrics", headers={KEY_HEADER: key, "accept": OPENMETRICS})
-    assert r.status_code == 200, f"/metrics with the key: {r.status_code} {r.text[:200]}"
-    ctype = r.headers.get("content-type", "")
+def fetch(gw: Exchanges, key: str | None = None) -> tuple[int, str, str, list[str]]:
+    """GET the metrics endpoint with the key (the target's, unless given), following same-origin redirects:
+    the final status, content type and text, and the redirects met."""
+    target = gw.target
+    path = target.metrics_path
+    redirects: list[str] = []
+    headers = {**target.metrics_headers(key), "accept": OPENMETRICS}
+    r = gw.request("GET", path, headers=headers, auth=False)
+    while 300 <= r.status_code < 400 and len(redirects) < MAX_REDIRECTS:
+        location = r.headers.get("location", "")
+        redirects.append(f"{r.status_code} to {location[:120]}")
+        nxt = urljoin(target.base_url + path, location)
+        if urlsplit(nxt).netloc != urlsplit(target.base_url).netloc:
+            break  # never carry the key to another origin
+        path = nxt[len(target.base_url) :] if nxt.startswith(target.base_url) else urlsplit(nxt).path
+        r = gw.request("GET", path, headers=headers, auth=False)
+    return r.status_code, r.headers.get("content-type", ""), r.text, redirects
+
+
+def scrape(gw: Exchanges, key: str | None = None) -> Scrape:
+    status, ctype, text, redirects = fetch(gw, key)
+    assert status == 200, f"{gw.target.metrics_path} with the key: {status} {text[:200]}"
     parse = parse_openmetrics if ctype.startswith("application/openmetrics-text") else parse_text
-    families = list(parse(r.text))  # strict: raises on any malformed line
+    families = list(parse(text))  # strict: raises on any malformed line
     return Scrape(
         ctype,
-        r.text,
+        text,
         [s for f in families for s in f.samples],
         {f.name: f.type for f in families},
+        redirects,
     )

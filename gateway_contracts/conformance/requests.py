@@ -1,16 +1,19 @@
-"""Request bodies and directives the conformance tests send."""
+"""Request bodies the conformance tests send, and the contract's names they use.
+
+No Ainfera name is a constant here: the ``ainfera`` profile's facts come from ``contracts/ainfera.yaml``, the
+scripted upstream's directive header from ``contracts/scripted-upstream.yaml``, and the models from the target.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-CANONICAL = "ainfera-inference"
-ALIASES = ("ainfera-mithril", "ainfera-auto", "ainfera/auto")
-DEAD_STRINGS = ("mithril", "aamc", "ainfera-auto", "ainfera/auto")
-SCRIPT = "x-upstream-script"
-BACKEND = "x-ainfera-backend"
-NO_TOOLS_BACKEND = "together"
-OPENAI_DIALECT_BACKEND = "openai"
+from contracts import load_yaml
+
+AINFERA: dict[str, Any] = load_yaml("ainfera.yaml")
+SCRIPTED: dict[str, Any] = load_yaml("scripted-upstream.yaml")
+SCRIPT: str = SCRIPTED["directive_header"]
+"""The scripted upstream's directive header (feature scripted-upstream)."""
 
 WEATHER_TOOL: dict[str, Any] = {
     "name": "get_weather",
@@ -26,9 +29,7 @@ WEATHER_TOOL: dict[str, Any] = {
 }
 
 
-def message(
-    model: str = CANONICAL, max_tokens: int = 64, stream: bool = False, **extra: Any
-) -> dict[str, Any]:
+def message(model: str, max_tokens: int = 64, stream: bool = False, **extra: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
         "model": model,
         "max_tokens": max_tokens,
@@ -40,7 +41,7 @@ def message(
     return body
 
 
-def chat(model: str = CANONICAL, stream: bool = False, **extra: Any) -> dict[str, Any]:
+def chat(model: str, stream: bool = False, **extra: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
         "model": model,
         "max_tokens": 64,

@@ -1,5 +1,8 @@
-"""Metrics profile: /metrics behind the internal key, strict exposition, label rules, agreement with the
-database (BRIEF §4)."""
+"""Metrics profile: the endpoint behind its key, strict exposition, label rules (BRIEF §4); the seed's series,
+their agreement with its database and the alias counter are the ``ainfera`` profile's (MET-003, 007-009).
+
+The endpoint's path and auth style are the target's (``[metrics]``); the rules are ``contracts/metrics-rules.yaml``.
+"""
 
 from __future__ import annotations
 
@@ -9,34 +12,42 @@ import secrets
 import pytest
 
 from contracts import load_yaml
+from contracts.metrics_rules import label_violations, metrics_rules
 from gateway_contracts.capture.db import CaptureDB
 from gateway_contracts.conformance.client import Exchanges
-from gateway_contracts.conformance.metrics import KEY_HEADER, scrape
-from gateway_contracts.conformance.requests import ALIASES, SCRIPT, message
+from gateway_contracts.conformance.metrics import fetch, scrape
+from gateway_contracts.conformance.requests import SCRIPT
 from gateway_contracts.target import Target
 
+pytestmark = pytest.mark.needs("metrics")
 RULES = load_yaml("metrics-rules.yaml")
-RAW_ID = re.compile(r"[0-9a-f]{8,}|req_|tenant|user-|agent-")
+FRESH_CALLS = 12
+"""Calls each carrying fresh ids, for MET-010: a label that gains a value per call grows by this much."""
 
 
-def key(target: Target) -> str:
-    assert target.internal_key, "the metrics profile needs --internal-key"
-    return target.internal_key
+def traffic(gw: Exchanges) -> None:
+    """A few ordinary calls on what the target serves, so that the call series exist."""
+    if "messages" in gw.target.surfaces:
+        gw.post("/v1/messages", gw.message())
+        gw.post("/v1/messages", gw.message(stream=True))
+    if "chat-completions" in gw.target.surfaces:
+        gw.post("/v1/chat/completions", gw.chat())
 
 
 @pytest.mark.clause("MET-001")
+@pytest.mark.needs("metrics-keyed")
 @pytest.mark.parametrize("sent", [None, "wrong-key", ""])
 def test_key_required(gw: Exchanges, sent: str | None) -> None:
-    headers = {} if sent is None else {KEY_HEADER: sent}
-    r = gw.get("/metrics", headers=headers, auth=False)
-    assert r.status_code == 401, f"/metrics answered {r.status_code} without the right key"
-    assert "ainfera_" not in r.text, "the exposition leaked with the 401"
+    headers = {} if sent is None else gw.target.metrics_headers(sent)
+    r = gw.get(gw.target.metrics_path, headers=headers, auth=False)
+    assert r.status_code == 401, f"{gw.target.metrics_path} answered {r.status_code} without the right key"
+    assert "# TYPE" not in r.text and "# HELP" not in r.text, "the exposition leaked with the 401"
 
 
 @pytest.mark.clause("MET-002")
-def test_exposition_parses_strictly(gw: Exchanges, target: Target) -> None:
-    gw.post("/v1/messages", message())
-    s = scrape(gw, key(target))
+def test_exposition_parses_strictly(gw: Exchanges) -> None:
+    traffic(gw)
+    s = scrape(gw)
     assert s.samples
     # Histogram buckets are cumulative: counts never decrease as le grows, and +Inf equals _count.
     for family, kind in s.families.items():
@@ -53,25 +64,21 @@ def test_exposition_parses_strictly(gw: Exchanges, target: Target) -> None:
 
 
 @pytest.mark.clause("MET-003")
-def test_required_series(gw: Exchanges, target: Target) -> None:
-    s = scrape(gw, key(target))
-    names = set(s.families)
-    missing = [name for name in RULES["required_families"] if name not in names]
+def test_required_series(gw: Exchanges) -> None:
+    s = scrape(gw)
+    missing = [name for name in RULES["required_families"] if name not in s.families]
     assert not missing, f"missing series: {missing}"
 
 
 @pytest.mark.clause("MET-004")
-def test_no_identity_labels(gw: Exchanges, target: Target) -> None:
+def test_no_identity_labels(gw: Exchanges) -> None:
     ident = secrets.token_hex(6)
-    headers = {
-        "x-tenant-id": f"tenant-{ident}",
-        "x-ainfera-agent-id": f"agent-{ident}",
-        "x-user-id": f"user-{ident}",
-    }
-    gw.post("/v1/messages", message(metadata={"user_id": f"user-{ident}"}), headers)
-    gw.get(f"/v1/audit/req_{ident}{ident}{ident}{ident[:0]}", headers=headers)
+    headers = {"x-tenant-id": f"tenant-{ident}", "x-agent-id": f"agent-{ident}", "x-user-id": f"user-{ident}"}
+    if "messages" in gw.target.surfaces:
+        gw.post("/v1/messages", gw.message(metadata={"user_id": f"user-{ident}"}), headers)
+    gw.get(f"/v1/audit/req_{ident}{ident}{ident}", headers=headers)
     gw.get(f"/tenants/tenant-{ident}/agents/agent-{ident}", headers=headers)
-    s = scrape(gw, key(target))
+    s = scrape(gw)
     forbidden = set(RULES["forbidden_labels"])
     bad_names = {k for smp in s.samples for k in smp.labels if k.lower() in forbidden}
     assert not bad_names, f"identity label names: {bad_names}"
@@ -79,28 +86,48 @@ def test_no_identity_labels(gw: Exchanges, target: Target) -> None:
     assert not leaked, f"an id sent in the request is a label value: {leaked[0]}"
 
 
+def _allowed_paths(target: Target) -> set[str] | None:
+    """The path values a gateway may report: its declared route templates and the fold values (None when the
+    target declares no templates: only the shape of a template can be checked then)."""
+    if not target.route_templates:
+        return None
+    rules = metrics_rules()
+    return {*target.route_templates, rules.path_unmatched, rules.path_overflow}
+
+
 @pytest.mark.clause("MET-005")
 def test_path_label_is_template_and_capped(gw: Exchanges, target: Target) -> None:
+    marker = secrets.token_hex(4)
     for i in range(RULES["max_paths"] + 30):
-        gw.get(f"/probe/{secrets.token_hex(4)}/{i}")
+        gw.get(f"/probe-{marker}/{secrets.token_hex(4)}/{i}")
     gw.get(f"/v1/audit/req_{secrets.token_hex(12)}")
-    s = scrape(gw, key(target))
-    paths = s.label_values("path")
+    gw.get(f"/v1/models/{marker}?model={marker}")
+    s = scrape(gw)
+    paths = s.label_values(metrics_rules().path_label)
     assert len(paths) <= RULES["max_paths"], f"{len(paths)} distinct path values"
-    raw = [p for p in paths if "/probe/" in p or re.search(r"req_[0-9a-f]{24}", p)]
-    assert not raw, f"raw paths in labels: {raw[:5]}"
+    allowed = _allowed_paths(target)
+    if allowed is not None:
+        stray = sorted(p for p in paths if p not in allowed)
+        assert not stray, f"path values that are not route templates nor fold values: {stray[:5]}"
+    rules = metrics_rules()
+    shaped = [
+        p
+        for p in paths
+        if p not in (rules.path_unmatched, rules.path_overflow)
+        and (not rules.path_template.match(p) or marker in p or re.search(r"req_[0-9a-f]{24}", p))
+    ]
+    assert not shaped, f"raw paths in labels: {shaped[:5]}"
 
 
 @pytest.mark.clause("MET-006")
-def test_counters_only_grow(gw: Exchanges, target: Target) -> None:
+def test_counters_only_grow(gw: Exchanges) -> None:
     # More traffic before the first scrape than between the two: a counter that resets (on a scrape, say) then
     # has something to lose, and shows it as a smaller value or a vanished series.
-    gw.post("/v1/messages", message())
-    gw.post("/v1/messages", message(stream=True))
+    traffic(gw)
     gw.get("/v1/models")
-    before = scrape(gw, key(target))
-    gw.post("/v1/messages", message())
-    after = scrape(gw, key(target))
+    before = scrape(gw)
+    traffic(gw)
+    after = scrape(gw)
     counters = {f for f, kind in before.families.items() if kind == "counter"}
     old = {
         (s.name, tuple(sorted(s.labels.items()))): s.value
@@ -119,14 +146,15 @@ def _family(sample_name: str, families: set[str]) -> bool:
 
 
 @pytest.mark.clause("MET-007")
-def test_metrics_agree_with_database(gw: Exchanges, target: Target, db: CaptureDB) -> None:
+@pytest.mark.needs("db", "scripted-upstream")
+def test_metrics_agree_with_database(gw: Exchanges, db: CaptureDB) -> None:
     # Deltas, not totals: a long-running gateway's counters restart with the process, its rows do not.
     rows_sql = "SELECT count(*) FROM routing_outcomes WHERE outcome <> 'refused'"
-    before, rows_before = scrape(gw, key(target)), db.scalar(rows_sql)
-    gw.post("/v1/messages", message())
-    gw.post("/v1/messages", message(stream=True))
-    gw.post("/v1/messages", message(), {SCRIPT: "error=529"})
-    after, rows_after = scrape(gw, key(target)), db.scalar(rows_sql)
+    before, rows_before = scrape(gw), db.scalar(rows_sql)
+    gw.post("/v1/messages", gw.message())
+    gw.post("/v1/messages", gw.message(stream=True))
+    gw.post("/v1/messages", gw.message(), {SCRIPT: "error=529"})
+    after, rows_after = scrape(gw), db.scalar(rows_sql)
     counted = after.value("ainfera_provider_calls_total") - before.value("ainfera_provider_calls_total")
     assert counted == rows_after - rows_before == 3, (
         f"provider calls counted {counted}, rows {rows_after - rows_before}"
@@ -135,18 +163,56 @@ def test_metrics_agree_with_database(gw: Exchanges, target: Target, db: CaptureD
 
 
 @pytest.mark.clause("MET-008")
-@pytest.mark.parametrize("alias", ALIASES)
-def test_alias_counter_exactly_one(gw: Exchanges, target: Target, alias: str) -> None:
-    before = scrape(gw, key(target)).value("ainfera_router_alias_hit_total", alias=alias)
-    assert gw.post("/v1/messages", message(model=alias)).status_code == 200
-    after = scrape(gw, key(target)).value("ainfera_router_alias_hit_total", alias=alias)
+@pytest.mark.needs("aliases")
+@pytest.mark.parametrize("slot", range(3))
+def test_alias_counter_exactly_one(gw: Exchanges, target: Target, slot: int) -> None:
+    if slot >= len(target.aliases):
+        pytest.skip(f"the target declares {len(target.aliases)} alias(es)")
+    alias = target.aliases[slot]
+    before = scrape(gw).value("ainfera_router_alias_hit_total", alias=alias)
+    assert gw.post("/v1/messages", gw.message(model=alias)).status_code == 200
+    after = scrape(gw).value("ainfera_router_alias_hit_total", alias=alias)
     assert after - before == 1
 
 
 @pytest.mark.clause("MET-009")
-def test_dispatch_without_capture_stays_zero(gw: Exchanges, target: Target) -> None:
-    gw.post("/v1/messages", message(stream=True), {SCRIPT: "text_tokens=20; drop_after=2"})
-    gw.post("/v1/messages", message(), {SCRIPT: "error=500"})
-    s = scrape(gw, key(target))
+@pytest.mark.needs("scripted-upstream")
+def test_dispatch_without_capture_stays_zero(gw: Exchanges) -> None:
+    gw.post("/v1/messages", gw.message(stream=True), {SCRIPT: "text_tokens=20; drop_after=2"})
+    gw.post("/v1/messages", gw.message(), {SCRIPT: "error=500"})
+    s = scrape(gw)
     assert "ainfera_dispatch_without_capture" in s.families
     assert s.value("ainfera_dispatch_without_capture_total") == 0
+
+
+@pytest.mark.clause("MET-010")
+def test_every_label_bounded(gw: Exchanges) -> None:
+    before = scrape(gw)
+    for _ in range(FRESH_CALLS):
+        fresh = secrets.token_hex(8)
+        headers = {"x-request-id": f"r-{fresh}", "x-session-id": f"s-{fresh}", "x-org-id": f"o-{fresh}"}
+        if "messages" in gw.target.surfaces:
+            gw.post("/v1/messages", gw.message(metadata={"user_id": f"u-{fresh}"}), headers)
+        gw.get(f"/v1/models/{fresh}?trace={fresh}", headers=headers)
+    after = scrape(gw)
+    grown = []
+    for label in {k for smp in after.samples for k in smp.labels} - {
+        "le",
+        "quantile",
+        metrics_rules().path_label,
+    }:
+        gained = len(after.label_values(label) - before.label_values(label))
+        if gained >= FRESH_CALLS:
+            grown.append(f"{label} (+{gained} values over {FRESH_CALLS} calls)")
+    assert not grown, f"labels that take a new value per call: {grown}"
+    # The identity patterns on values (label *names* are MET-004's, path values MET-005's).
+    problems = [
+        p for p in label_violations((s.name, s.labels) for s in after.samples) if "looks like a raw" in p
+    ]
+    assert not problems, "; ".join(problems[:5])
+
+
+@pytest.mark.clause("MET-011")
+def test_metrics_answer_in_place(gw: Exchanges) -> None:
+    _status, _ctype, _text, redirects = fetch(gw)
+    assert not redirects, f"{gw.target.metrics_path} redirects: {redirects}"

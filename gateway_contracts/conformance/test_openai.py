@@ -9,9 +9,10 @@ import pytest
 
 from contracts import component_schema
 from gateway_contracts.conformance.client import Exchanges
-from gateway_contracts.conformance.requests import ALIASES, CANONICAL, chat
+from gateway_contracts.conformance.envelopes import assert_openai_error
 from gateway_contracts.conformance.streams import data_chunks, openai_violations
-from gateway_contracts.conformance.test_wire import assert_error
+
+pytestmark = pytest.mark.needs("surface:chat-completions")
 
 FUNCTION = {
     "type": "function",
@@ -24,23 +25,22 @@ FUNCTION = {
 
 @pytest.mark.clause("OAI-001")
 def test_json_completion(gw: Exchanges) -> None:
-    for model in (CANONICAL, ALIASES[0]):  # an alias too: the canonical model is reported whatever was asked
-        r = gw.post("/v1/chat/completions", chat(model=model))
-        assert r.status_code == 200, r.text[:300]
-        body = r.json()
-        jsonschema.validate(body, component_schema("ChatCompletion"))
-        assert body["model"] == CANONICAL, f"asked for {model!r}, the completion reports {body['model']!r}"
+    r = gw.post("/v1/chat/completions", gw.chat())
+    assert r.status_code == 200, r.text[:300]
+    jsonschema.validate(r.json(), component_schema("ChatCompletion"))
 
 
 @pytest.mark.clause("OAI-002")
 def test_stream_chunks_end_in_done(gw: Exchanges) -> None:
-    whole = gw.post("/v1/chat/completions", chat())
-    r = gw.post("/v1/chat/completions", chat(stream=True))
+    whole = gw.post("/v1/chat/completions", gw.chat())
+    r = gw.post("/v1/chat/completions", gw.chat(stream=True))
     assert r.status_code == 200 and r.headers.get("content-type", "").startswith("text/event-stream")
     violations = openai_violations(r.text)
     assert not violations, "; ".join(violations[:5])
     chunks = data_chunks(r.text)
     assert chunks[-1] == "[DONE]"
+    if "scripted-upstream" not in gw.target.features:
+        return  # the same text twice needs a deterministic upstream
     text = "".join(
         (c["choices"][0]["delta"].get("content") or "")
         for c in chunks[:-1]
@@ -51,7 +51,7 @@ def test_stream_chunks_end_in_done(gw: Exchanges) -> None:
 
 @pytest.mark.clause("OAI-003")
 def test_include_usage_chunk(gw: Exchanges) -> None:
-    r = gw.post("/v1/chat/completions", chat(stream=True, stream_options={"include_usage": True}))
+    r = gw.post("/v1/chat/completions", gw.chat(stream=True, stream_options={"include_usage": True}))
     assert r.status_code == 200
     chunks = [c for c in data_chunks(r.text) if c != "[DONE]"]
     usage_chunks = [c for c in chunks if isinstance(c, dict) and c.get("usage")]
@@ -63,7 +63,7 @@ def test_include_usage_chunk(gw: Exchanges) -> None:
 
 @pytest.mark.clause("OAI-004")
 def test_tool_call_deltas(gw: Exchanges) -> None:
-    body = chat(
+    body = gw.chat(
         stream=True,
         max_tokens=200,
         tools=[FUNCTION],
@@ -96,6 +96,6 @@ def test_tool_call_deltas(gw: Exchanges) -> None:
     ids=["role", "max_tokens", "empty-messages", "model-type"],
 )
 def test_invalid_chat_request(gw: Exchanges, change: dict[str, object]) -> None:
-    r = gw.post("/v1/chat/completions", {**chat(), **change})
+    r = gw.post("/v1/chat/completions", {**gw.chat(), **change})
     assert 400 <= r.status_code < 500, f"status {r.status_code}"
-    assert_error(r, r.status_code)
+    assert_openai_error(r)

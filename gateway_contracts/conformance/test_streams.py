@@ -14,7 +14,7 @@ from typing import Any, Literal
 import pytest
 
 from gateway_contracts.conformance.client import Exchanges
-from gateway_contracts.conformance.requests import ALIASES, SCRIPT, WEATHER_TOOL, chat, message
+from gateway_contracts.conformance.requests import SCRIPT, WEATHER_TOOL
 from gateway_contracts.sse import Violation, load_clauses, validate_text
 from gateway_contracts.target import Target
 
@@ -44,11 +44,12 @@ def _collect(
     return Stream(r.text, validate_text(r.content, dialect, strict=True), gw.evidence["exchanges"][-1])
 
 
-def _anthropic_requests(scripted: bool) -> list[tuple[dict[str, object], dict[str, str]]]:
+def _anthropic_requests(gw: Exchanges, scripted: bool) -> list[tuple[dict[str, object], dict[str, str]]]:
+    message = gw.message
     plain: list[tuple[dict[str, object], dict[str, str]]] = [
         (message(stream=True), {}),
         (message(stream=True, max_tokens=256, tools=[WEATHER_TOOL], tool_choice=TOOL_CHOICE), {}),
-        *[(message(model=a, stream=True), {}) for a in ALIASES],
+        *[(message(model=a, stream=True), {}) for a in gw.target.aliases],
     ]
     if not scripted:
         return plain
@@ -72,7 +73,7 @@ def anthropic_streams(target: Target) -> list[Stream]:
     try:
         return [
             _collect(gw, "/v1/messages", body, headers, "anthropic")
-            for body, headers in _anthropic_requests("scripted-upstream" in target.features)
+            for body, headers in _anthropic_requests(gw, "scripted-upstream" in target.features)
         ]
     finally:
         gw.close()
@@ -81,6 +82,7 @@ def anthropic_streams(target: Target) -> list[Stream]:
 @pytest.fixture(scope="session")
 def openai_streams(target: Target) -> list[Stream]:
     gw = Exchanges(target, {})
+    chat = gw.chat
     function = {
         "type": "function",
         "function": {"name": "get_weather", "parameters": WEATHER_TOOL["input_schema"]},
@@ -98,7 +100,7 @@ def openai_streams(target: Target) -> list[Stream]:
             ),
             {},
         ),
-        (chat(model=ALIASES[0], stream=True, stream_options=usage), {}),
+        *[(chat(model=a, stream=True, stream_options=usage), {}) for a in target.aliases[:1]],
     ]
     if "scripted-upstream" in target.features:
         requests += [
@@ -130,6 +132,7 @@ def _per_clause(ids: list[str]) -> list[object]:
     return [pytest.param(cid, marks=pytest.mark.clause(cid), id=cid) for cid in ids]
 
 
+@pytest.mark.needs("surface:messages")
 @pytest.mark.parametrize("clause_id", _per_clause(ANTHROPIC_CLAUSES))
 def test_anthropic_stream_clause(
     anthropic_streams: list[Stream], clause_id: str, evidence: dict[str, Any]
@@ -137,6 +140,7 @@ def test_anthropic_stream_clause(
     _assert_clause(anthropic_streams, clause_id, evidence)
 
 
+@pytest.mark.needs("surface:chat-completions")
 @pytest.mark.parametrize("clause_id", _per_clause(OPENAI_CLAUSES))
 def test_openai_stream_clause(openai_streams: list[Stream], clause_id: str, evidence: dict[str, Any]) -> None:
     _assert_clause(openai_streams, clause_id, evidence)

@@ -11,10 +11,12 @@ import pytest
 from gateway_contracts.capture.db import CaptureDB
 from gateway_contracts.capture.invariants import call_rows
 from gateway_contracts.conformance.client import Exchanges
-from gateway_contracts.conformance.requests import message
-from gateway_contracts.conformance.test_logs import lines_of
+from gateway_contracts.conformance.logs import lines_of
+from gateway_contracts.conformance.requests import SCRIPTED
 from gateway_contracts.logs import line_count
 from gateway_contracts.target import Target
+
+pytestmark = pytest.mark.needs("trace", "surface:messages")
 
 TRACEPARENT = re.compile(r"^00-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}$")
 
@@ -28,7 +30,7 @@ def new_traceparent() -> tuple[str, str]:
 @pytest.mark.parametrize("stream", [False, True])
 def test_trace_id_returned(gw: Exchanges, stream: bool) -> None:
     trace_id, header = new_traceparent()
-    r = gw.post("/v1/messages", message(stream=stream), {"traceparent": header})
+    r = gw.post("/v1/messages", gw.message(stream=stream), {"traceparent": header})
     m = TRACEPARENT.match(r.headers.get("traceparent", ""))
     assert m and m.group(1) == trace_id, (
         f"traceparent {r.headers.get('traceparent')!r}, want trace id {trace_id}"
@@ -37,39 +39,42 @@ def test_trace_id_returned(gw: Exchanges, stream: bool) -> None:
 
 @pytest.mark.clause("TRACE-002")
 def test_trace_started_when_absent(gw: Exchanges) -> None:
-    r = gw.post("/v1/messages", message())
+    r = gw.post("/v1/messages", gw.message())
     m = TRACEPARENT.match(r.headers.get("traceparent", ""))
     assert m and set(m.group(1)) != {"0"}, f"no valid traceparent: {r.headers.get('traceparent')!r}"
 
 
 @pytest.mark.clause("TRACE-003")
+@pytest.mark.needs("db", "request-id")
 def test_trace_id_in_rows(gw: Exchanges, db: CaptureDB) -> None:
     trace_id, header = new_traceparent()
-    r = gw.post("/v1/messages", message(stream=True), {"traceparent": header})
-    rows = call_rows(db, r.headers["request-id"])  # committed before the stream's terminal event
+    r = gw.post("/v1/messages", gw.message(stream=True), {"traceparent": header})
+    rows = call_rows(db, gw.request_id(r))  # committed before the stream's terminal event
     assert [o["trace_id"] for o in rows.outcomes] == [trace_id]
     assert rows.audit and all(e["trace_id"] == trace_id for e in rows.audit)
 
 
 @pytest.mark.clause("TRACE-004")
+@pytest.mark.needs("logs", "request-id")
 def test_trace_id_in_every_log_line(gw: Exchanges, target: Target) -> None:
     assert target.log_file
     start = line_count(target.log_file)
     trace_id, header = new_traceparent()
-    r = gw.post("/v1/messages", message(), {"traceparent": header})
-    mine = lines_of(target, r.headers["request-id"], start)
+    r = gw.post("/v1/messages", gw.message(), {"traceparent": header})
+    mine = lines_of(target, gw.request_id(r), start)
     assert mine, "no log line carries the call's request id"
     wrong = [ln.number for ln in mine if ln.record and ln.record.get("trace_id") != trace_id]
     assert not wrong, f"log lines of the call without its trace id: {wrong}"
 
 
 @pytest.mark.clause("TRACE-005")
+@pytest.mark.needs("upstream-echo")
 def test_trace_id_reaches_upstream(gw: Exchanges, target: Target) -> None:
     assert target.upstream_url
     trace_id, header = new_traceparent()
-    r = gw.post("/v1/messages", message(), {"traceparent": header})
+    r = gw.post("/v1/messages", gw.message(), {"traceparent": header})
     assert r.status_code == 200
-    received = httpx.get(f"{target.upstream_url}/_received", timeout=target.timeout).json()
+    received = httpx.get(f"{target.upstream_url}{SCRIPTED['received_path']}", timeout=target.timeout).json()
     sent = [x["headers"].get("traceparent", "") for x in received]
     assert any(TRACEPARENT.match(v) and v.split("-")[1] == trace_id for v in sent), (
         "no upstream request carried the trace id"

@@ -11,54 +11,27 @@ import pytest
 
 from contracts import component_schema
 from gateway_contracts.conformance.client import Exchanges
-from gateway_contracts.conformance.requests import (
-    BACKEND,
-    NO_TOOLS_BACKEND,
-    OPENAI_DIALECT_BACKEND,
-    SCRIPT,
-    WEATHER_TOOL,
-    message,
-)
+from gateway_contracts.conformance.envelopes import assert_error
+from gateway_contracts.conformance.requests import AINFERA, SCRIPT, WEATHER_TOOL
 from gateway_contracts.conformance.streams import anthropic_violations, fold_anthropic, sse_events
 from gateway_contracts.target import Target
 
-STATUS_OF_TYPE = {
-    "invalid_request_error": {400, 405, 422},
-    "authentication_error": {401},
-    "permission_error": {403},
-    "not_found_error": {404},
-    "request_too_large": {413},
-    "rate_limit_error": {429},
-    "api_error": {500},
-    "overloaded_error": {529},
-}
-
-
-def assert_error(r: Any, status: int | tuple[int, ...], error_type: str | None = None) -> dict[str, Any]:
-    statuses = (status,) if isinstance(status, int) else status
-    assert r.status_code in statuses, f"status {r.status_code}, want {statuses}: {r.text[:300]}"
-    try:
-        body = r.json()
-    except ValueError:
-        raise AssertionError(f"error body is not JSON: {r.text[:200]!r}") from None
-    jsonschema.validate(body, component_schema("ErrorResponse"))
-    kind = body["error"]["type"]
-    assert r.status_code in STATUS_OF_TYPE[kind], f"status {r.status_code} does not match error type {kind}"
-    if error_type:
-        assert kind == error_type, f"error type {kind}, want {error_type}"
-    return dict(body)
+pytestmark = pytest.mark.needs("surface:messages")
+BACKEND = AINFERA["backend_header"]
+NO_TOOLS_BACKEND = AINFERA["no_tools_backend"]
+OPENAI_DIALECT_BACKEND = AINFERA["openai_dialect_backend"]
 
 
 @pytest.mark.clause("WIRE-001")
 def test_non_streaming_message(gw: Exchanges) -> None:
-    r = gw.post("/v1/messages", message())
+    r = gw.post("/v1/messages", gw.message())
     assert r.status_code == 200, r.text[:300]
     jsonschema.validate(r.json(), component_schema("Message"))
 
 
 @pytest.mark.clause("WIRE-002")
 def test_stream_content_type_and_grammar(gw: Exchanges) -> None:
-    r = gw.post("/v1/messages", message(stream=True))
+    r = gw.post("/v1/messages", gw.message(stream=True))
     assert r.status_code == 200, r.text[:300]
     assert r.headers.get("content-type", "").startswith("text/event-stream")
     violations = anthropic_violations(r.text, strict=False)
@@ -67,7 +40,7 @@ def test_stream_content_type_and_grammar(gw: Exchanges) -> None:
 
 @pytest.mark.clause("WIRE-002")
 def test_stream_with_tool_follows_grammar(gw: Exchanges) -> None:
-    body = message(
+    body = gw.message(
         stream=True, max_tokens=256, tools=[WEATHER_TOOL], tool_choice={"type": "tool", "name": "get_weather"}
     )
     r = gw.post("/v1/messages", body)
@@ -77,6 +50,7 @@ def test_stream_with_tool_follows_grammar(gw: Exchanges) -> None:
 
 
 @pytest.mark.clause("WIRE-003")
+@pytest.mark.needs("scripted-upstream")
 @pytest.mark.parametrize(
     "directive",
     [
@@ -87,7 +61,7 @@ def test_stream_with_tool_follows_grammar(gw: Exchanges) -> None:
     ],
 )
 def test_stream_folds_to_message(gw: Exchanges, directive: str) -> None:
-    body = message(max_tokens=30, tools=[WEATHER_TOOL], stop_sequences=["HALT"])
+    body = gw.message(max_tokens=30, tools=[WEATHER_TOOL], stop_sequences=["HALT"])
     headers = {SCRIPT: directive}
     whole = gw.post("/v1/messages", body, headers)
     streamed = gw.post("/v1/messages", {**body, "stream": True}, headers)
@@ -113,20 +87,18 @@ def test_stream_folds_to_message(gw: Exchanges, directive: str) -> None:
     ids=["max_tokens-type", "negative-max_tokens", "unknown-role", "messages-type", "stream-type"],
 )
 def test_schema_invalid_is_400(gw: Exchanges, change: dict[str, Any]) -> None:
-    assert_error(gw.post("/v1/messages", {**message(), **change}), 400, "invalid_request_error")
+    assert_error(gw.post("/v1/messages", {**gw.message(), **change}), 400, "invalid_request_error")
 
 
 @pytest.mark.clause("WIRE-007")
 def test_missing_max_tokens_is_400(gw: Exchanges) -> None:
-    body = message()
+    body = gw.message()
     del body["max_tokens"]
     assert_error(gw.post("/v1/messages", body), 400, "invalid_request_error")
 
 
 @pytest.mark.clause("WIRE-005", "WIRE-004")
-@pytest.mark.parametrize(
-    "raw", [b'{"model": "ainfera-inference",', b"not json at all", b'{"a": 1}}', b"\xff\xfe"]
-)
+@pytest.mark.parametrize("raw", [b'{"model": "m",', b"not json at all", b'{"a": 1}}', b"\xff\xfe"])
 def test_malformed_json_is_400(gw: Exchanges, raw: bytes) -> None:
     r = gw.request("POST", "/v1/messages", content=raw, headers={"content-type": "application/json"})
     assert_error(r, 400, "invalid_request_error")
@@ -135,7 +107,10 @@ def test_malformed_json_is_400(gw: Exchanges, raw: bytes) -> None:
 @pytest.mark.clause("WIRE-006")
 def test_wrong_content_type_is_4xx(gw: Exchanges) -> None:
     r = gw.request(
-        "POST", "/v1/messages", content=json.dumps(message()).encode(), headers={"content-type": "text/plain"}
+        "POST",
+        "/v1/messages",
+        content=json.dumps(gw.message()).encode(),
+        headers={"content-type": "text/plain"},
     )
     assert 400 <= r.status_code < 500, f"status {r.status_code}"
     assert_error(r, r.status_code)
@@ -145,7 +120,7 @@ def test_wrong_content_type_is_4xx(gw: Exchanges) -> None:
 def test_body_over_limit_is_413(gw: Exchanges, target: Target) -> None:
     filler = "x" * (target.body_limit + 1)
     assert_error(
-        gw.post("/v1/messages", message(messages=[{"role": "user", "content": filler}])),
+        gw.post("/v1/messages", gw.message(messages=[{"role": "user", "content": filler}])),
         413,
         "request_too_large",
     )
@@ -156,10 +131,10 @@ def test_error_bodies_echo_no_secret(gw: Exchanges) -> None:
     secret = f"sk-ant-api03-{secrets.token_urlsafe(24)}"
     headers = {"x-api-key": secret, "authorization": f"Bearer {secret}"}
     attempts = [
-        gw.post("/v1/messages", {**message(), "max_tokens": secret}, headers),
-        gw.post("/v1/messages", {**message(), "model": secret}, headers),
-        gw.post("/v1/messages", {**message(), "messages": [{"role": secret, "content": secret}]}, headers),
-        gw.post("/v1/messages", {**message(), secret: secret}, headers),
+        gw.post("/v1/messages", {**gw.message(), "max_tokens": secret}, headers),
+        gw.post("/v1/messages", {**gw.message(), "model": secret}, headers),
+        gw.post("/v1/messages", {**gw.message(), "messages": [{"role": secret, "content": secret}]}, headers),
+        gw.post("/v1/messages", {**gw.message(), secret: secret}, headers),
         gw.request(
             "POST",
             "/v1/messages",
@@ -176,7 +151,7 @@ def test_error_bodies_echo_no_secret(gw: Exchanges) -> None:
 @pytest.mark.clause("WIRE-010")
 @pytest.mark.parametrize("stream", [False, True])
 def test_forced_tool_use(gw: Exchanges, stream: bool) -> None:
-    body = message(
+    body = gw.message(
         stream=stream,
         max_tokens=256,
         tools=[WEATHER_TOOL],
@@ -192,9 +167,10 @@ def test_forced_tool_use(gw: Exchanges, stream: bool) -> None:
 
 
 @pytest.mark.clause("WIRE-011", "WIRE-004")
+@pytest.mark.needs("backend-selection")
 @pytest.mark.parametrize("stream", [False, True])
 def test_tools_on_backend_without_tools_is_422(gw: Exchanges, stream: bool) -> None:
-    body = message(stream=stream, tools=[WEATHER_TOOL])
+    body = gw.message(stream=stream, tools=[WEATHER_TOOL])
     body_json = assert_error(gw.post("/v1/messages", body, {BACKEND: NO_TOOLS_BACKEND}), 422)
     error = body_json["error"]
     assert error.get("code") == "tools_not_supported_by_backend", error
@@ -202,6 +178,7 @@ def test_tools_on_backend_without_tools_is_422(gw: Exchanges, stream: bool) -> N
 
 
 @pytest.mark.clause("WIRE-012")
+@pytest.mark.needs("scripted-upstream", "backend-selection")
 @pytest.mark.parametrize(
     ("directive", "extra", "stop_reason", "stop_sequence"),
     [
@@ -225,7 +202,7 @@ def test_finish_reason_mapping(
     # The openai backend speaks the OpenAI dialect upstream: this checks the finish_reason translation.
     r = gw.post(
         "/v1/messages",
-        message(max_tokens=20, stream=stream, **extra),
+        gw.message(max_tokens=20, stream=stream, **extra),
         {SCRIPT: directive, BACKEND: OPENAI_DIALECT_BACKEND},
     )
     assert r.status_code == 200, r.text[:300]
@@ -234,50 +211,65 @@ def test_finish_reason_mapping(
 
 
 @pytest.mark.clause("WIRE-013")
+@pytest.mark.needs("request-id")
 @pytest.mark.parametrize("stream", [False, True])
 def test_call_headers(gw: Exchanges, stream: bool) -> None:
-    r = gw.post("/v1/messages", message(stream=stream))
+    r = gw.post("/v1/messages", gw.message(stream=stream))
     assert r.status_code == 200
-    missing = [
-        h
-        for h in ("request-id", "x-ainfera-stream-mode", "x-ainfera-agent-id", "x-ainfera-audit-url")
-        if not r.headers.get(h)
-    ]
+    wanted = (
+        gw.target.request_id_header,
+        AINFERA["stream_mode_header"],
+        AINFERA["agent_id_header"],
+        AINFERA["audit_url_header"],
+    )
+    missing = [h for h in wanted if not r.headers.get(h)]
     assert not missing, f"missing headers: {missing}"
-    assert r.headers["request-id"] in r.headers["x-ainfera-audit-url"]
+    assert gw.request_id(r) in r.headers[AINFERA["audit_url_header"]]
 
 
 @pytest.mark.clause("WIRE-014")
 def test_streams_are_native(gw: Exchanges) -> None:
-    r = gw.post("/v1/messages", message(stream=True))
-    assert r.headers.get("x-ainfera-stream-mode") == "native"
+    r = gw.post("/v1/messages", gw.message(stream=True))
+    assert r.headers.get(AINFERA["stream_mode_header"]) == "native"
 
 
 @pytest.mark.clause("WIRE-015")
 def test_sdk_style_requests_accepted(gw: Exchanges) -> None:
+    # What the official SDK sends: its version header; Accept: application/json even on a stream; the key as
+    # x-api-key (1.x) or as a Bearer token (2.x). A gateway keyed by a header of its own is sent only that.
     version = {"anthropic-version": "2023-06-01"}
-    for headers in (
-        {"x-api-key": gw.api_key, **version},
-        {"x-api-key": "", "authorization": f"Bearer {gw.api_key}", **version},
-        {"x-api-key": gw.api_key, "accept": "application/json", **version},
-    ):
-        body = message(stream=headers.get("accept") == "application/json")
-        r = gw.post("/v1/messages", body, headers)
+    styles = ["x-api-key", "bearer"] if gw.target.auth in ("x-api-key", "bearer") else [gw.target.auth]
+    variants = [{**gw.target.auth_headers(), **version}]
+    variants += [{**_credential(style, gw.api_key), **version} for style in styles]
+    variants.append({**gw.target.auth_headers(), "accept": "application/json", **version})
+    for headers in variants:
+        body = gw.message(stream=headers.get("accept") == "application/json")
+        r = gw.request("POST", "/v1/messages", json_body=body, headers=headers, auth=False)
         assert r.status_code == 200, f"{sorted(headers)}: status {r.status_code} {r.text[:200]}"
 
 
+def _credential(style: str, key: str) -> dict[str, str]:
+    from gateway_contracts.target.model import credential_header
+
+    return credential_header(style, key)
+
+
 @pytest.mark.clause("WIRE-016", "WIRE-004")
+@pytest.mark.needs("scripted-upstream")
 @pytest.mark.parametrize(
     ("code", "error_type"), [(429, "rate_limit_error"), (500, "api_error"), (529, "overloaded_error")]
 )
 @pytest.mark.parametrize("stream", [False, True])
 def test_upstream_error_before_first_byte(gw: Exchanges, code: int, error_type: str, stream: bool) -> None:
-    assert_error(gw.post("/v1/messages", message(stream=stream), {SCRIPT: f"error={code}"}), code, error_type)
+    assert_error(
+        gw.post("/v1/messages", gw.message(stream=stream), {SCRIPT: f"error={code}"}), code, error_type
+    )
 
 
 @pytest.mark.clause("WIRE-016")
+@pytest.mark.needs("scripted-upstream")
 def test_upstream_drop_after_first_byte(gw: Exchanges) -> None:
-    r = gw.post("/v1/messages", message(stream=True), {SCRIPT: "text_tokens=30; chunk=3; drop_after=2"})
+    r = gw.post("/v1/messages", gw.message(stream=True), {SCRIPT: "text_tokens=30; chunk=3; drop_after=2"})
     assert r.status_code == 200
     events = sse_events(r.text)
     assert events and events[-1]["type"] == "error", (

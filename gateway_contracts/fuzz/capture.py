@@ -18,8 +18,8 @@ CAPTURE_GRACE = 0.5
 response claims success, so a conforming gateway never needs it; it only spares a slow database a false alarm."""
 
 
-def request_id_of(headers: Mapping[str, list[str]]) -> str | None:
-    values = headers.get("request-id") or []
+def request_id_of(headers: Mapping[str, list[str]], header: str = "request-id") -> str | None:
+    values = headers.get(header) or []
     return values[0] if values else None
 
 

@@ -22,7 +22,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from gateway_contracts.conformance.requests import ALIASES, CANONICAL
 from gateway_contracts.fuzz import canaries, streams
 from gateway_contracts.fuzz.settings import ENV_API_KEY, ENV_INTERNAL_KEY, HOOKS_MODULE
 
@@ -79,7 +78,13 @@ class RunConfig:
     """Test cases per operation in the fuzzing phase (``--max-examples``)."""
     request_timeout: float
     enforce_client_auth: bool
-    """True when the user gave a client key: the gateway is then expected to refuse any other."""
+    """True when the target enforces client keys: the gateway is then expected to refuse any other."""
+    models: tuple[str, ...] = ()
+    """The target's models and aliases: the fuzzer names one of them in most calls."""
+    headers: tuple[tuple[str, str], ...] = ()
+    """Headers the target needs on every call (the target file's ``[headers]``)."""
+    route_headers: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
+    """Headers the target needs on one route (``[route_headers]``)."""
 
     @property
     def stateful_scenarios(self) -> int:
@@ -93,6 +98,7 @@ def render(config: RunConfig) -> str:
         f"hooks = {_value(HOOKS_MODULE)}",
         f"max-stream-events = {streams.MAX_STREAM_EVENTS}",
         f"request-timeout = {_value(config.request_timeout)}",
+        *([f"headers = {_inline(header_placeholders(config.headers))}"] if config.headers else []),
         "",
         "[cache]",
         "enabled = false",
@@ -127,8 +133,9 @@ def render(config: RunConfig) -> str:
         'include-operation-id = "getMetrics"',
         "checks.ignored_auth.enabled = true",
         "",
+        *_route_header_sections(config),
         "[dictionaries.models]",
-        f"values = {_value([CANONICAL, *ALIASES])}",
+        f"values = {_value(list(config.models))}",
         "",
         "[dictionaries.canaries]",
         f"values = {_value(list(canaries.CANARIES))}",
@@ -141,6 +148,39 @@ def render(config: RunConfig) -> str:
         ),
     ]
     return "\n".join(lines) + "\n"
+
+
+def _route_header_sections(config: RunConfig) -> list[str]:
+    out: list[str] = []
+    for i, (route, headers) in enumerate(config.route_headers):
+        placeholders = header_placeholders(headers, prefix=f"R{i}_")
+        out += ["[[operations]]", f"include-path = {_value(route)}", f"headers = {_inline(placeholders)}", ""]
+    return out
+
+
+HEADER_VARIABLE = "GATEWAY_CONTRACTS_FUZZ_HEADER_"
+
+
+def header_variable(name: str, prefix: str = "") -> str:
+    return HEADER_VARIABLE + prefix + "".join(c if c.isalnum() else "_" for c in name.upper())
+
+
+def header_placeholders(headers: tuple[tuple[str, str], ...], prefix: str = "") -> dict[str, str]:
+    """Header values as ``${VAR}``: a header may carry a credential (a provider key), and the file is kept in
+    the report directory; the values travel in the child's environment (:func:`header_environment`)."""
+    return {name: "${" + header_variable(name, prefix) + "}" for name, _ in headers}
+
+
+def header_environment(config: RunConfig) -> dict[str, str]:
+    env = {header_variable(name): value for name, value in config.headers}
+    for i, (_route, headers) in enumerate(config.route_headers):
+        env.update({header_variable(name, f"R{i}_"): value for name, value in headers})
+    return env
+
+
+def _inline(table: dict[str, str]) -> str:
+    """A TOML inline table (header names are tokens: quoted keys are always valid)."""
+    return "{ " + ", ".join(f"{_value(k)} = {_value(v)}" for k, v in table.items()) + " }"
 
 
 def _value(value: Any) -> str:

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 from pathlib import Path
 from typing import Any
 
 from contracts import load_yaml
+from gateway_contracts.target import Target
 
 PUBLIC = "openapi.yaml"
 INTERNAL = "openapi-internal.yaml"
@@ -77,7 +79,88 @@ def operation_ids(document: dict[str, Any]) -> dict[str, str]:
     return out
 
 
-def write_document(path: Path) -> dict[str, Any]:
-    document = merged_document()
+ENV_DOCUMENT = "GATEWAY_CONTRACTS_FUZZ_DOCUMENT"
+SURFACE_OPERATIONS = {
+    "messages": ("createMessage",),
+    "chat-completions": ("createChatCompletion",),
+    "models-list": ("listModels",),
+    "discovery": ("getAgentCard", "getLlmsTxt"),
+    "openapi": ("getOpenApi",),
+}
+AINFERA_OPERATIONS = ("getAuditEvents", "getHealth")
+"""Operations only the seed's gateway serves, whatever surfaces a target declares."""
+
+
+def for_target(document: dict[str, Any], target: Target) -> dict[str, Any]:
+    """The document as the target serves it: its surfaces only, its metrics path, its auth styles; without the
+    seed's own operations, headers and links unless the target is checked against the ``ainfera`` profile."""
+    doc = copy.deepcopy(document)
+    ainfera = "ainfera" in target.profiles
+    keep = {op for surface in target.surfaces for op in SURFACE_OPERATIONS.get(surface, ())}
+    if ainfera:
+        keep |= set(AINFERA_OPERATIONS)
+    if target.metrics_enabled:
+        keep.add("getMetrics")
+    paths: dict[str, Any] = {}
+    for path, item in doc.get("paths", {}).items():
+        kept = {
+            method: operation
+            for method, operation in item.items()
+            if not isinstance(operation, dict) or operation.get("operationId") in keep
+        }
+        if not any(isinstance(o, dict) and "operationId" in o for o in kept.values()):
+            continue
+        if not ainfera:
+            _drop_seed_promises(kept, "backend-selection" in target.features)
+        if any(isinstance(o, dict) and o.get("operationId") == "getMetrics" for o in kept.values()):
+            path = target.metrics_path
+        paths[path] = kept
+    doc["paths"] = paths
+    schemes = doc.setdefault("components", {}).setdefault("securitySchemes", {})
+    schemes["ApiKey"] = _scheme(target.auth)
+    if "InternalKey" in schemes and target.metrics_auth != "none":
+        schemes["InternalKey"] = _scheme(target.metrics_auth)
+    return doc
+
+
+def _scheme(style: str) -> dict[str, Any]:
+    if style == "bearer":
+        return {"type": "http", "scheme": "bearer"}
+    name = style.removeprefix("header:") if style.startswith("header:") else "x-api-key"
+    return {"type": "apiKey", "in": "header", "name": name}
+
+
+def _drop_seed_promises(item: dict[str, Any], pins_backends: bool) -> None:
+    """Response headers and links of the seed's gateway (``x-ainfera-*``, the audit trail) are its promises,
+    not the shape of a Messages answer; the backend pin is a feature a target may not offer."""
+    for operation in item.values():
+        if not isinstance(operation, dict):
+            continue
+        if not pins_backends:
+            operation["parameters"] = [
+                p for p in operation.get("parameters", []) if p != {"$ref": "#/components/parameters/Backend"}
+            ]
+        for response in operation.get("responses", {}).values():
+            if isinstance(response, dict):
+                response.pop("links", None)
+                headers = response.get("headers")
+                if isinstance(headers, dict):
+                    for name in [
+                        h for h in headers if h.lower().startswith("x-ainfera-") or h == "request-id"
+                    ]:
+                        del headers[name]
+
+
+def write_document(path: Path, target: Target) -> dict[str, Any]:
+    document = for_target(merged_document(), target)
     path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
     return document
+
+
+def written_document() -> dict[str, Any]:
+    """The document of this run, as the fuzz command wrote it (the hooks run in schemathesis' process)."""
+    path = os.environ.get(ENV_DOCUMENT)
+    if path:
+        loaded: dict[str, Any] = json.loads(Path(path).read_text(encoding="utf-8"))
+        return loaded
+    return merged_document()

@@ -11,22 +11,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-TYPE_BY_STATUS: dict[int, str] = {
-    400: "invalid_request_error",
-    401: "authentication_error",
-    403: "permission_error",
-    404: "not_found_error",
-    413: "request_too_large",
-    # 422 is the tools refusal (code tools_not_supported_by_backend); its type is still invalid_request_error.
-    422: "invalid_request_error",
-    429: "rate_limit_error",
-    500: "api_error",
-    529: "overloaded_error",
-}
-
-
-def expected_type(status: int) -> str:
-    return TYPE_BY_STATUS.get(status, "invalid_request_error" if status < 500 else "api_error")
+from gateway_contracts.envelopes import expected_type
 
 
 def envelope_problems(status: int, headers: Mapping[str, list[str]], content: bytes) -> list[str]:
@@ -52,3 +37,21 @@ def envelope_problems(status: int, headers: Mapping[str, list[str]], content: by
     if error.get("type") != want:
         problems.append(f"{status} carries error type {error.get('type')!r}; the contract says {want!r}")
     return problems
+
+
+def openai_envelope_problems(status: int, content: bytes) -> list[str]:
+    """OpenAI's envelope: ``{"error": {"message": str, "type": str, ...}}`` (the Anthropic one also passes)."""
+    if status < 400:
+        return []
+    try:
+        body: Any = json.loads(content)
+    except ValueError:
+        return [f"{status} body is not JSON: {content[:80]!r}"]
+    error = body.get("error") if isinstance(body, dict) else None
+    if not isinstance(error, dict):
+        return [f'{status} body has no "error" object: {json.dumps(body)[:120]}']
+    return [
+        f"{status} error has no {name}"
+        for name in ("message", "type")
+        if not isinstance(error.get(name), str) or not error[name]
+    ]

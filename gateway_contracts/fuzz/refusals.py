@@ -15,9 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from gateway_contracts.conformance.requests import ALIASES, CANONICAL
+from gateway_contracts.fuzz.settings import HookSettings
 
-KNOWN_MODELS = frozenset({CANONICAL, *ALIASES})
 CALL_OPERATIONS = frozenset({"createMessage", "createChatCompletion"})
 
 
@@ -37,10 +36,15 @@ class Refusal:
     applies: Callable[[str, dict[str, Any], Answer], bool]
 
 
+def known_models() -> frozenset[str]:
+    """The target's models and aliases (the fuzz command hands them over in the environment)."""
+    return frozenset(HookSettings.from_env().target.models)
+
+
 def _unknown_model(op: str, body: dict[str, Any], a: Answer) -> bool:
     return (
         op in CALL_OPERATIONS
-        and body.get("model") not in KNOWN_MODELS
+        and body.get("model") not in known_models()
         and (a.status, a.error_type) == (404, "not_found_error")
     )
 

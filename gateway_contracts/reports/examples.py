@@ -21,6 +21,7 @@ from pathlib import Path
 
 from gateway_contracts.embedded import embedded_target
 from gateway_contracts.target import Target
+from gateway_contracts.target.config import to_flags
 from reference_server.mutants import MUTANTS
 
 DEFAULT_OUTPUT = Path("reports/examples")
@@ -31,7 +32,7 @@ about one finding whose evidence fits on a screen."""
 
 def check_args(target: Target, report_dir: Path, waivers: Path) -> list[str]:
     """``check`` arguments that hand it everything the embedded target offers."""
-    return ["check", *target.check_args(), "--report-dir", str(report_dir), "--waivers", str(waivers)]
+    return ["check", *to_flags(target), "--report-dir", str(report_dir), "--waivers", str(waivers)]
 
 
 def _run(work: Path, out: Path, waivers: Path, mutant: str | None, *extra: str) -> int:

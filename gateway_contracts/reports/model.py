@@ -135,6 +135,8 @@ class ProfileSummary:
     untested: int
     waived: int
     skip_reasons: list[SkipReason]
+    kind: str = "generic"
+    partial: bool = False
 
 
 @dataclass(frozen=True)
@@ -171,7 +173,7 @@ class TargetInfo:
     version: str | None
     identified_by: str | None
     embedded: bool
-    given: dict[str, bool]
+    given: dict[str, Any]
     features: list[str]
 
     @property

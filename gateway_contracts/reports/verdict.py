@@ -52,8 +52,18 @@ def _recount(doc: dict[str, Any]) -> None:
     for summary in doc["profiles"].values():
         for key in COUNTED:
             summary[key] = 0
+    must: dict[str, list[str]] = {}
     for clause in doc["clauses"]:
         doc["profiles"][clause["profile"]][clause["result"]] += 1
+        if clause["level"] == "MUST":
+            must.setdefault(clause["profile"], []).append(clause["outcome"])
+    for pid, summary in doc["profiles"].items():
+        # As the Gateway API conformance report does: a profile run whose every MUST clause was skipped did not
+        # show conformance, it showed nothing; it is partial, not a plain pass.
+        outcomes = must.get(pid, [])
+        summary["partial"] = (
+            bool(summary.get("selected")) and bool(outcomes) and all(o == "skipped" for o in outcomes)
+        )
 
 
 def _apply_baseline(doc: dict[str, Any], baseline: dict[str, Any] | None, source: str) -> None:
