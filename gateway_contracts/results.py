@@ -211,12 +211,6 @@ def _target_json(target: Target | None) -> dict[str, Any]:
         "version": evidence.scrub_text(who.version) if who.version else None,
         "identified_by": who.identified_by,
         "embedded": target.embedded,
-        "given": {
-            "db_url": target.db_url is not None,
-            "log_file": target.log_file is not None,
-            "internal_key": target.internal_key is not None,
-            "upstream_url": target.upstream_url is not None,
-            "kill_switch_url": target.kill_switch_url is not None,
-        },
+        "given": _given(target),
         "features": sorted(target.features),
     }

@@ -15,19 +15,19 @@ from gateway_contracts.errors import redact_url
 from gateway_contracts.target import Target
 
 _REDACTED = re.compile(r"\[REDACTED:[a-z0-9-]+\]")
-DEFAULT_BODY_LIMIT = 32 * 1024 * 1024
-DEFAULT_TIMEOUT = 30.0
 MAX_CURL_BODY = 4000
 
 
-_KNOWN_VARIABLES = {"x-api-key": "GATEWAY_API_KEY", "x-ainfera-internal-key": "GATEWAY_INTERNAL_KEY"}
+_CLIENT_KEY_HEADERS = {"x-api-key", "authorization", "api-key"}
 
 
 def header_variable(name: str) -> str:
     """The shell variable a redacted header's value is read from (the same one ``--internal-key`` uses)."""
-    known = _KNOWN_VARIABLES.get(name.lower())
-    if known:
-        return known
+    lowered = name.lower()
+    if lowered in _CLIENT_KEY_HEADERS:
+        return "GATEWAY_API_KEY"  # the variable --api-key reads
+    if "internal-key" in lowered:
+        return "GATEWAY_INTERNAL_KEY"  # the variable --internal-key reads
     stem = name.lower().removeprefix("x-")
     return "GATEWAY_" + re.sub(r"[^A-Za-z0-9]+", "_", stem).strip("_").upper()
 
@@ -60,27 +60,29 @@ def curl(base_url: str, request: dict[str, Any]) -> str:
 
 
 def rerun(target: Target | None, nodeid: str) -> str:
-    """``gateway-contracts check`` selecting just this test, against the same target with the same inputs."""
+    """``gateway-contracts check`` selecting just this test, against the same target with the same inputs: its
+    target file when it had one, else its flags, each secret read from the environment variable that holds it."""
+    from gateway_contracts.target import options
+    from gateway_contracts.target.config import to_flags
+
     name = nodeid.rsplit("::", 1)[-1]
     parts = ["gateway-contracts", "check"]
-    if target is not None and not target.embedded:
-        parts += ["--target", shlex.quote(target.base_url)]
-        for flag, value in (
-            ("--db-url", target.db_url),
-            ("--log-file", str(target.log_file) if target.log_file else None),
-            ("--upstream-url", target.upstream_url),
-            ("--kill-switch-url", target.kill_switch_url),
-            ("--kill-switch-db-url", target.kill_switch_db_url),
-        ):
-            if value:
-                parts += [flag, shlex.quote(redact_url(value))]
-        if target.internal_key:
-            parts += ["--internal-key", f'"${_KNOWN_VARIABLES["x-ainfera-internal-key"]}"']
-        for feature in sorted(target.features):
-            parts += ["--feature", feature]
-        if target.body_limit != DEFAULT_BODY_LIMIT:
-            parts += ["--body-limit", str(target.body_limit)]
-        if target.timeout != DEFAULT_TIMEOUT:
-            parts += ["--timeout", f"{target.timeout:g}"]
+    config = target.given.get("config") if target is not None else None
+    if target is not None and config:
+        parts += ["--config", shlex.quote(str(config))]
+    elif target is not None and not target.embedded:
+        flags = to_flags(target)
+        secret_flags = {o.flag: o for o in options.OPTIONS if o.secret}
+        i = 0
+        while i < len(flags):
+            flag, value = flags[i], flags[i + 1] if i + 1 < len(flags) else ""
+            if flag in secret_flags and i + 1 < len(flags):
+                o = secret_flags[flag]
+                shown = f'"${o.env}"' if o.env else shlex.quote(redact_url(value))
+                parts += [flag, shown]
+                i += 2
+                continue
+            parts.append(shlex.quote(flag))
+            i += 1
     parts += ["-k", shlex.quote(name)]
     return " ".join(parts)

@@ -41,7 +41,9 @@ def test_missing_baseline(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
 
 
 def test_unreachable_target(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code = run_fuzz("--target", f"http://127.0.0.1:{free_port()}", "--report-dir", str(tmp_path))
+    code = run_fuzz(
+        "--target", f"http://127.0.0.1:{free_port()}", "--model", "m", "--report-dir", str(tmp_path)
+    )
     assert code == EXIT_UNREACHABLE and "cannot reach the gateway" in capsys.readouterr().out
     assert not (tmp_path / "fuzz" / "events.ndjson").exists()
 
@@ -53,6 +55,8 @@ def test_unreadable_database(tmp_path: Path, capsys: pytest.CaptureFixture[str])
         code = run_fuzz(
             "--target",
             target.base_url,
+            "--model",
+            target.messages_model,
             "--db-url",
             f"sqlite:///{tmp_path / 'missing' / 'x.db'}",
             "--report-dir",

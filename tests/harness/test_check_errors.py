@@ -38,6 +38,10 @@ def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerThread]:
     server.stop()
 
 
+MODEL = "ainfera-inference"
+"""The model the reference gateway serves: a set-up it accepts, so the error under test is the only one."""
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -45,7 +49,7 @@ def free_port() -> int:
 
 
 def test_unreachable_target(tmp_path: Path) -> None:
-    proc = check("--target", f"http://127.0.0.1:{free_port()}", "--report-dir", str(tmp_path))
+    proc = check("--target", f"http://127.0.0.1:{free_port()}", "--model", "m", "--report-dir", str(tmp_path))
     assert_one_line(proc, EXIT_UNREACHABLE, "cannot reach the gateway")
 
 
@@ -55,32 +59,50 @@ def test_hanging_target(tmp_path: Path) -> None:
         listener.bind(("127.0.0.1", 0))
         listener.listen(16)  # never accept()ed: connections complete, no byte ever comes back
         port = listener.getsockname()[1]
-        proc = check("--target", f"http://127.0.0.1:{port}", "--timeout", "1", "--report-dir", str(tmp_path))
+        proc = check(
+            "--target",
+            f"http://127.0.0.1:{port}",
+            "--model",
+            "m",
+            "--timeout",
+            "1",
+            "--report-dir",
+            str(tmp_path),
+        )
     assert_one_line(proc, EXIT_UNREACHABLE, "did not answer")
 
 
 def test_not_a_url(tmp_path: Path) -> None:
-    proc = check("--target", "localhost:8080", "--report-dir", str(tmp_path))
+    proc = check("--target", "localhost:8080", "--model", "m", "--report-dir", str(tmp_path))
     assert_one_line(proc, EXIT_USAGE, "http(s) URL")
 
 
 def test_bad_database_scheme(gateway: ServerThread, tmp_path: Path) -> None:
     proc = check(
-        "--target", gateway.url, "--db-url", "mysql://root@127.0.0.1/x", "--report-dir", str(tmp_path)
+        "--target",
+        gateway.url,
+        "--model",
+        MODEL,
+        "--db-url",
+        "mysql://root@127.0.0.1/x",
+        "--report-dir",
+        str(tmp_path),
     )
     assert_one_line(proc, EXIT_DATABASE, "unsupported database URL scheme")
 
 
 def test_unreachable_database(gateway: ServerThread, tmp_path: Path) -> None:
     url = f"postgresql://nobody@127.0.0.1:{free_port()}/nothing"
-    proc = check("--target", gateway.url, "--db-url", url, "--report-dir", str(tmp_path))
+    proc = check("--target", gateway.url, "--model", MODEL, "--db-url", url, "--report-dir", str(tmp_path))
     assert_one_line(proc, EXIT_DATABASE, "cannot read the database")
 
 
 def test_log_file_not_json_lines(gateway: ServerThread, tmp_path: Path) -> None:
     log = tmp_path / "access.log"
     log.write_text('127.0.0.1 - - [26/Nov/2026] "GET / HTTP/1.1" 200\n' * 5)
-    proc = check("--target", gateway.url, "--log-file", str(log), "--report-dir", str(tmp_path))
+    proc = check(
+        "--target", gateway.url, "--model", MODEL, "--log-file", str(log), "--report-dir", str(tmp_path)
+    )
     assert_one_line(proc, EXIT_BAD_LOG, "not a JSON-lines log")
 
 

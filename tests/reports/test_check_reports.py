@@ -93,7 +93,9 @@ def test_bad_inputs_fail_before_the_run(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], message: str
 ) -> None:
     (tmp_path / "bad.json").write_text("{")
-    code = main(["check", "--target", "http://127.0.0.1:9", *[a.format(tmp=tmp_path) for a in args]])
+    code = main(
+        ["check", "--target", "http://127.0.0.1:9", "--model", "m", *[a.format(tmp=tmp_path) for a in args]]
+    )
     assert code == EXIT_USAGE
     err = capsys.readouterr().err.strip()
     assert message in err and len(err.splitlines()) == 1
@@ -103,7 +105,7 @@ def test_unknown_clause_in_waivers_is_a_usage_error(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     path = waivers_file(tmp_path, date(2030, 1, 1), clause="NOPE-001")
-    code = main(["check", "--target", "http://127.0.0.1:9", "--waivers", str(path)])
+    code = main(["check", "--target", "http://127.0.0.1:9", "--model", "m", "--waivers", str(path)])
     assert code == EXIT_USAGE and "unknown clause 'NOPE-001'" in capsys.readouterr().err
 
 
