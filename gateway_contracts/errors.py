@@ -28,11 +28,28 @@ def first_line(exc: BaseException) -> str:
 
 
 def redact_url(url: str) -> str:
-    """Drop a password from a URL before printing it."""
+    """Drop a password from a URL before printing it; control characters come out escaped (one line). Never
+    raises: in a URL that cannot be parsed (``http://[::1``, a port out of range) everything between ``//`` and
+    ``@`` is masked."""
+    import re
     from urllib.parse import urlsplit, urlunsplit
 
-    parts = urlsplit(url)
-    if parts.password:
-        netloc = f"{parts.username}:***@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
-        return urlunsplit(parts._replace(netloc=netloc))
-    return url
+    try:
+        parts = urlsplit(url)
+        if parts.password:
+            netloc = f"{parts.username}:***@{parts.netloc.rpartition('@')[2]}"
+            url = urlunsplit(parts._replace(netloc=netloc))
+    except ValueError:
+        url = re.sub(r"//[^/?#]*@", "//***@", url)
+    return url.translate(_CONTROL)
+
+
+_CONTROL = {i: f"\\x{i:02x}" for i in range(0x20)} | {0x0A: "\\n", 0x0D: "\\r", 0x09: "\\t", 0x7F: "\\x7f"}
+_CONTROL |= {0x85: "\\x85", 0x2028: "\\u2028", 0x2029: "\\u2029"}
+
+
+def printable(text: object, limit: int = 200) -> str:
+    """``text`` fit for a one-line message: control characters (and the Unicode line separators) escaped, at
+    most ``limit`` characters, an ellipsis if cut. For names that come from the user: paths, URLs."""
+    shown = str(text)[: limit + 1].translate(_CONTROL)
+    return shown if len(shown) <= limit else shown[: limit - 1] + "…"

@@ -13,6 +13,7 @@ from reference_server.call_flow import CallFlow
 from reference_server.capture.types import CaptureStore
 from reference_server.config import GatewayConfig
 from reference_server.errors import GatewayError, error_response
+from reference_server.http_edge import GatewayApplication, handler_args
 from reference_server.models_catalog import LEGACY_ALIASES
 from reference_server.mutants import active_mutant, mutated
 from reference_server.observability.context import RequestScope, request_scope
@@ -141,10 +142,13 @@ def build_app(
     store = capture if capture is not None else build_capture(config)
     backends = adapters if adapters is not None else build_adapters(config)
     metrics = GatewayMetrics(version=__version__, providers=backends, aliases=LEGACY_ALIASES)
-    app = web.Application(
+    # GatewayApplication: what aiohttp's HTTP parser refuses goes through the gateway's error path too, and the
+    # protocol's timers bound how long a connection may take to send its request (reference_server.http_edge).
+    app = GatewayApplication(
         # The metrics middleware is outermost: it sees the status the error middleware finally rendered.
         middlewares=[http_metrics_middleware(metrics), context_middleware, client_auth_middleware],
         client_max_size=config.max_body_bytes,
+        handler_args=handler_args(config.header_timeout_s, config.body_timeout_s),
     )
     state = GatewayState(
         config=config,

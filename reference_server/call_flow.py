@@ -23,6 +23,12 @@ from reference_server.models_catalog import ResolvedModel
 from reference_server.mutants import mutated
 from reference_server.stream_replay import replay
 from reference_server.trace import TraceContext
+from reference_server.upstream.answer_check import (
+    INVALID_ANSWER_CODE,
+    InvalidAnswer,
+    StreamGuard,
+    check_message,
+)
 from reference_server.upstream.base import (
     StreamEvent,
     StreamItem,
@@ -102,6 +108,7 @@ class CallFlow:
         await self.admit(ctx, request)
         try:
             msg = await ctx.adapter.chat(request)
+            check_message(msg, ctx.backend, request.max_tokens)
         except UpstreamError as exc:
             await self._finish(ctx, "upstream_error", error_type=exc.error_type)
             raise _client_error(ctx, exc) from None
@@ -130,13 +137,18 @@ class CallFlow:
         else:
             ctx.stream_mode = "wrapped"
             try:
-                upstream = replay(await ctx.adapter.chat(request), ctx.model.canonical)
+                msg = await ctx.adapter.chat(request)
+                check_message(msg, ctx.backend, request.max_tokens)
+                upstream = replay(msg, ctx.model.canonical)
             except UpstreamError as exc:
                 await self._finish(ctx, "upstream_error", error_type=exc.error_type)
                 raise _client_error(ctx, exc) from None
         next_batch = _batch_reader(upstream)
+        guard = StreamGuard(ctx.backend, request.max_tokens)
         try:
             first = await next_batch()
+            for event, _ in first:  # an invalid first batch is still an HTTP error, before the first byte
+                guard.check(event)
         except UpstreamError as exc:
             await _aclose(upstream)
             await self._finish(ctx, "upstream_error", error_type=exc.error_type)
@@ -150,7 +162,7 @@ class CallFlow:
             await _aclose(upstream)
             await self._finish(ctx, "upstream_error", error_type="api_error")
             raise _adapter_failure(ctx, exc) from None
-        return StreamRelay(self, ctx, self._relay(ctx, first, upstream, next_batch), upstream)
+        return StreamRelay(self, ctx, self._relay(ctx, first, upstream, next_batch, guard), upstream)
 
     async def _relay(
         self,
@@ -158,14 +170,18 @@ class CallFlow:
         first: list[StreamItem],
         upstream: AsyncIterator[StreamEvent],
         next_batch: Callable[[], Awaitable[list[StreamItem]]],
+        guard: StreamGuard,
     ) -> AsyncGenerator[list[StreamItem], None]:
         """Relay the upstream a batch at a time (the events of one network read): whatever is in is handed on
-        at once, and nothing waits for more."""
+        at once, and nothing waits for more. Every event passes ``guard`` first (the first batch already has)."""
         batch = first
+        checked = True
         try:
             while True:
                 out: list[StreamItem] = []
                 for event, frame in batch:
+                    if not checked:
+                        guard.check(event)
                     self._observe(ctx, event)
                     if event["type"] == "message_stop":
                         if out:  # what came before it is not held back with it
@@ -186,6 +202,7 @@ class CallFlow:
                     out.append((event, None if event["type"] == "message_start" else frame))
                 if out:
                     yield out
+                checked = False
                 try:
                     batch = await next_batch()
                 except StopAsyncIteration:
@@ -329,6 +346,8 @@ def _ms_since(start: float) -> float:
 
 
 def _upstream_message(ctx: CallContext, exc: UpstreamError) -> str:
+    if isinstance(exc, InvalidAnswer):
+        return exc.message
     what = "dropped the connection mid-stream" if exc.dropped else f"failed ({exc.status} {exc.error_type})"
     return f"upstream backend '{ctx.backend}' {what}: {exc.message}"
 
@@ -348,6 +367,8 @@ def _client_error(ctx: CallContext, exc: UpstreamError) -> GatewayError:
     status = exc.status if exc.status in (400, 401, 403, 404, 413, 429, 500, 529) else 500
     if mutated("upstream-errors-as-500"):
         return GatewayError(500, "api_error", _upstream_message(ctx, exc))
+    if isinstance(exc, InvalidAnswer):
+        return GatewayError(500, "api_error", exc.message, code=INVALID_ANSWER_CODE)
     return GatewayError(status, exc.error_type, _upstream_message(ctx, exc))
 
 

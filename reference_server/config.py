@@ -29,6 +29,11 @@ class GatewayConfig:
     kill_switch_usd: float | None = None
     agent_id: str = "ainfera-gateway"
     public_url: str | None = None
+    header_timeout_s: float = 20.0
+    """How long a connection may take to deliver a complete request head, from connecting or from its previous
+    answer; then it is closed (also the idle keep-alive timeout). ``reference_server.http_edge``."""
+    body_timeout_s: float = 30.0
+    """How long reading a request body may take in all; then the answer is 408 and the connection closes."""
 
     def __post_init__(self) -> None:
         # An empty internal key would be a key anyone can present: treat it as no key (/metrics closed).

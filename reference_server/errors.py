@@ -32,6 +32,8 @@ class GatewayError(Exception):
         self.error_type = error_type
         self.message = message
         self.extra = extra
+        self.close_connection = False
+        """Close the connection after this answer (a body that never finished arriving, say)."""
 
     def body(self, request_id: str | None = None) -> dict[str, Any]:
         error: dict[str, Any] = {"type": self.error_type, "message": self.message, **self.extra}
@@ -43,6 +45,19 @@ class GatewayError(Exception):
         return body
 
 
+CLIENT_CLOSED = 499
+"""The status of a request whose client went away before it was answered (nginx's convention). Nothing is sent;
+the status is what the metrics and the access log record: a client event, not a server error."""
+
+
+class ClientGone(GatewayError):
+    """The client closed the connection before the gateway could answer (while it was still sending its body)."""
+
+    def __init__(self) -> None:
+        super().__init__(CLIENT_CLOSED, "invalid_request_error", "the client closed the connection")
+        self.close_connection = True
+
+
 def invalid_request(message: str) -> GatewayError:
     return GatewayError(400, "invalid_request_error", message)
 
@@ -50,9 +65,12 @@ def invalid_request(message: str) -> GatewayError:
 def error_response(
     err: GatewayError, request_id: str | None, headers: dict[str, str] | None = None
 ) -> web.Response:
-    return web.Response(
+    response = web.Response(
         status=err.status,
         body=json.dumps(err.body(request_id)).encode(),
         content_type="application/json",
         headers=headers,
     )
+    if err.close_connection:
+        response.force_close()
+    return response

@@ -572,6 +572,8 @@ class OpenAIChunkTranslator:
         events: list[StreamEvent] = []
         for key in ("content", "refusal"):
             text = delta.get(key)
+            if text is not None and not isinstance(text, str):
+                raise WireError(f"a streamed delta's {key} is not a string")
             if isinstance(text, str) and text:
                 self._refused = self._refused or key == "refusal"
                 events.extend(self._text(text))
@@ -609,6 +611,8 @@ class OpenAIChunkTranslator:
             call.name = call.name or _str_or_none(function.get("name"))
         events: list[StreamEvent] = []
         arguments = function.get("arguments")
+        if arguments is not None and not isinstance(arguments, str):
+            raise WireError("a streamed tool call's arguments are not a string")
         if isinstance(arguments, str) and arguments:
             call.pending.append(arguments)
         if call.block is None and call.name:

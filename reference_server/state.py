@@ -39,8 +39,12 @@ def request_context(request: web.Request) -> RequestContext:
 
 
 def constant_time_in(candidate: str, allowed: tuple[str, ...]) -> bool:
-    """Compare against every allowed key in constant time (no early exit that would leak which one matched)."""
+    """Compare against every allowed key in constant time (no early exit that would leak which one matched).
+
+    A header value aiohttp could not decode as UTF-8 arrives with its bytes kept as lone surrogates
+    (``surrogateescape``): encoded back the same way it is the bytes the client sent, which match no key."""
+    given = candidate.encode("utf-8", "surrogateescape")
     ok = False
     for key in allowed:
-        ok |= hmac.compare_digest(candidate.encode(), key.encode())
+        ok |= hmac.compare_digest(given, key.encode("utf-8", "surrogateescape"))
     return ok

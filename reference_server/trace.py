@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from reference_server.mutants import mutated
 
-_TRACEPARENT = re.compile(r"^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$")
+_TRACEPARENT = re.compile(r"([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})")
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,7 @@ def from_header(value: str | None) -> TraceContext:
     """
     span_id = secrets.token_hex(8)
     if value and not mutated("trace-always-new"):
-        m = _TRACEPARENT.match(value.strip().lower())
+        m = _TRACEPARENT.fullmatch(value.strip().lower())
         if m and m.group(1) != "ff" and set(m.group(2)) != {"0"} and set(m.group(3)) != {"0"}:
             return TraceContext(m.group(2), span_id, m.group(4))
     if not value and mutated("trace-zero-when-absent"):

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import functools
 import json
+import math
+import re
 from typing import Any
 
 import jsonschema_rs
@@ -107,15 +109,75 @@ def validate_body(component: str, body: Any) -> dict[str, Any]:
     return body
 
 
+MAX_JSON_DEPTH = 64
+"""Deepest nesting of arrays and objects a request body may have. Far above any real request (a tool schema a
+dozen levels deep is rare), far below what would exhaust the recursion of the parser, the validators or the
+encoders that see the body later."""
+MAX_INT_DIGITS = 1000
+"""Longest integer literal accepted. Python refuses more than 4,300 digits with a ``ValueError``; far fewer
+already mean nothing to any field of the contract."""
+
+# A JSON \u escape of a UTF-16 surrogate: the only way a body can carry a lone surrogate, which is no Unicode
+# character and cannot be encoded again (RFC 8259 §8.2 leaves its meaning undefined).
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89abcdefABCDEF]")
+
+
+def _bad_json(reason: str) -> GatewayError:
+    return GatewayError(400, "invalid_request_error", f"request body is not valid JSON: {reason}")
+
+
+def _non_finite(literal: str) -> Any:
+    raise _bad_json("NaN and Infinity are not JSON numbers")
+
+
+def _finite_float(literal: str) -> float:
+    value = float(literal)
+    if not math.isfinite(value):
+        raise _bad_json("a number is too large to represent")
+    return value
+
+
+def _bounded_int(literal: str) -> int:
+    if len(literal.lstrip("-")) > MAX_INT_DIGITS:
+        raise _bad_json(f"an integer has more than {MAX_INT_DIGITS} digits")
+    return int(literal)
+
+
+def _depth_exceeds(value: Any, limit: int) -> bool:
+    """Whether ``value`` nests arrays and objects deeper than ``limit`` (iteratively: no recursion)."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            return True
+        children = node.values() if isinstance(node, dict) else node
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return False
+
+
 def parse_json(raw: bytes) -> Any:
+    """The body as JSON, within limits: at most ``MAX_JSON_DEPTH`` levels of nesting, integers of at most
+    ``MAX_INT_DIGITS`` digits, finite numbers only (``NaN``, ``Infinity`` and overflowing literals are not JSON
+    numbers), no lone surrogates. Anything else is a 400 whose message names the rule, never the content."""
     if mutated("malformed-json-500"):
         return json.loads(raw)
     try:
-        return json.loads(raw)
+        value = json.loads(raw, parse_constant=_non_finite, parse_float=_finite_float, parse_int=_bounded_int)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         msg = getattr(exc, "msg", "not valid UTF-8")
         pos = getattr(exc, "pos", None)
         where = f" at byte {pos}" if pos is not None else ""
-        raise GatewayError(
-            400, "invalid_request_error", f"request body is not valid JSON: {msg}{where}"
-        ) from None
+        raise _bad_json(f"{msg}{where}") from None
+    except RecursionError:
+        raise _bad_json(f"nested deeper than {MAX_JSON_DEPTH} levels") from None
+    except ValueError:  # int() past its own digit limit, in a form _bounded_int did not foresee
+        raise _bad_json("a number is too large") from None
+    # Only a body with more brackets than the limit can nest deeper than it: counting them is cheap (C).
+    if raw.count(b"[") + raw.count(b"{") > MAX_JSON_DEPTH and _depth_exceeds(value, MAX_JSON_DEPTH):
+        raise _bad_json(f"nested deeper than {MAX_JSON_DEPTH} levels")
+    if _SURROGATE_ESCAPE.search(raw) is not None:
+        try:
+            json.dumps(value, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            raise _bad_json("a string holds a lone UTF-16 surrogate, which is not Unicode text") from None
+    return value

@@ -1,4 +1,10 @@
-"""``gateway-contracts db upgrade|seed`` and ``gateway-contracts audit-verify``."""
+"""``gateway-contracts db upgrade|seed`` and ``gateway-contracts audit-verify``.
+
+Exit statuses: 0 done (an intact chain); 1 the audit chain is broken (``audit-verify``); 2 the command line
+itself is wrong (an option missing); 4 anything wrong with the database ``--db-url`` names, from a URL that
+cannot be parsed to a database that cannot be reached, read or migrated. ``check`` and ``fuzz`` give 4 for the
+same (see ``gateway_contracts.commands.dburl``). Each failure is one line on stderr.
+"""
 
 from __future__ import annotations
 
@@ -7,18 +13,32 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-from gateway_contracts.commands.dburl import checked_db_url
+from gateway_contracts.commands.dburl import DB_URL_STATUSES, checked_db_url
 from gateway_contracts.errors import EXIT_DATABASE, EXIT_FAILED, CliError, first_line, redact_url
 
 
 def register(sub: Any) -> None:
-    db: argparse.ArgumentParser = sub.add_parser("db", help="migrate or seed a gateway database")
+    db: argparse.ArgumentParser = sub.add_parser(
+        "db",
+        help="migrate or seed a gateway database",
+        description="Migrate (upgrade) or seed a gateway database. Exit 0 when done; "
+        + DB_URL_STATUSES
+        + ".",
+    )
     db.add_argument("action", choices=["upgrade", "seed"])
-    db.add_argument("--db-url", required=True)
+    db.add_argument("--db-url", required=True, help="sqlite:///path/to/file.db or postgresql://user@host/db")
     db.set_defaults(run=run_db)
 
-    verify: argparse.ArgumentParser = sub.add_parser("audit-verify", help="verify the audit hash chain")
-    verify.add_argument("--db-url", required=True)
+    verify: argparse.ArgumentParser = sub.add_parser(
+        "audit-verify",
+        help="verify the audit hash chain",
+        description="Verify the audit hash chain. Exit 0 when it is intact, 1 when it is not (one line naming "
+        "the first bad seq); " + DB_URL_STATUSES + " (an SQLite file that does not exist, a database not at "
+        "migration head).",
+    )
+    verify.add_argument(
+        "--db-url", required=True, help="sqlite:///path/to/file.db or postgresql://user@host/db"
+    )
     verify.set_defaults(run=run_verify)
 
 
@@ -38,7 +58,8 @@ def run_db(args: argparse.Namespace) -> int:
 
 def run_verify(args: argparse.Namespace) -> int:
     """Exit 0 on an intact chain, 1 with one line naming the first bad seq and what is wrong, 4 (one line on
-    stderr) when the database cannot be read: unreachable, no such SQLite file, or not at migration head."""
+    stderr) when the database cannot be read: a malformed URL, unreachable, no such SQLite file, or not at
+    migration head."""
     from reference_server.db import ops
 
     url = checked_db_url(args.db_url)

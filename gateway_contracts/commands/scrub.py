@@ -6,6 +6,11 @@ it went in, line endings included, so the command can sit in a pipe in front of 
 
 ``--check`` prints where the secrets are (file, line, rule id, family; never the secret) instead of the lines,
 and exits 1 when there is any: a CI step can refuse a log that leaks.
+
+Input is read a line at a time, so memory stays bounded whatever comes in: a line longer than
+``--max-line-bytes`` (default 1 MiB) or an input longer than ``--max-total-bytes`` (default 64 MiB, counted per
+file; 0 for no limit, e.g. in a long-running ``tail -f`` pipe) stops the run with one line on stderr and exit 2,
+as does an input that cannot be read. A JSON line nested too deeply to parse is scrubbed as text.
 """
 
 from __future__ import annotations
@@ -19,7 +24,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from gateway_contracts.errors import EXIT_FAILED, EXIT_USAGE, CliError
+from gateway_contracts.bounded_io import InputTooLarge, MiB, bounded_lines, format_size, parse_size
+from gateway_contracts.errors import EXIT_FAILED, EXIT_USAGE, CliError, printable
+
+MAX_LINE = 1 * MiB
+MAX_TOTAL = 64 * MiB
 
 
 def register(sub: Any) -> None:
@@ -35,6 +44,20 @@ def register(sub: Any) -> None:
     p.add_argument(
         "--rules", type=Path, help="a scrubbing rules file (default: the contract's scrubbing.yaml)"
     )
+    p.add_argument(
+        "--max-line-bytes",
+        type=parse_size,
+        default=MAX_LINE,
+        metavar="SIZE",
+        help=f"the longest line read (default {format_size(MAX_LINE)}; 0: no limit); a longer one is exit 2",
+    )
+    p.add_argument(
+        "--max-total-bytes",
+        type=parse_size,
+        default=MAX_TOTAL,
+        metavar="SIZE",
+        help=f"the most read from each input (default {format_size(MAX_TOTAL)}; 0: no limit); more is exit 2",
+    )
     p.set_defaults(run=run)
 
 
@@ -46,9 +69,11 @@ def _sources(files: list[Path]) -> Iterator[tuple[str, IO[bytes]]]:
         try:
             fh = path.open("rb")
         except OSError as exc:
-            raise CliError(f"cannot read {path}: {exc.strerror}", EXIT_USAGE) from None
+            raise CliError(
+                f"cannot read {printable(path)}: {printable(exc.strerror or exc)}", EXIT_USAGE
+            ) from None
         with fh:
-            yield str(path), fh
+            yield printable(path), fh
 
 
 def _split_ending(raw: str) -> tuple[str, str]:
@@ -76,26 +101,54 @@ def run(args: argparse.Namespace) -> int:
     except (OSError, ValueError) as exc:
         raise CliError(f"cannot load the scrubbing rules {args.rules}: {exc}", EXIT_USAGE) from None
 
+    def scrubbed(line: str) -> str:
+        try:
+            return scrub_line(scrubber, line)
+        except RecursionError:  # JSON too deep to walk: its text is still scrubbed by shape and key=value
+            return scrubber.scrub_text(line)
+
+    def findings(line: str) -> list[tuple[str, str]]:
+        try:
+            return line_findings(scrubber, line)
+        except RecursionError:
+            return [(f.rule_id, f.family) for f in scrubber.findings(line)]
+
     out = sys.stdout.buffer
     families: Counter[str] = Counter()
     found = 0
     for name, stream in _sources(args.files):
         flush_each = _interactive(stream)
-        for number, raw_bytes in enumerate(stream, start=1):
-            # surrogateescape: bytes that are not UTF-8 pass through unchanged instead of failing the run.
-            raw = raw_bytes.decode("utf-8", "surrogateescape")
-            line, ending = _split_ending(raw)
-            if args.check or args.summary:
-                hits = line_findings(scrubber, line)
-                families.update(family for _, family in hits)
-                if args.check:
-                    found += len(hits)
-                    for rule_id, family in hits:
-                        out.write(f"{name}:{number}: {rule_id} ({family})\n".encode())
-                    continue
-            out.write((scrub_line(scrubber, line) + ending).encode("utf-8", "surrogateescape"))
-            if flush_each:
-                out.flush()
+        lines = bounded_lines(
+            stream,
+            name=name,
+            max_line=args.max_line_bytes,
+            max_total=args.max_total_bytes,
+            line_option="--max-line-bytes",
+            total_option="--max-total-bytes",
+        )
+        try:
+            for each in lines:
+                number = each.number
+                # surrogateescape: bytes that are not UTF-8 pass through unchanged instead of failing the run.
+                raw = each.data.decode("utf-8", "surrogateescape")
+                line, ending = _split_ending(raw)
+                if args.check or args.summary:
+                    hits = findings(line)
+                    families.update(family for _, family in hits)
+                    if args.check:
+                        found += len(hits)
+                        for rule_id, family in hits:
+                            out.write(f"{name}:{number}: {rule_id} ({family})\n".encode())
+                        continue
+                out.write((scrubbed(line) + ending).encode("utf-8", "surrogateescape"))
+                if flush_each:
+                    out.flush()
+        except InputTooLarge as exc:
+            out.flush()
+            raise CliError(str(exc), EXIT_USAGE) from None
+        except OSError as exc:
+            out.flush()
+            raise CliError(f"cannot read {name}: {printable(exc.strerror or exc)}", EXIT_USAGE) from None
     out.flush()
     if args.summary:
         summary = ", ".join(f"{family}: {n}" for family, n in families.most_common()) or "nothing"

@@ -50,12 +50,37 @@ _DECODER = json.JSONDecoder(parse_constant=_reject_constant)
 _SCAN = cast(Callable[[str, int], tuple[Any, int]], vars(_DECODER)["scan_once"])
 
 
+_TOO_DEEP = "nested too deeply to read"
+
+MAX_DEPTH = 128
+"""Event data nested deeper than this is reported as not readable (``not_json``) instead of being checked: the
+schema checks, and the repr of a value in their messages, recurse once or more per level."""
+
+
+def _too_deep(text: str, value: Any) -> bool:
+    # A value nested N deep has at least N brackets: the C-speed count spares nearly every frame the walk.
+    if text.count("[") + text.count("{") <= MAX_DEPTH:
+        return False
+    level: list[tuple[Any, int]] = [(value, 1)]
+    while level:
+        item, depth = level.pop()
+        if depth > MAX_DEPTH:
+            return True
+        if isinstance(item, dict):
+            level.extend((v, depth + 1) for v in item.values() if isinstance(v, dict | list))
+        elif isinstance(item, list):
+            level.extend((v, depth + 1) for v in item if isinstance(v, dict | list))
+    return False
+
+
 def parse_json_text(text: str) -> tuple[bool, Any, str]:
     """``(ok, value, error)``: strict JSON (no NaN or Infinity), the error's message when not ok."""
     try:
         return True, _DECODER.decode(text), ""
     except ValueError as exc:
         return False, None, str(exc)
+    except RecursionError:
+        return False, None, _TOO_DEEP
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,9 +260,9 @@ class FrameParser:
             return None
         try:
             payload, end = _SCAN(text, 0)
-        except (StopIteration, ValueError):
+        except (StopIteration, ValueError, RecursionError):
             return None  # leading whitespace, or not JSON: the general path says which
-        if end != len(text) or self._pending:
+        if end != len(text) or self._pending or _too_deep(text, payload):
             return None
         index = self._index
         self._index = index + 1
@@ -299,6 +324,13 @@ class FrameParser:
             payload = _DECODER.decode(text)
         except ValueError as exc:
             issues.append(Issue("not_json", f"data is not JSON ({exc})"))
+            return self._emit(block, name, text, None, issues)
+        except RecursionError:
+            deep = True
+        else:
+            deep = _too_deep(text, payload)
+        if deep:
+            issues.append(Issue("not_json", f"data is not JSON ({_TOO_DEEP}: over {MAX_DEPTH} levels)"))
             return self._emit(block, name, text, None, issues)
         return self._emit(block, name, text, payload, issues, parsed=True)
 

@@ -52,4 +52,10 @@ MUTANTS = (
         "validation errors quote the offending value back",
         fuzz_check="no_secret_echo",
     ),
+    Mutant(
+        "parser-refusal-echoes",
+        "WIRE-017",
+        "a request aiohttp's HTTP parser refuses gets aiohttp's plain-text 400, which quotes the raw header line "
+        "or URL (credentials included)",
+    ),
 )

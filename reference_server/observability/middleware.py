@@ -14,14 +14,14 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 
+from reference_server.errors import CLIENT_CLOSED
 from reference_server.mutants import mutated
 from reference_server.observability.metrics import GatewayMetrics
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
-CLIENT_CLOSED = 499
-"""Status recorded for a request whose handler was cancelled because the client went away (nginx's convention;
-no response was sent)."""
+# CLIENT_CLOSED (499) is the status recorded for a request whose client went away (nginx's convention; no
+# response was sent): its handler was cancelled, or it raised errors.ClientGone.
 
 
 def route_template(request: web.Request) -> str | None:

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 import re
 from typing import Any
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
+from aiohttp.web_protocol import RequestPayloadError
 
-from reference_server.errors import GatewayError, invalid_request
+from reference_server.errors import ClientGone, GatewayError, invalid_request
 from reference_server.mutants import mutated
 from reference_server.state import STATE, RequestContext
 from reference_server.upstream.base import UpstreamAdapter, UpstreamRequest
@@ -20,9 +24,11 @@ from reference_server.upstream.scripted import (
 )
 from reference_server.validation import parse_json
 
+log = logging.getLogger("reference_server.http")
+
 BACKEND_HEADER = "x-ainfera-backend"
 AGENT_HEADER = "x-ainfera-agent-id"
-_AGENT_ID = re.compile(r"^[A-Za-z0-9._:@-]{1,128}$")
+_AGENT_ID = re.compile(r"[A-Za-z0-9._:@-]{1,128}")
 
 
 async def read_json(request: web.Request) -> Any:
@@ -32,10 +38,24 @@ async def read_json(request: web.Request) -> Any:
     limit = request.app[STATE].config.max_body_bytes
     if request.content_length is not None and request.content_length > limit:
         raise _too_large(limit)
+    timeout = request.app[STATE].config.body_timeout_s
     try:
-        raw = await request.read()
+        async with asyncio.timeout(timeout):
+            raw = await request.read()
     except web.HTTPRequestEntityTooLarge:
         raise _too_large(limit) from None
+    except TimeoutError:
+        err = GatewayError(408, "invalid_request_error", f"request body not received within {timeout:g} s")
+        err.close_connection = True
+        raise err from None
+    except (RequestPayloadError, HttpProcessingError):
+        # A body the HTTP layer cannot decode (a broken chunked encoding, a short Content-Length body at EOF).
+        err = invalid_request("request body could not be read: its framing is malformed")
+        err.close_connection = True
+        raise err from None
+    except ConnectionError:
+        log.info("client went away while sending its body", extra={"event": "http.client_gone"})
+        raise ClientGone() from None
     return parse_json(raw)
 
 
@@ -71,14 +91,14 @@ def call_headers(request: web.Request, ctx: RequestContext, stream_mode: str) ->
             "request-id": ctx.request_id,
             "traceparent": ctx.trace.traceparent,
             "x-ainfera-stream-mode": stream_mode,
-            "x-ainfera-agent-id": agent if _AGENT_ID.match(agent) else "anonymous",
+            "x-ainfera-agent-id": agent if _AGENT_ID.fullmatch(agent) else "anonymous",
         }
     return {
         # Set here, not only by the middleware: a stream's headers leave before the middleware sees the response.
         "request-id": ctx.request_id,
         "traceparent": ctx.trace.traceparent,
         "x-ainfera-stream-mode": stream_mode,
-        "x-ainfera-agent-id": agent if _AGENT_ID.match(agent) else "anonymous",
+        "x-ainfera-agent-id": agent if _AGENT_ID.fullmatch(agent) else "anonymous",
         "x-ainfera-audit-url": f"/v1/audit/{ctx.request_id}",
     }
 
@@ -95,4 +115,4 @@ def check_directive(request: UpstreamRequest) -> None:
     try:
         build_script(request, parse_directives(value))
     except DirectiveError as exc:
-        raise invalid_request(f"{DIRECTIVE_HEADER}: {exc}") from None
+        raise invalid_request(exc.public) from None

@@ -10,6 +10,7 @@ from typing import Any
 
 import aiohttp
 
+from .answer_check import MAX_ANSWER_BYTES, MAX_STREAM_BYTES, InvalidAnswer
 from .base import (
     Capabilities,
     StreamEvent,
@@ -32,6 +33,7 @@ from .http_session import (
     http_error,
     network_error,
     post,
+    read_bounded,
     status_for_error_type,
     stream_ended_early,
 )
@@ -70,6 +72,38 @@ def normalize_stop_reason(stop_reason: Any, stop_sequence: Any) -> tuple[str, st
     return reason, None
 
 
+def decode_message(slug: str, raw: bytes) -> UpstreamMessage:
+    """An Anthropic ``Message`` body as an ``UpstreamMessage``, or ``InvalidAnswer`` when it is not one. (The
+    call flow then holds the message to the contract: ``answer_check.check_message``.)"""
+    try:
+        payload = json.loads(raw)
+        usage = payload["usage"]
+        content = payload["content"]
+        if not isinstance(content, list) or not all(isinstance(block, dict) for block in content):
+            raise TypeError("content is not a list of blocks")
+        stop_reason, stop_sequence = normalize_stop_reason(
+            payload["stop_reason"], payload.get("stop_sequence")
+        )
+        return UpstreamMessage(
+            id=str(payload["id"]),
+            content=content,
+            stop_reason=stop_reason,
+            stop_sequence=stop_sequence,
+            usage=Usage(
+                input_tokens=_count(usage["input_tokens"]), output_tokens=_count(usage["output_tokens"])
+            ),
+        )
+    except (ValueError, KeyError, TypeError, RecursionError) as exc:
+        raise InvalidAnswer(slug, "the message is not well-formed") from exc
+
+
+def _count(value: Any) -> int:
+    """A token count: an integer (not a numeric string, not a float, not a boolean)."""
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeError("a token count is not an integer")
+    return value
+
+
 class AnthropicAdapter:
     def __init__(
         self,
@@ -95,10 +129,7 @@ class AnthropicAdapter:
         async with response:
             if response.status != 200:
                 raise await error_from_response(self.slug, response, anthropic=True)
-            try:
-                raw = await response.read()
-            except (aiohttp.ClientError, TimeoutError) as exc:
-                raise network_error(self.slug, self._url, exc) from exc
+            raw = await read_bounded(self.slug, self._url, response, MAX_ANSWER_BYTES)
         return self._message(raw)
 
     def stream_chat(self, request: UpstreamRequest) -> BatchedEventStream:
@@ -110,12 +141,14 @@ class AnthropicAdapter:
             if response.status != 200:
                 raise await error_from_response(self.slug, response, anthropic=True)
             if "text/event-stream" not in response.headers.get("Content-Type", ""):
-                raise UpstreamError(
-                    500, "api_error", f"backend '{self.slug}' did not answer with an event stream"
-                )
+                raise InvalidAnswer(self.slug, "a stream was asked for and the answer is not an event stream")
             decoder = SSEDecoder()
+            received = 0
             try:
                 async for chunk in response.content.iter_any():
+                    received += len(chunk)
+                    if received > MAX_STREAM_BYTES:
+                        raise InvalidAnswer(self.slug, f"the stream is longer than {MAX_STREAM_BYTES} bytes")
                     batch, failure, done = self._batch(decoder.feed(chunk), request)
                     if batch:
                         yield batch
@@ -133,7 +166,7 @@ class AnthropicAdapter:
             except (aiohttp.ClientError, TimeoutError) as exc:
                 raise network_error(self.slug, self._url, exc, dropped=True) from exc
             except SSEError as exc:
-                raise UpstreamError(500, "api_error", f"backend '{self.slug}': {exc}", dropped=True) from exc
+                raise InvalidAnswer(self.slug, str(exc)) from exc
         raise stream_ended_early(self.slug, "message_stop")
 
     def _batch(
@@ -207,38 +240,15 @@ class AnthropicAdapter:
         return body
 
     def _message(self, raw: bytes) -> UpstreamMessage:
-        try:
-            payload = json.loads(raw)
-            usage = payload["usage"]
-            content = payload["content"]
-            if not isinstance(content, list) or not all(isinstance(block, dict) for block in content):
-                raise TypeError("content is not a list of blocks")
-            stop_reason, stop_sequence = normalize_stop_reason(
-                payload["stop_reason"], payload.get("stop_sequence")
-            )
-            return UpstreamMessage(
-                id=str(payload["id"]),
-                content=content,
-                stop_reason=stop_reason,
-                stop_sequence=stop_sequence,
-                usage=Usage(
-                    input_tokens=int(usage["input_tokens"]), output_tokens=int(usage["output_tokens"])
-                ),
-            )
-        except (ValueError, KeyError, TypeError) as exc:
-            raise UpstreamError(
-                500, "api_error", f"backend '{self.slug}' returned a malformed message"
-            ) from exc
+        return decode_message(self.slug, raw)
 
     def _event(self, data: str) -> dict[str, Any]:
         try:
             event = json.loads(data)
-        except ValueError:
+        except (ValueError, RecursionError):
             event = None
         if not isinstance(event, dict):
-            raise UpstreamError(
-                500, "api_error", f"backend '{self.slug}' sent an event that is not a JSON object"
-            )
+            raise InvalidAnswer(self.slug, "a stream event is not a JSON object")
         return event
 
     def _rewrite(self, event: StreamEvent, request: UpstreamRequest) -> StreamEvent:

@@ -173,10 +173,15 @@ class SSEDecoder:
         return messages
 
 
-async def iter_sse(content: aiohttp.StreamReader) -> AsyncIterator[SSEMessage]:
-    """Yield messages as their bytes arrive; never buffers the whole stream."""
+async def iter_sse(content: aiohttp.StreamReader, max_bytes: int | None = None) -> AsyncIterator[SSEMessage]:
+    """Yield messages as their bytes arrive; never buffers the whole stream. Past ``max_bytes`` in all it raises
+    ``SSEError`` (a stream that never ends, or a huge one)."""
     decoder = SSEDecoder()
+    received = 0
     async for chunk in content.iter_any():
+        received += len(chunk)
+        if max_bytes is not None and received > max_bytes:
+            raise SSEError(f"the stream is longer than {max_bytes} bytes")
         for message in decoder.feed(chunk):
             yield message
     for message in decoder.feed_eof():
@@ -328,6 +333,26 @@ def network_error(slug: str, url: str, exc: BaseException, *, dropped: bool = Fa
 
 def stream_ended_early(slug: str, what: str) -> UpstreamError:
     return UpstreamError(500, "api_error", f"backend '{slug}': stream ended without {what}", dropped=True)
+
+
+async def read_bounded(slug: str, url: str, response: aiohttp.ClientResponse, limit: int) -> bytes:
+    """The whole body of a non-streamed answer, or ``InvalidAnswer`` once it passes ``limit`` bytes (a body that
+    never ends included): an upstream's answer is read no further than the gateway would pass on."""
+    from .answer_check import InvalidAnswer
+
+    if response.content_length is not None and response.content_length > limit:
+        raise InvalidAnswer(slug, f"the answer is larger than {limit} bytes")
+    parts: list[bytes] = []
+    size = 0
+    try:
+        async for chunk in response.content.iter_any():
+            size += len(chunk)
+            if size > limit:
+                raise InvalidAnswer(slug, f"the answer is larger than {limit} bytes")
+            parts.append(chunk)
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        raise network_error(slug, url, exc) from exc
+    return b"".join(parts)
 
 
 async def post(

@@ -18,6 +18,7 @@ from ..openai_wire import (
     anthropic_request_to_openai,
     openai_completion_to_message,
 )
+from .answer_check import MAX_ANSWER_BYTES, MAX_STREAM_BYTES, InvalidAnswer
 from .base import Capabilities, StreamEvent, UpstreamError, UpstreamMessage, UpstreamRequest
 from .http_session import (
     SessionHolder,
@@ -30,6 +31,7 @@ from .http_session import (
     network_error,
     normalize_status,
     post,
+    read_bounded,
     stream_ended_early,
 )
 
@@ -81,16 +83,14 @@ class OpenAICompatAdapter:
         async with response:
             if response.status != 200:
                 raise await error_from_response(self.slug, response, anthropic=False)
-            try:
-                raw = await response.read()
-            except (aiohttp.ClientError, TimeoutError) as exc:
-                raise network_error(self.slug, self._url, exc) from exc
+            raw = await read_bounded(self.slug, self._url, response, MAX_ANSWER_BYTES)
         try:
             payload = json.loads(raw)
             if not isinstance(payload, dict):
                 raise WireError("the completion is not a JSON object")
             return openai_completion_to_message(payload, stop_sequences=request.stop_sequences)
-        except ValueError as exc:  # WireError is a ValueError, as is bad JSON
+        except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as exc:
+            # WireError is a ValueError, as is bad JSON; the others are a completion of the wrong shape.
             raise self._untranslatable(exc) from exc
 
     async def stream_chat(self, request: UpstreamRequest) -> AsyncIterator[StreamEvent]:
@@ -100,11 +100,9 @@ class OpenAICompatAdapter:
             if response.status != 200:
                 raise await error_from_response(self.slug, response, anthropic=False)
             if "text/event-stream" not in response.headers.get("Content-Type", ""):
-                raise UpstreamError(
-                    500, "api_error", f"backend '{self.slug}' did not answer with an event stream"
-                )
+                raise InvalidAnswer(self.slug, "a stream was asked for and the answer is not an event stream")
             try:
-                async for message in iter_sse(response.content):
+                async for message in iter_sse(response.content, MAX_STREAM_BYTES):
                     if message.data.strip() == "[DONE]":
                         for event in translator.finish():
                             yield event
@@ -114,8 +112,8 @@ class OpenAICompatAdapter:
             except (aiohttp.ClientError, TimeoutError) as exc:
                 raise network_error(self.slug, self._url, exc, dropped=True) from exc
             except SSEError as exc:
-                raise UpstreamError(500, "api_error", f"backend '{self.slug}': {exc}", dropped=True) from exc
-            except WireError as exc:
+                raise InvalidAnswer(self.slug, str(exc)) from exc
+            except (WireError, TypeError, KeyError, AttributeError) as exc:
                 raise self._untranslatable(exc) from exc
         # Every OpenAI-compatible stream ends with ``data: [DONE]``; without it the call may be unfinished.
         raise stream_ended_early(self.slug, "data: [DONE]")
@@ -158,12 +156,10 @@ class OpenAICompatAdapter:
     def _chunk(self, data: str) -> Mapping[str, Any]:
         try:
             chunk = json.loads(data)
-        except ValueError:
+        except (ValueError, RecursionError):
             chunk = None
         if not isinstance(chunk, dict):
-            raise UpstreamError(
-                500, "api_error", f"backend '{self.slug}' sent a chunk that is not a JSON object"
-            )
+            raise InvalidAnswer(self.slug, "a stream chunk is not a JSON object")
         error = chunk.get("error")
         if isinstance(error, Mapping):
             raise self._stream_error(error)
@@ -180,11 +176,14 @@ class OpenAICompatAdapter:
         message = error.get("message")
         return http_error(self.slug, status, message if isinstance(message, str) else None, in_stream=True)
 
-    def _untranslatable(self, exc: ValueError) -> UpstreamError:
-        detail = exc.message if isinstance(exc, WireError) else "malformed JSON"
-        return UpstreamError(
-            500, "api_error", f"backend '{self.slug}' returned an untranslatable answer: {detail}"
-        )
+    def _untranslatable(self, exc: Exception) -> UpstreamError:
+        if isinstance(exc, WireError):
+            detail = exc.message
+        elif isinstance(exc, json.JSONDecodeError):
+            detail = "the completion is not JSON"
+        else:
+            detail = "the completion is not well-formed"
+        return InvalidAnswer(self.slug, detail)
 
 
 _SHORT_ID = re.compile(r"[A-Za-z0-9]{9}")

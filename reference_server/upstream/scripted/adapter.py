@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
+from typing import Any
 
-from reference_server.upstream.base import Capabilities, StreamEvent, UpstreamMessage, UpstreamRequest
+from reference_server.upstream.anthropic_native import decode_message
+from reference_server.upstream.base import Capabilities, StreamEvent, UpstreamMessage, UpstreamRequest, Usage
 from reference_server.upstream.scripted.engine import (
+    Script,
     anthropic_events,
+    anthropic_message,
     build_script,
+    corrupt_document,
+    corrupt_stream,
     drop_error,
+    endless_deltas,
+    first_text_delta,
     is_anthropic_delta,
     is_anthropic_end,
     pace,
@@ -21,6 +30,8 @@ from reference_server.upstream.scripted.engine import (
 
 DEFAULT_CAPABILITIES = Capabilities(tools=True, native_streaming=True)
 RECEIVED_LIMIT = 200
+YIELD_EVERY = 64
+"""An unpaced stream hands the event loop back every this many events."""
 
 
 async def _sleep(seconds: float) -> None:
@@ -50,7 +61,25 @@ class ScriptedAdapter:
             await _sleep(script.directives.first_byte_ms / 1000)
             raise failure
         await _sleep(total_delay(script))
+        if script.directives.corrupt is not None:
+            return self._corrupt_message(script)
         return upstream_message(script)
+
+    def _corrupt_message(self, script: Script) -> UpstreamMessage:
+        """A hostile answer as an adapter would hand it on: what does not even decode fails as the Anthropic
+        adapter fails on it; the rest is handed on as it is, wrong types and all, for the call flow to judge."""
+        assert script.directives.corrupt is not None
+        document = corrupt_document(anthropic_message(script), script.directives.corrupt, openai=False)
+        if isinstance(document, bytes):
+            return decode_message(self.slug, document)
+        usage = document["usage"]
+        return UpstreamMessage(
+            id=document["id"],
+            content=document["content"],
+            stop_reason=document["stop_reason"],
+            stop_sequence=document["stop_sequence"],
+            usage=Usage(input_tokens=usage["input_tokens"], output_tokens=usage["output_tokens"]),
+        )
 
     async def stream_chat(self, request: UpstreamRequest) -> AsyncIterator[StreamEvent]:
         self.received.append(request)
@@ -63,8 +92,17 @@ class ScriptedAdapter:
         paced, dropped = pace(
             anthropic_events(script), d, is_delta=is_anthropic_delta, is_end=is_anthropic_end
         )
-        for delay, event in paced:
+        items: Iterable[tuple[float, Any]] = paced
+        if d.corrupt == "endless":
+            at = first_text_delta(paced, openai=False)  # build_script refuses endless without text
+            endless = ((d.latency_ms / 1000, event) for event in endless_deltas(paced[at][1], openai=False))
+            items = itertools.chain(paced[:at], endless)
+        elif d.corrupt is not None:
+            items = corrupt_stream(paced, d.corrupt, openai=False)
+        for count, (delay, event) in enumerate(items, 1):
             await _sleep(delay)
+            if count % YIELD_EVERY == 0:
+                await asyncio.sleep(0)  # a long unpaced stream must not hold the event loop
             yield event
         if dropped:
             raise drop_error(d)

@@ -17,6 +17,8 @@ DIRECTIVE_HEADER = "x-upstream-script"
 """Lower-case, as the gateway forwards it in ``UpstreamRequest.headers``."""
 
 FINISH_VALUES = ("end_turn", "max_tokens", "stop_sequence", "tool_use", "refusal")
+CORRUPT_VALUES = ("bad_json", "wrong_types", "tool_input_string", "truncate", "endless", "huge")
+"""Hostile answers (docs/scripted-upstream.md, "Hostile answers"): what a broken or malicious upstream sends."""
 
 # Bounds keep a hostile or mistyped header from making the simulated upstream allocate or sleep forever.
 _MAX_TOKENS = 100_000
@@ -24,11 +26,17 @@ _MAX_DELAY_MS = 600_000
 
 
 class DirectiveError(ValueError):
-    """A directive header that cannot be honoured. ``key`` names the offending directive key."""
+    """A directive header that cannot be honoured. ``key`` names the offending directive key.
+
+    Messages never quote a value from the header (it may hold anything, a credential included). ``public`` is
+    the message for an HTTP answer: it names the key only when it is one of the known keys, since an unknown
+    "key" is as much the client's text as a value is."""
 
     def __init__(self, key: str, message: str) -> None:
         super().__init__(f"{DIRECTIVE_HEADER}: {key}: {message}")
         self.key = key
+        shown = key if key in _PARSERS else "unknown directive key"
+        self.public = f"{DIRECTIVE_HEADER}: {shown}: {message}"
 
 
 @dataclass(frozen=True)
@@ -46,6 +54,7 @@ class Directives:
     tool: str | None = None
     text_before_tool: bool = False
     seed: int = 0
+    corrupt: str | None = None
 
     def canonical(self) -> str:
         """A stable text form, used in hashes so that ids depend on the script as well as the request."""
@@ -57,9 +66,9 @@ def _int_in(low: int, high: int) -> Callable[[str, str], int]:
         try:
             value = int(raw, 10)
         except ValueError:
-            raise DirectiveError(key, f"expected an integer, got {raw!r}") from None
+            raise DirectiveError(key, "expected an integer") from None
         if not low <= value <= high:
-            raise DirectiveError(key, f"must be between {low} and {high}, got {value}")
+            raise DirectiveError(key, f"must be between {low} and {high}")
         return value
 
     return parse
@@ -73,13 +82,19 @@ def _nonempty(key: str, raw: str) -> str:
 
 def _finish(key: str, raw: str) -> str:
     if raw not in FINISH_VALUES:
-        raise DirectiveError(key, f"must be one of {', '.join(FINISH_VALUES)}, got {raw!r}")
+        raise DirectiveError(key, f"must be one of {', '.join(FINISH_VALUES)}")
+    return raw
+
+
+def _corrupt(key: str, raw: str) -> str:
+    if raw not in CORRUPT_VALUES:
+        raise DirectiveError(key, f"must be one of {', '.join(CORRUPT_VALUES)}")
     return raw
 
 
 def _flag(key: str, raw: str) -> bool:
     if raw not in ("0", "1"):
-        raise DirectiveError(key, f"must be 0 or 1, got {raw!r}")
+        raise DirectiveError(key, "must be 0 or 1")
     return raw == "1"
 
 
@@ -95,6 +110,7 @@ _PARSERS: dict[str, Callable[[str, str], Any]] = {
     "tool": _nonempty,
     "text_before_tool": _flag,
     "seed": _int_in(0, 2**63 - 1),
+    "corrupt": _corrupt,
 }
 
 
@@ -113,7 +129,7 @@ def parse_directives(value: str | None) -> Directives:
         if not sep:
             raise DirectiveError(key, "expected key=value")
         if key not in _PARSERS:
-            raise DirectiveError(key, f"unknown directive key (known: {', '.join(sorted(_PARSERS))})")
+            raise DirectiveError(key, f"not a directive key (known: {', '.join(sorted(_PARSERS))})")
         if key in seen:
             raise DirectiveError(key, "given more than once")
         seen[key] = _PARSERS[key](key, unquote(raw.strip()))

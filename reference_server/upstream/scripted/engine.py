@@ -125,6 +125,12 @@ def build_script(request: UpstreamRequest, directives: Directives | None = None)
     else:
         stop_reason = "end_turn"
 
+    if d.corrupt == "tool_input_string" and tool is None:
+        raise DirectiveError(
+            "corrupt", "tool_input_string needs a tool call (tool=NAME, tool_choice or finish)"
+        )
+    if d.corrupt in ("huge", "wrong_types", "endless") and not kept:
+        raise DirectiveError("corrupt", f"{d.corrupt} needs a text answer (text_tokens > 0)")
     if d.finish is not None:  # a forced reason only relabels the ending; the content stays as generated
         stop_reason = d.finish
         if d.finish == "stop_sequence":
@@ -178,14 +184,14 @@ def _choose_tool(request: UpstreamRequest, d: Directives) -> dict[str, Any] | No
     by_name = {t["name"]: t for t in tools}
     if d.tool is not None:
         if d.tool not in by_name:
-            have = ", ".join(by_name) or "none"
-            raise DirectiveError("tool", f"no tool named {d.tool!r} in the request's tools (have: {have})")
+            have = f"{len(by_name)} tool(s)"
+            raise DirectiveError("tool", f"names no tool of the request's tools (it has {have})")
         return by_name[d.tool]
     choice = request.tool_choice or {}
     if choice.get("type") == "tool":
         name = choice.get("name")
         if name not in by_name:
-            raise UpstreamError(400, "invalid_request_error", f"tool_choice names unknown tool {name!r}")
+            raise UpstreamError(400, "invalid_request_error", "tool_choice names a tool that is not in tools")
         return by_name[name]
     if choice.get("type") == "any":
         if not tools:
@@ -277,37 +283,94 @@ _FORMAT_EXAMPLES = {
     "hostname": "example.com",
 }
 _FULL_DEPTH = 6  # below this depth optional properties and items are left out, so recursive schemas terminate
+MAX_TOOL_INPUT_CHARS = 256 * 1024
+"""Budget of a generated tool input, in characters of its JSON. A schema asking for more (``minItems:
+2000000``, ``minLength: 2e8``) is refused before anything that size is built: the engine runs on the event loop."""
+MAX_SCHEMA_DEPTH = 32
+"""Deepest nesting (``$ref`` hops included) the generator follows; a schema whose required properties recurse
+without end is refused at this depth instead of exhausting the stack."""
+
+
+class SchemaRefused(UpstreamError):
+    """A tool ``input_schema`` the scripted upstream cannot generate an input for: malformed (a keyword of the
+    wrong type), unsatisfiable within the budget, or recursing without end. A 400 ``invalid_request_error``,
+    as a real upstream answers a schema it cannot use."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(400, "invalid_request_error", f"scripted upstream: tool input_schema {reason}")
+
+
+class _Budget:
+    def __init__(self, chars: int) -> None:
+        self.left = chars
+
+    def spend(self, chars: int) -> None:
+        self.left -= chars
+        if self.left < 0:
+            raise SchemaRefused(f"asks for an input larger than {MAX_TOOL_INPUT_CHARS} characters")
 
 
 def schema_instance(schema: Any) -> dict[str, Any]:
     """A tool input for ``input_schema``: an object with every declared property (only the required ones in
     deeply nested objects), honouring const/enum/anyOf/oneOf/allOf/local ``$ref``, string formats and
-    length bounds, numeric bounds and ``multipleOf``, and array item counts. ``pattern`` is not honoured."""
-    value = _instance(schema, schema, 0)
+    length bounds, numeric bounds and ``multipleOf``, and array item counts. ``pattern`` is not honoured.
+
+    Raises ``SchemaRefused`` for a schema it cannot serve within ``MAX_TOOL_INPUT_CHARS`` and
+    ``MAX_SCHEMA_DEPTH``, or with a keyword of the wrong type."""
+    budget = _Budget(MAX_TOOL_INPUT_CHARS)
+    value = _instance(schema, schema, 0, budget)
     return value if isinstance(value, dict) else {}
 
 
-def _instance(schema: Any, root: Any, depth: int) -> Any:
+def _count(schema: dict[str, Any], key: str, default: int = 0) -> int:
+    """A count keyword (``minLength``, ``minItems``…): a non-negative integer (an integral float is one)."""
+    value = schema.get(key, default)
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        value = int(value)
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise SchemaRefused(f"has a '{key}' that is not a non-negative integer")
+    return value
+
+
+def _bound(schema: dict[str, Any], key: str) -> float | int | None:
+    value = schema.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, int | float) or isinstance(value, bool) or not math.isfinite(value):
+        raise SchemaRefused(f"has a '{key}' that is not a finite number")
+    return value
+
+
+def _instance(schema: Any, root: Any, depth: int, budget: _Budget) -> Any:
+    if depth > MAX_SCHEMA_DEPTH:
+        raise SchemaRefused(f"nests deeper than {MAX_SCHEMA_DEPTH} levels (a recursion without end?)")
+    budget.spend(1)
     if not isinstance(schema, dict):
         return {} if depth == 0 else "example"  # `true` / missing schema: anything goes
     if isinstance(schema.get("$ref"), str):
-        return _instance(_resolve(root, schema["$ref"]), root, depth + 1)
+        return _instance(_resolve(root, schema["$ref"]), root, depth + 1, budget)
     if "const" in schema:
+        budget.spend(_size(schema["const"]))
         return schema["const"]
     if isinstance(schema.get("enum"), list) and schema["enum"]:
+        budget.spend(_size(schema["enum"][0]))
         return schema["enum"][0]
     if isinstance(schema.get("allOf"), list):
-        return _instance(_merge_all_of(schema, root), root, depth)
+        return _instance(_merge_all_of(schema, root), root, depth + 1, budget)
     for key in ("anyOf", "oneOf"):
         if isinstance(schema.get(key), list) and schema[key]:
-            return _instance({**{k: v for k, v in schema.items() if k != key}, **schema[key][0]}, root, depth)
+            branch = schema[key][0]
+            merged = {k: v for k, v in schema.items() if k != key}
+            if isinstance(branch, dict):
+                merged.update(branch)
+            return _instance(merged, root, depth + 1, budget)
     kind = _schema_type(schema)
     if kind == "object":
-        return _object_instance(schema, root, depth)
+        return _object_instance(schema, root, depth, budget)
     if kind == "array":
-        return _array_instance(schema, root, depth)
+        return _array_instance(schema, root, depth, budget)
     if kind == "string":
-        return _string_instance(schema)
+        return _string_instance(schema, budget)
     if kind in ("integer", "number"):
         return _number_instance(schema, integer=kind == "integer")
     if kind == "boolean":
@@ -315,6 +378,12 @@ def _instance(schema: Any, root: Any, depth: int) -> Any:
     if kind == "null":
         return None
     return "example"
+
+
+def _size(value: Any) -> int:
+    """The JSON size of a value the schema gives outright (``const``, ``enum``), which came in a request body
+    of bounded size."""
+    return len(json.dumps(value, default=str))
 
 
 def _schema_type(schema: dict[str, Any]) -> str | None:
@@ -356,67 +425,80 @@ def _merge_all_of(schema: dict[str, Any], root: Any) -> dict[str, Any]:
         if not isinstance(part, dict):
             continue
         for key, value in part.items():
-            if key == "properties":
-                merged["properties"] = {**merged.get("properties", {}), **value}
-            elif key == "required":
-                merged["required"] = [*merged.get("required", []), *value]
+            if key == "properties" and isinstance(value, dict):
+                merged["properties"] = {**_dict(merged.get("properties")), **value}
+            elif key == "required" and isinstance(value, list):
+                merged["required"] = [*_list(merged.get("required")), *value]
             else:
                 merged.setdefault(key, value)
     return merged
 
 
-def _object_instance(schema: dict[str, Any], root: Any, depth: int) -> dict[str, Any]:
-    declared_properties = schema.get("properties")
-    properties: dict[str, Any] = declared_properties if isinstance(declared_properties, dict) else {}
-    declared = schema.get("required")
-    required = [r for r in declared if isinstance(r, str)] if isinstance(declared, list) else []
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _object_instance(schema: dict[str, Any], root: Any, depth: int, budget: _Budget) -> dict[str, Any]:
+    properties = _dict(schema.get("properties"))
+    required = [r for r in _list(schema.get("required")) if isinstance(r, str)]
     names = list(properties) if depth < _FULL_DEPTH else [n for n in properties if n in required]
-    result = {name: _instance(properties[name], root, depth + 1) for name in names}
+    result: dict[str, Any] = {}
+    for name in names:
+        budget.spend(len(name) + 4)
+        result[name] = _instance(properties[name], root, depth + 1, budget)
     extra = schema.get("additionalProperties")
     extra_schema = extra if isinstance(extra, dict) else {"type": "string"}
     for name in required:  # required but undeclared properties
         if name not in result:
-            result[name] = _instance(extra_schema, root, depth + 1)
-    min_properties = schema.get("minProperties", 0)
+            budget.spend(len(name) + 4)
+            result[name] = _instance(extra_schema, root, depth + 1, budget)
+    min_properties = _count(schema, "minProperties")
+    budget.spend(max(0, min_properties - len(result)) * 8)  # refused before building, if it cannot fit
     while len(result) < min_properties:
-        result[f"key{len(result)}"] = _instance(extra_schema, root, depth + 1)
+        result[f"key{len(result)}"] = _instance(extra_schema, root, depth + 1, budget)
     return result
 
 
-def _array_instance(schema: dict[str, Any], root: Any, depth: int) -> list[Any]:
-    declared_prefix = schema.get("prefixItems")
-    prefix: list[Any] = declared_prefix if isinstance(declared_prefix, list) else []
+def _array_instance(schema: dict[str, Any], root: Any, depth: int, budget: _Budget) -> list[Any]:
+    prefix = _list(schema.get("prefixItems"))
     items = schema.get("items")
     if isinstance(items, list):  # draft-04 tuple form
         prefix, items = items, schema.get("additionalItems")
-    min_items = schema.get("minItems", 0)
+    min_items = _count(schema, "minItems")
     count = max(min_items, len(prefix), 1 if depth < _FULL_DEPTH else 0)
-    if isinstance(schema.get("maxItems"), int):
-        count = min(count, schema["maxItems"])
-    result = [_instance(prefix[i], root, depth + 1) for i in range(min(count, len(prefix)))]
+    if "maxItems" in schema:
+        count = min(count, _count(schema, "maxItems"))
+    budget.spend(count * 2)  # refused before building, if it cannot fit
+    result = [_instance(prefix[i], root, depth + 1, budget) for i in range(min(count, len(prefix)))]
     item_schema = items if isinstance(items, dict) else {"type": "string"}
     while len(result) < count:
-        value = _instance(item_schema, root, depth + 1)
+        value = _instance(item_schema, root, depth + 1, budget)
         if schema.get("uniqueItems") and isinstance(value, str):
             value = f"{value}{len(result)}" if len(result) else value
         result.append(value)
     return result
 
 
-def _string_instance(schema: dict[str, Any]) -> str:
+def _string_instance(schema: dict[str, Any], budget: _Budget) -> str:
     text = _FORMAT_EXAMPLES.get(str(schema.get("format")), "example")
-    min_length = schema.get("minLength", 0)
+    min_length = _count(schema, "minLength")
+    budget.spend(max(len(text), min_length))  # refused before building, if it cannot fit
     if len(text) < min_length:
         text += "x" * (min_length - len(text))
-    max_length = schema.get("maxLength")
-    if isinstance(max_length, int):
-        text = text[:max_length]
+    if "maxLength" in schema:
+        text = text[: _count(schema, "maxLength")]
     return text
 
 
 def _number_instance(schema: dict[str, Any], *, integer: bool) -> int | float:
-    """The value closest to zero inside the bounds (draft-04 boolean and draft-06+ numeric exclusives)."""
-    low, high = schema.get("minimum"), schema.get("maximum")
+    """The value closest to zero inside the bounds (draft-04 boolean and draft-06+ numeric exclusives). Bounds
+    must be finite numbers; a value the arithmetic cannot represent (bounds near the float range's edge) is
+    refused rather than returned as infinity."""
+    low, high = _bound(schema, "minimum"), _bound(schema, "maximum")
     low_open = high_open = False
     for key, is_low in (("exclusiveMinimum", True), ("exclusiveMaximum", False)):
         bound = schema.get(key)
@@ -425,25 +507,32 @@ def _number_instance(schema: dict[str, Any], *, integer: bool) -> int | float:
                 low_open = bound
             else:
                 high_open = bound
-        elif isinstance(bound, int | float):
+        elif bound is not None:
+            number = _bound(schema, key)
             if is_low:
-                low, low_open = bound, True
+                low, low_open = number, True
             else:
-                high, high_open = bound, True
+                high, high_open = number, True
     value: float = 0
-    if low is not None and (value < low or (low_open and value <= low)):
-        value = low + (1 if low_open else 0)
-        if high is not None and (value > high or (high_open and value >= high)):
-            value = (low + high) / 2
-    elif high is not None and (value > high or (high_open and value >= high)):
-        value = high - (1 if high_open else 0)
-    step = schema.get("multipleOf")
-    if isinstance(step, int | float) and not isinstance(step, bool) and step > 0:
-        value = math.ceil(value / step) * step
-    if integer:
-        value = math.ceil(value) if low is not None else math.floor(value)
-        return int(value)
-    return int(value) if float(value).is_integer() else value
+    try:
+        if low is not None and (value < low or (low_open and value <= low)):
+            value = low + (1 if low_open else 0)
+            if high is not None and (value > high or (high_open and value >= high)):
+                value = low / 2 + high / 2
+        elif high is not None and (value > high or (high_open and value >= high)):
+            value = high - (1 if high_open else 0)
+        step = schema.get("multipleOf")
+        if step is not None:
+            step = _bound(schema, "multipleOf")
+            if step is not None and step > 0:
+                value = math.ceil(value / step) * step
+        if not math.isfinite(value):
+            raise OverflowError
+        if integer:
+            return int(math.ceil(value) if low is not None else math.floor(value))
+        return int(value) if float(value).is_integer() else value
+    except (OverflowError, ValueError, ZeroDivisionError):
+        raise SchemaRefused("has numeric bounds the generator cannot represent") from None
 
 
 # --- Anthropic renderings -------------------------------------------------------------------------
@@ -582,3 +671,124 @@ def total_delay(script: Script) -> float:
     deltas = sum(len(b.deltas) if isinstance(b, TextBlock) else len(b.fragments) for b in script.blocks)
     d = script.directives
     return (d.first_byte_ms + d.latency_ms * deltas) / 1000
+
+
+# --- Hostile answers (the ``corrupt`` directive) ---------------------------------------------------
+
+HUGE_ANSWER_CHARS = 24 * 1024 * 1024
+"""``corrupt=huge``: characters of text in the answer, past every gateway budget (and the reference's 16 MiB
+read limit)."""
+HUGE_DELTA_CHARS = 1024 * 1024
+ENDLESS_MAX_DELTAS = 2_000_000
+"""``corrupt=endless``: the stream is cut here by the scripted upstream itself (its own budget), long after a
+gateway should have given up on it."""
+NOT_JSON = '{"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "amb'
+"""The data of a ``corrupt=bad_json`` event: JSON cut off mid-string."""
+INVALID_TOOL_INPUT = '"INVALID"'
+"""``corrupt=tool_input_string``: the tool input's JSON, a string where an object belongs."""
+
+
+def corrupt_document(document: dict[str, Any], kind: str, *, openai: bool) -> dict[str, Any] | bytes:
+    """The non-streamed answer (an Anthropic message, or an OpenAI ``chat.completion``) made hostile; bytes when
+    it is not JSON at all. ``endless`` is the caller's (a body that never ends); here it is ``huge``."""
+    text = json.dumps(document)
+    if kind == "bad_json":
+        return (text[: len(text) // 2] + "\x00 ;not json").encode()
+    if kind == "truncate":
+        return text[: len(text) // 2].encode()
+    out: dict[str, Any] = json.loads(text)
+    if openai:
+        message = out["choices"][0]["message"]
+        if kind == "wrong_types":
+            message["content"] = 42
+            out["usage"]["completion_tokens"] = "many"
+        elif kind == "tool_input_string":
+            for call in message.get("tool_calls") or []:
+                call["function"]["arguments"] = INVALID_TOOL_INPUT
+        else:  # huge, endless
+            message["content"] = "x" * HUGE_ANSWER_CHARS
+        return out
+    if kind == "wrong_types":
+        out["usage"]["output_tokens"] = "many"
+        for block in out["content"]:
+            if block["type"] == "text":
+                block["text"] = 42
+    elif kind == "tool_input_string":
+        for block in out["content"]:
+            if block["type"] == "tool_use":
+                block["input"] = json.loads(INVALID_TOOL_INPUT)
+    else:  # huge, endless
+        out["content"] = [{"type": "text", "text": "x" * HUGE_ANSWER_CHARS}]
+    return out
+
+
+def corrupt_stream(items: Sequence[tuple[float, Any]], kind: str, *, openai: bool) -> list[tuple[float, Any]]:
+    """A paced stream (Anthropic events or OpenAI chunks) made hostile; an item that is a ``str`` is the raw
+    ``data`` of an event that is not JSON. ``endless`` is the caller's (``endless_deltas``)."""
+    out = list(items)
+    if kind == "truncate":  # a clean end of the body, without message_stop or [DONE]
+        return out[: max(1, len(out) // 2)]
+    if kind == "bad_json":
+        return [out[0], (0.0, NOT_JSON), *out[1:]]
+    text_at = next((i for i, (_, item) in enumerate(out) if _is_text_delta(item, openai=openai)), None)
+    if kind == "tool_input_string":
+        first = next(i for i, (_, item) in enumerate(out) if _is_arguments_delta(item, openai=openai))
+        kept = [pair for pair in out if not _is_arguments_delta(pair[1], openai=openai)]
+        kept.insert(first, (0.0, _arguments_delta(out[first][1], INVALID_TOOL_INPUT, openai=openai)))
+        return kept
+    assert text_at is not None  # build_script refuses huge and wrong_types without text
+    if kind == "wrong_types":
+        out[text_at] = (out[text_at][0], _text_delta(out[text_at][1], 42, openai=openai))
+        return out
+    huge = _text_delta(out[text_at][1], "x" * HUGE_DELTA_CHARS, openai=openai)
+    count = HUGE_ANSWER_CHARS // HUGE_DELTA_CHARS
+    return [*out[:text_at], *[(0.0, huge)] * count, *out[text_at:]]
+
+
+def endless_deltas(template: Any, *, openai: bool) -> Any:
+    """``corrupt=endless``: the first text delta of the stream, again and again (``ENDLESS_MAX_DELTAS``)."""
+    delta = _text_delta(template, " amber", openai=openai)
+    return (delta for _ in range(ENDLESS_MAX_DELTAS))
+
+
+def first_text_delta(items: Sequence[tuple[float, Any]], *, openai: bool) -> int:
+    return next(i for i, (_, item) in enumerate(items) if _is_text_delta(item, openai=openai))
+
+
+def _is_text_delta(item: Any, *, openai: bool) -> bool:
+    if not isinstance(item, dict):
+        return False
+    if openai:
+        return any(isinstance(c.get("delta", {}).get("content"), str) and c["delta"]["content"]
+                   for c in item.get("choices", []))  # fmt: skip
+    return item.get("type") == "content_block_delta" and item["delta"].get("type") == "text_delta"
+
+
+def _is_arguments_delta(item: Any, *, openai: bool) -> bool:
+    if not isinstance(item, dict):
+        return False
+    if openai:
+        return any(
+            "id" not in call and call.get("function", {}).get("arguments")
+            for choice in item.get("choices", [])
+            for call in choice.get("delta", {}).get("tool_calls", [])
+        )
+    return item.get("type") == "content_block_delta" and item["delta"].get("type") == "input_json_delta"
+
+
+def _text_delta(template: dict[str, Any], text: Any, *, openai: bool) -> dict[str, Any]:
+    out: dict[str, Any] = json.loads(json.dumps(template))
+    if openai:
+        out["choices"][0]["delta"] = {"content": text}
+    else:
+        out["delta"] = {"type": "text_delta", "text": text}
+    return out
+
+
+def _arguments_delta(template: dict[str, Any], arguments: str, *, openai: bool) -> dict[str, Any]:
+    out: dict[str, Any] = json.loads(json.dumps(template))
+    if openai:
+        out["choices"][0]["delta"]["tool_calls"][0]["function"] = {"arguments": arguments}
+    else:
+        out["delta"] = {"type": "input_json_delta", "partial_json": arguments}
+    return out

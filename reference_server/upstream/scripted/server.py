@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 from collections import deque
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from aiohttp import web
@@ -26,12 +27,17 @@ from aiohttp import web
 from reference_server.upstream.base import UpstreamError, UpstreamRequest, error_type_for_status
 from reference_server.upstream.finish_reasons import anthropic_to_openai
 from reference_server.upstream.scripted.engine import (
+    ENDLESS_MAX_DELTAS,
     Script,
     TextBlock,
     ToolUseBlock,
     anthropic_events,
     anthropic_message,
     build_script,
+    corrupt_document,
+    corrupt_stream,
+    endless_deltas,
+    first_text_delta,
     is_anthropic_delta,
     is_anthropic_end,
     pace,
@@ -171,7 +177,7 @@ def openai_request(body: Mapping[str, Any], headers: dict[str, str]) -> tuple[Up
             blocks += [_tool_use_from_call(c) for c in message.get("tool_calls") or [] if isinstance(c, dict)]
             messages.append({"role": role, "content": blocks})
         else:
-            raise BadRequest(f"messages: unknown role {role!r}")
+            raise BadRequest("messages: a message has an unknown role")
     stop = body.get("stop")
     stops = [stop] if isinstance(stop, str) else stop or []
     if not isinstance(stops, list) or not all(isinstance(s, str) for s in stops):
@@ -352,18 +358,27 @@ def _is_openai_end(chunk: dict[str, Any]) -> bool:
 # --- Handlers -------------------------------------------------------------------------------------
 
 
+YIELD_EVERY = 64
+"""An unpaced stream hands the event loop back every this many items."""
+
+
 async def _stream(
     request: web.Request,
-    paced: Sequence[tuple[float, T]],
+    paced: Iterable[tuple[float, T]],
     dropped: bool,
     frame: Callable[[T], str],
     trailer: str = "",
 ) -> web.StreamResponse:
     response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"})
     await response.prepare(request)
-    for delay, item in paced:
-        await _sleep(delay)
-        await response.write(frame(item).encode())
+    try:
+        for count, (delay, item) in enumerate(paced, 1):
+            await _sleep(delay)
+            if count % YIELD_EVERY == 0:
+                await asyncio.sleep(0)
+            await response.write(frame(item).encode())
+    except ConnectionError:  # the gateway gave up on the stream (an endless one, say): nothing left to do
+        return response
     if dropped:
         # Die like a broken upstream: flush what was sent, then close the socket without the chunked-encoding
         # terminator. aiohttp's final write_eof then meets a closed transport, which it treats as a reset.
@@ -376,12 +391,54 @@ async def _stream(
     return response
 
 
-def _sse(event: dict[str, Any]) -> str:
+def _sse(event: dict[str, Any] | str) -> str:
+    if isinstance(event, str):  # corrupt=bad_json: the raw data of an event that is not JSON
+        return f"event: content_block_delta\ndata: {event}\n\n"
     return f"event: {event['type']}\ndata: {json.dumps(event)}\n\n"
 
 
-def _data(chunk: dict[str, Any]) -> str:
-    return f"data: {json.dumps(chunk)}\n\n"
+def _data(chunk: dict[str, Any] | str) -> str:
+    return f"data: {chunk if isinstance(chunk, str) else json.dumps(chunk)}\n\n"
+
+
+def _hostile_items(
+    paced: list[tuple[float, Any]], kind: str | None, *, openai: bool
+) -> Iterable[tuple[float, Any]]:
+    """The paced stream as the ``corrupt`` directive wants it (unchanged without one)."""
+    if kind is None:
+        return paced
+    if kind == "endless":
+        at = first_text_delta(paced, openai=openai)
+        delay = paced[at][0]
+        return itertools.chain(
+            paced[:at], ((delay, item) for item in endless_deltas(paced[at][1], openai=openai))
+        )
+    return corrupt_stream(paced, kind, openai=openai)
+
+
+async def _hostile_document(
+    request: web.Request, document: dict[str, Any], kind: str, *, openai: bool
+) -> web.StreamResponse:
+    """A non-streamed answer as the ``corrupt`` directive wants it; ``endless`` is a JSON body that never ends
+    (until ``ENDLESS_MAX_DELTAS`` pieces of it, the upstream's own budget)."""
+    if kind != "endless":
+        hostile = corrupt_document(document, kind, openai=openai)
+        body = hostile if isinstance(hostile, bytes) else json.dumps(hostile).encode()
+        return web.Response(body=body, content_type="application/json")
+    response = web.StreamResponse(headers={"Content-Type": "application/json"})
+    await response.prepare(request)
+    try:
+        await response.write(b'{"id": "msg_endless", "content": [{"type": "text", "text": "')
+        piece = b" amber" * 1024
+        for count in range(ENDLESS_MAX_DELTAS // 64):  # 192 MB: past any gateway's read limit
+            await response.write(piece)
+            if count % YIELD_EVERY == 0:
+                await asyncio.sleep(0)
+    except ConnectionError:
+        return response
+    if request.transport is not None:  # the budget is spent: end the way an endless body would, cut off
+        request.transport.close()
+    return response
 
 
 async def _answer(
@@ -395,7 +452,7 @@ async def _answer(
         return await respond(body, _forwarded_headers(request))
     except UpstreamError as exc:
         return error(exc.status, exc.error_type, exc.message)
-    except ValueError as exc:  # BadRequest and DirectiveError
+    except ValueError as exc:  # BadRequest and DirectiveError (which quotes no value, only an unknown key)
         return error(400, error_type_for_status(400), str(exc))
 
 
@@ -411,13 +468,16 @@ async def messages(request: web.Request) -> web.StreamResponse:
         upstream, stream = anthropic_request(body, headers)
         script = build_script(upstream)
         await _raise_upfront_failure(script, streaming=stream)
+        kind = script.directives.corrupt
         if not stream:
             await _sleep(total_delay(script))
+            if kind is not None:
+                return await _hostile_document(request, anthropic_message(script), kind, openai=False)
             return web.json_response(anthropic_message(script))
         await _sleep(script.directives.first_byte_ms / 1000)
         events = anthropic_events(script)
         paced, dropped = pace(events, script.directives, is_delta=is_anthropic_delta, is_end=is_anthropic_end)
-        return await _stream(request, paced, dropped, _sse)
+        return await _stream(request, _hostile_items(paced, kind, openai=False), dropped, _sse)
 
     return await _answer(request, anthropic_error, respond)
 
@@ -427,13 +487,19 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
         upstream, stream, include_usage = openai_request(body, headers)
         script = build_script(upstream)
         await _raise_upfront_failure(script, streaming=stream)
+        kind = script.directives.corrupt
         if not stream:
             await _sleep(total_delay(script))
+            if kind is not None:
+                return await _hostile_document(request, openai_completion(script), kind, openai=True)
             return web.json_response(openai_completion(script))
         await _sleep(script.directives.first_byte_ms / 1000)
         chunks = openai_chunks(script, include_usage=include_usage)
         paced, dropped = pace(chunks, script.directives, is_delta=_is_openai_delta, is_end=_is_openai_end)
-        return await _stream(request, paced, dropped, _data, trailer="data: [DONE]\n\n")
+        trailer = "" if kind == "truncate" else "data: [DONE]\n\n"
+        return await _stream(
+            request, _hostile_items(paced, kind, openai=True), dropped, _data, trailer=trailer
+        )
 
     return await _answer(request, openai_error, respond)
 
