@@ -56,6 +56,8 @@ class ConformancePlugin:
         self._stack = ExitStack()
         self.started = time.time()
         self.collected_modules: set[str] = set()
+        self.stopped: str | None = None
+        """Why the run stopped before any clause was judged (the preflight's line), if it did."""
 
     @property
     def selected_profiles(self) -> set[str]:
@@ -93,17 +95,19 @@ class ConformancePlugin:
             if spec.embedded:
                 from gateway_contracts.embedded import embedded_target
 
-                self.target = self._stack.enter_context(embedded_target(spec=spec))
+                target = self._stack.enter_context(embedded_target(spec=spec))
             else:
-                self.target = spec
+                target = spec
             from gateway_contracts.target.preflight import preflight
 
-            preflight(self.target)
+            preflight(target)
         except CliError as exc:
             # One line and the harness's own status, as check gives: a gateway that cannot be reached or that
-            # refuses the set-up must not become dozens of failed clauses.
+            # refuses the set-up must not become dozens of failed clauses, nor a report of clause verdicts.
+            self.stopped = str(exc)
             pytest.exit(f"gateway-contracts: {exc}", returncode=exc.status)
-        return self.target
+        self.target = target
+        return target
 
     # -- collection ------------------------------------------------------------------------------------------
     @pytest.hookimpl(tryfirst=True)
@@ -195,6 +199,9 @@ class ConformancePlugin:
             report.clause_evidence = item.stash.get(EVIDENCE_KEY, {})  # type: ignore[attr-defined]
 
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        if self.stopped is not None:
+            self._stack.close()
+            return  # no report: nothing was judged
         summary = self.results.finish(
             self.selected_profiles, self.target, whole_suite=self.whole_suite, seed=self.seed
         )
