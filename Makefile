@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 check: $(STAMP)
-	$(BIN)/gateway-contracts check --report-dir reports/latest
+	$(BIN)/gateway-contracts check --config contracts/targets/reference.toml --report-dir reports/latest
 
 serve: $(STAMP)
 	$(BIN)/gateway-contracts serve

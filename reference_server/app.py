@@ -94,14 +94,21 @@ async def client_auth_middleware(request: web.Request, handler: Handler) -> web.
         auth = request.headers.get("authorization", "")
         if not key and auth[:7].lower() == "bearer " and not mutated("bearer-auth-ignored"):
             key = auth[7:].strip()
+        if not key and mutated("missing-key-accepted"):
+            return await handler(request)
         if not key:
             raise GatewayError(
                 401, "authentication_error", "missing API key: send x-api-key or Authorization: Bearer"
             )
         allowed = request.app[STATE].config.client_keys
-        if allowed and not constant_time_in(key, allowed):
+        if allowed and not constant_time_in(key, allowed) and not mutated("unknown-key-accepted"):
             raise GatewayError(401, "authentication_error", "invalid API key")
     return await handler(request)
+
+
+async def _redirect_to_slash(request: web.Request) -> web.StreamResponse:
+    """The metrics-redirect mutant: the endpoint moved to a trailing slash behind a permanent redirect."""
+    return web.Response(status=308, headers={"Location": request.path + "/"})
 
 
 def build_adapters(config: GatewayConfig) -> dict[str, UpstreamAdapter]:
@@ -170,7 +177,11 @@ def build_app(
     app.router.add_get("/healthz", discovery.healthz)
     app.router.add_get("/openapi.json", discovery.openapi)
     # Internal (contracts/openapi-internal.yaml), not in the public document; behind X-Ainfera-Internal-Key.
-    app.router.add_get("/metrics", metrics_endpoint)
+    if mutated("metrics-redirect"):
+        app.router.add_get("/metrics", _redirect_to_slash)
+        app.router.add_get("/metrics/", metrics_endpoint)
+    else:
+        app.router.add_get("/metrics", metrics_endpoint)
 
     async def on_startup(app: web.Application) -> None:
         if migrate:

@@ -125,6 +125,7 @@ def _fuzz(args: argparse.Namespace, paths: RunPaths, phases: tuple[str, ...], ta
         models=tuple(dict.fromkeys([target.messages_model, target.chat_model, *target.aliases])),
         headers=tuple(target.headers.items()),
         route_headers=tuple((r, tuple(h.items())) for r, h in target.route_headers.items()),
+        secret_headers=tuple(sorted({*target.auth_headers(), *target.metrics_headers()})),
     )
     paths.config.write_text(config.render(run_config), encoding="utf-8")
     invocation = runner.Invocation(target.base_url, args.seed, args.workers, phases)

@@ -40,13 +40,13 @@ class Scrape:
         return {s.labels[label] for s in self.samples if label in s.labels}
 
 
-def fetch(gw: Exchanges, key: str | None = None) -> tuple[int, str, str, list[str]]:
-    """GET the metrics endpoint with the key (the target's, unless given), following same-origin redirects:
-    the final status, content type and text, and the redirects met."""
+def fetch(gw: Exchanges, key: str | None = None, keyed: bool = True) -> tuple[int, str, str, list[str]]:
+    """GET the metrics endpoint with the key (the target's, unless given; none when not ``keyed``), following
+    same-origin redirects: the final status, content type and text, and the redirects met."""
     target = gw.target
     path = target.metrics_path
     redirects: list[str] = []
-    headers = {**target.metrics_headers(key), "accept": OPENMETRICS}
+    headers = {**(target.metrics_headers(key) if keyed else {}), "accept": OPENMETRICS}
     r = gw.request("GET", path, headers=headers, auth=False)
     while 300 <= r.status_code < 400 and len(redirects) < MAX_REDIRECTS:
         location = r.headers.get("location", "")

@@ -16,11 +16,12 @@ from contracts.metrics_rules import label_violations, metrics_rules
 from gateway_contracts.capture.db import CaptureDB
 from gateway_contracts.conformance.client import Exchanges
 from gateway_contracts.conformance.metrics import fetch, scrape
-from gateway_contracts.conformance.requests import SCRIPT
+from gateway_contracts.conformance.requests import AINFERA, SCRIPT
 from gateway_contracts.target import Target
 
 pytestmark = pytest.mark.needs("metrics")
 RULES = load_yaml("metrics-rules.yaml")
+SERIES: dict[str, str] = AINFERA["series"]
 FRESH_CALLS = 12
 """Calls each carrying fresh ids, for MET-010: a label that gains a value per call grows by this much."""
 
@@ -38,10 +39,10 @@ def traffic(gw: Exchanges) -> None:
 @pytest.mark.needs("metrics-keyed")
 @pytest.mark.parametrize("sent", [None, "wrong-key", ""])
 def test_key_required(gw: Exchanges, sent: str | None) -> None:
-    headers = {} if sent is None else gw.target.metrics_headers(sent)
-    r = gw.get(gw.target.metrics_path, headers=headers, auth=False)
-    assert r.status_code == 401, f"{gw.target.metrics_path} answered {r.status_code} without the right key"
-    assert "# TYPE" not in r.text and "# HELP" not in r.text, "the exposition leaked with the 401"
+    # Through a redirect, as the label clauses go: that there is one is MET-011's finding, not this clause's.
+    status, _ctype, text, _redirects = fetch(gw, sent, keyed=sent is not None)
+    assert status == 401, f"{gw.target.metrics_path} answered {status} without the right key"
+    assert "# TYPE" not in text and "# HELP" not in text, "the exposition leaked with the 401"
 
 
 @pytest.mark.clause("MET-002")
@@ -73,7 +74,7 @@ def test_required_series(gw: Exchanges) -> None:
 @pytest.mark.clause("MET-004")
 def test_no_identity_labels(gw: Exchanges) -> None:
     ident = secrets.token_hex(6)
-    headers = {"x-tenant-id": f"tenant-{ident}", "x-agent-id": f"agent-{ident}", "x-user-id": f"user-{ident}"}
+    headers = {name: f"{name.rsplit('-', 2)[-2]}-{ident}" for name in RULES["probe_identity_headers"]}
     if "messages" in gw.target.surfaces:
         gw.post("/v1/messages", gw.message(metadata={"user_id": f"user-{ident}"}), headers)
     gw.get(f"/v1/audit/req_{ident}{ident}{ident}", headers=headers)
@@ -155,11 +156,11 @@ def test_metrics_agree_with_database(gw: Exchanges, db: CaptureDB) -> None:
     gw.post("/v1/messages", gw.message(stream=True))
     gw.post("/v1/messages", gw.message(), {SCRIPT: "error=529"})
     after, rows_after = scrape(gw), db.scalar(rows_sql)
-    counted = after.value("ainfera_provider_calls_total") - before.value("ainfera_provider_calls_total")
+    counted = after.value(SERIES["provider_calls"]) - before.value(SERIES["provider_calls"])
     assert counted == rows_after - rows_before == 3, (
         f"provider calls counted {counted}, rows {rows_after - rows_before}"
     )
-    assert after.value("ainfera_audit_chain_height") == db.scalar("SELECT max(seq) FROM audit_events")
+    assert after.value(SERIES["audit_chain_height"]) == db.scalar("SELECT max(seq) FROM audit_events")
 
 
 @pytest.mark.clause("MET-008")
@@ -169,9 +170,9 @@ def test_alias_counter_exactly_one(gw: Exchanges, target: Target, slot: int) -> 
     if slot >= len(target.aliases):
         pytest.skip(f"the target declares {len(target.aliases)} alias(es)")
     alias = target.aliases[slot]
-    before = scrape(gw).value("ainfera_router_alias_hit_total", alias=alias)
+    before = scrape(gw).value(SERIES["alias_hits"], alias=alias)
     assert gw.post("/v1/messages", gw.message(model=alias)).status_code == 200
-    after = scrape(gw).value("ainfera_router_alias_hit_total", alias=alias)
+    after = scrape(gw).value(SERIES["alias_hits"], alias=alias)
     assert after - before == 1
 
 
@@ -181,8 +182,8 @@ def test_dispatch_without_capture_stays_zero(gw: Exchanges) -> None:
     gw.post("/v1/messages", gw.message(stream=True), {SCRIPT: "text_tokens=20; drop_after=2"})
     gw.post("/v1/messages", gw.message(), {SCRIPT: "error=500"})
     s = scrape(gw)
-    assert "ainfera_dispatch_without_capture" in s.families
-    assert s.value("ainfera_dispatch_without_capture_total") == 0
+    assert SERIES["dispatch_without_capture_family"] in s.families
+    assert s.value(SERIES["dispatch_without_capture"]) == 0
 
 
 @pytest.mark.clause("MET-010")

@@ -25,9 +25,18 @@ CANARIES: tuple[str, ...] = (
     "ai_infera_gcfuzzcanary" + "0" * 20,
 )
 
-CREDENTIAL_HEADERS = frozenset(
-    {"x-api-key", "authorization", "proxy-authorization", "x-ainfera-internal-key", "cookie"}
-)
+CREDENTIAL_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie"})
+_CREDENTIAL_WORDS = frozenset({"key", "apikey", "token", "secret", "password", "credential"})
+
+
+def is_credential_header(name: str) -> bool:
+    """``authorization``, ``cookie``, or a name with a credential word as one of its ``-`` parts
+    (``x-api-key``, ``x-internal-key``, ``x-team-token``), whatever the gateway calls it; ``x-portkey-provider``
+    is not one (the word must be a whole part)."""
+    lowered = name.lower()
+    return lowered in CREDENTIAL_HEADERS or bool(_CREDENTIAL_WORDS & set(re.split(r"[-_]", lowered)))
+
+
 _AUTH_SCHEMES = ("bearer ", "basic ", "token ")
 MIN_SECRET_LENGTH = 8
 """Shorter credential values (``0``, ``x``) occur in any response by chance; they prove nothing."""
@@ -47,7 +56,7 @@ def request_secrets(headers: Mapping[str, str], body: bytes | None) -> dict[str,
     found: dict[str, str] = {}
     for name, value in headers.items():
         lowered = name.lower()
-        if lowered in CREDENTIAL_HEADERS:
+        if is_credential_header(lowered):
             credential = _strip_scheme(value)
             if len(credential) >= MIN_SECRET_LENGTH:
                 found.setdefault(credential, f"the {name} header")

@@ -33,7 +33,6 @@ SANITIZED_KEYS = (
     "api-key",
     "api_key",
     "apikey",
-    "x-ainfera-internal-key",
     "cookie",
     "set-cookie",
     "password",
@@ -85,6 +84,8 @@ class RunConfig:
     """Headers the target needs on every call (the target file's ``[headers]``)."""
     route_headers: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
     """Headers the target needs on one route (``[route_headers]``)."""
+    secret_headers: tuple[str, ...] = ()
+    """The target's own credential headers (its client key and metrics key headers): masked in reports."""
 
     @property
     def stateful_scenarios(self) -> int:
@@ -104,7 +105,7 @@ def render(config: RunConfig) -> str:
         "enabled = false",
         "",
         "[output.sanitization]",
-        f"keys-to-sanitize = {_value(list(SANITIZED_KEYS))}",
+        f"keys-to-sanitize = {_value(list(dict.fromkeys([*SANITIZED_KEYS, *config.secret_headers])))}",
         f"sensitive-markers = {_value(list(SENSITIVE_MARKERS))}",
         "",
         "[generation]",

@@ -87,8 +87,14 @@ SURFACE_OPERATIONS = {
     "discovery": ("getAgentCard", "getLlmsTxt"),
     "openapi": ("getOpenApi",),
 }
-AINFERA_OPERATIONS = ("getAuditEvents", "getHealth")
+AINFERA: dict[str, Any] = load_yaml("ainfera.yaml")
+AINFERA_OPERATIONS: tuple[str, ...] = tuple(AINFERA["operations"])
 """Operations only the seed's gateway serves, whatever surfaces a target declares."""
+SEED_HEADERS = frozenset(
+    {AINFERA["stream_mode_header"], AINFERA["agent_id_header"], AINFERA["audit_url_header"], "request-id"}
+)
+"""Response headers the document declares that are the seed's promises (its request id header included: another
+gateway keeps its request id where its target file says)."""
 
 
 def for_target(document: dict[str, Any], target: Target) -> dict[str, Any]:
@@ -131,7 +137,7 @@ def _scheme(style: str) -> dict[str, Any]:
 
 
 def _drop_seed_promises(item: dict[str, Any], pins_backends: bool) -> None:
-    """Response headers and links of the seed's gateway (``x-ainfera-*``, the audit trail) are its promises,
+    """Response headers and links of the seed's gateway (its call headers, the audit trail) are its promises,
     not the shape of a Messages answer; the backend pin is a feature a target may not offer."""
     for operation in item.values():
         if not isinstance(operation, dict):
@@ -145,9 +151,7 @@ def _drop_seed_promises(item: dict[str, Any], pins_backends: bool) -> None:
                 response.pop("links", None)
                 headers = response.get("headers")
                 if isinstance(headers, dict):
-                    for name in [
-                        h for h in headers if h.lower().startswith("x-ainfera-") or h == "request-id"
-                    ]:
+                    for name in [h for h in headers if h.lower() in SEED_HEADERS]:
                         del headers[name]
 
 

@@ -16,16 +16,23 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from gateway_contracts.fuzz.canaries import is_credential_header
 from gateway_contracts.fuzz.events import CheckFailure, Request, RunError, RunEvents
+from gateway_contracts.reports.reproduce import header_variable
 
 FORMAT_VERSION = 1
 FILTERED = "[Filtered]"
-# Credentials are masked in schemathesis' reports; the reproduction reads them from the environment instead.
-CREDENTIAL_ENV = {
-    "x-api-key": "${GATEWAY_API_KEY}",
-    "authorization": "Bearer ${GATEWAY_API_KEY}",
-    "x-ainfera-internal-key": "${GATEWAY_INTERNAL_KEY}",
-}
+
+
+def credential_env(name: str) -> str | None:
+    """Credentials are masked in schemathesis' reports; the reproduction reads them from the environment (the
+    variables ``--api-key`` and ``--internal-key`` read), whatever header the gateway takes them in."""
+    if not is_credential_header(name):
+        return None
+    variable = "${" + header_variable(name) + "}"
+    return f"Bearer {variable}" if name.lower() == "authorization" else variable
+
+
 EXCERPT = 500
 
 
@@ -54,7 +61,7 @@ def fingerprint(operation: str, check: str, title: str) -> str:
 def curl_command(request: Request) -> str:
     parts = ["curl", "-sS", "-N", "-X", request.method]
     for name, value in request.headers.items():
-        env = CREDENTIAL_ENV.get(name.lower())
+        env = credential_env(name)
         if value == FILTERED and env is not None:
             parts.append(f'-H "{name}: {env}"')  # double quotes: the shell expands the variable
         else:
@@ -79,7 +86,7 @@ def _as_probed(failure: CheckFailure, request: Request) -> Request:
     wrong = "invalid" in failure.title.lower()
     headers = {}
     for name, value in request.headers.items():
-        if name.lower() not in CREDENTIAL_ENV:
+        if credential_env(name) is None:
             headers[name] = value
         elif wrong:
             headers[name] = "gateway-contracts-wrong-key"

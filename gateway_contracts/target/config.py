@@ -14,7 +14,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import httpx
+
 from contracts import CONTRACTS_DIR
+from gateway_contracts.errors import printable
 from gateway_contracts.target.model import Target
 from gateway_contracts.target.options import BY_KEY, OPTIONS, Option
 
@@ -121,6 +124,9 @@ def _coerce(o: Option, value: Any, where: str) -> Any:
     if o.kind == "str":
         if not isinstance(value, str):
             raise ConfigError(f"{label} must be a string")
+        if not value.strip() and o.key not in MAY_BE_EMPTY:
+            # An unset variable in a CI script ("--db-url $DB") must not quietly switch a check off.
+            raise ConfigError(f"{label} is empty: give a value, or leave the option out")
         return value
     if o.kind == "list":
         items = [value] if isinstance(value, str) else value
@@ -160,6 +166,8 @@ def _coerce(o: Option, value: Any, where: str) -> Any:
 
 
 CAPTURE_QUERIES = frozenset({"outcomes", "audit", "ledger"})
+MAY_BE_EMPTY = frozenset({"request_id.header"})
+"""Options where an empty value means something (no request id header), not a missing one."""
 
 
 def _pairs(items: list[str], sep: str, label: str) -> dict[str, str]:
@@ -198,8 +206,9 @@ def check_url(url: str, label: str) -> str:
     try:
         parts = urlsplit(url)
         host, _port = parts.hostname, parts.port  # .port raises on a bad port
-    except ValueError as exc:
-        raise ConfigError(f"{label} is not a valid URL ({exc}): {url[:80]!r}") from None
+        httpx.URL(url)  # what the client will be given must parse there too (control bytes, bad hosts)
+    except (ValueError, httpx.InvalidURL) as exc:
+        raise ConfigError(f"{label} is not a valid URL ({printable(str(exc))[:80]}): {url[:80]!r}") from None
     if parts.scheme not in ("http", "https") or not host:
         raise ConfigError(f"{label} must be an http(s) URL with a host, got {url[:80]!r}")
     if parts.query or parts.fragment:

@@ -99,6 +99,12 @@ class Target:
         }
         return None if offered[need] else NEEDS_REASONS[need]
 
+    def check_args(self) -> list[str]:
+        """The ``check``/``fuzz`` flags that describe this target (secrets included: for child processes)."""
+        from gateway_contracts.target.config import to_flags
+
+        return to_flags(self)
+
     # -- how to talk to it --------------------------------------------------------------------------------
     def auth_headers(self, key: str | None = None) -> dict[str, str]:
         """The client key in the target's auth style (``key`` overrides the configured one)."""

@@ -22,6 +22,7 @@ from gateway_contracts.errors import (
     EXIT_DATABASE,
     EXIT_REFUSED,
     EXIT_UNREACHABLE,
+    EXIT_USAGE,
     CliError,
     redact_url,
 )
@@ -44,6 +45,8 @@ def reachable(target: Target) -> None:
     wait = min(target.timeout, PROBE_TIMEOUT)
     try:
         httpx.get(target.base_url + "/", timeout=wait, headers=target.headers_for("/"))
+    except httpx.InvalidURL as exc:
+        raise CliError(f"--target is not a valid URL: {exc}", EXIT_USAGE) from None
     except httpx.TimeoutException:
         raise CliError(
             f"the gateway at {target.base_url} accepted the connection but did not answer within {wait:g}s; "

@@ -45,4 +45,14 @@ MUTANTS = (
         "MET-009",
         "a stream the upstream dropped is counted as a dispatch without capture, though it was captured",
     ),
+    Mutant(
+        "metrics-client-label",
+        "MET-010",
+        "ainfera_http_requests carries a `client` label set from the caller's x-request-id: a new series per call",
+    ),
+    Mutant(
+        "metrics-redirect",
+        "MET-011",
+        "the metrics endpoint moved to /metrics/ behind a permanent redirect (Prometheus does not follow it)",
+    ),
 )

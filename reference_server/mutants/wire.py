@@ -58,4 +58,24 @@ MUTANTS = (
         "a request aiohttp's HTTP parser refuses gets aiohttp's plain-text 400, which quotes the raw header line "
         "or URL (credentials included)",
     ),
+    Mutant(
+        "missing-key-accepted",
+        "AUTH-001",
+        "with client keys configured, a call with no key at all is let through (only wrong keys are refused)",
+    ),
+    Mutant(
+        "unknown-key-accepted",
+        "AUTH-002",
+        "with client keys configured, any non-empty key is accepted (the allow-list is never consulted)",
+    ),
+    Mutant(
+        "metadata-echoed",
+        "LEAK-001",
+        "Messages answers carry the request's metadata.user_id back in an x-ainfera-end-user header",
+    ),
+    Mutant(
+        "upstream-url-disclosed",
+        "LEAK-002",
+        "Messages answers carry the upstream endpoint in an x-upstream-endpoint header",
+    ),
 )

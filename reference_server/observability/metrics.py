@@ -219,10 +219,17 @@ class GatewayMetrics:
         self._method_other = method_rule.other or "__other__"
         r = self.registry
         self.agent_label = mutated("metrics-agent-label")
+        self.client_label = mutated("metrics-client-label")
         self.http_requests = Counter(
             "ainfera_http_requests",
             "HTTP requests answered.",
-            ["method", "path", "status", *(["agent"] if self.agent_label else [])],
+            [
+                "method",
+                "path",
+                "status",
+                *(["agent"] if self.agent_label else []),
+                *(["client"] if self.client_label else []),
+            ],
             registry=r,
         )
         self.http_duration = Histogram(
@@ -286,7 +293,7 @@ class GatewayMetrics:
     def observe_request(
         self, method: str, route_template: str | None, status: int, seconds: float, agent: str | None = None
     ) -> None:
-        if self.agent_label:  # the metrics-agent-label mutant: one more label, no cached children
+        if self.agent_label or self.client_label:  # the label mutants: one more label, no cached children
             method_label, path = self.method_label(method), self.paths.label(route_template)
             self.http_requests.labels(method_label, path, str(status), agent or "anonymous").inc()
             self.http_duration.labels(method_label, path).observe(seconds)

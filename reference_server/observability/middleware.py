@@ -51,6 +51,8 @@ def http_metrics_middleware(metrics: GatewayMetrics) -> Middleware:
             if template is None and mutated("metrics-raw-path"):
                 template = request.path
             agent = request.headers.get("x-ainfera-agent-id") if metrics.agent_label else None
+            if metrics.client_label:  # the metrics-client-label mutant: the caller's own request id
+                agent = request.headers.get("x-request-id", "none")[:64]
             metrics.observe_request(request.method, template, status, time.perf_counter() - start, agent)
 
     return middleware

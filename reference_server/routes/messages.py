@@ -88,6 +88,17 @@ def message_json(msg: UpstreamMessage, model: str) -> dict[str, Any]:
     return out
 
 
+def _disclosing_headers(body: dict[str, Any], adapter: Any) -> dict[str, str]:
+    """Debugging headers a gateway might ship by mistake; only the exposure mutants set them."""
+    out: dict[str, str] = {}
+    if mutated("metadata-echoed"):
+        metadata = body.get("metadata") or {}
+        out["x-ainfera-end-user"] = str(metadata.get("user_id", ""))[:200]
+    if mutated("upstream-url-disclosed"):
+        out["x-upstream-endpoint"] = str(getattr(adapter, "_url", repr(adapter)))
+    return out
+
+
 async def create_message(request: web.Request) -> web.StreamResponse:
     state = request.app[STATE]
     rctx = request_context(request)
@@ -104,7 +115,8 @@ async def create_message(request: web.Request) -> web.StreamResponse:
     if not body.get("stream"):
         msg = await state.flow.complete(ctx, upstream_request)
         reported = model.requested if mutated("alias-leak") else model.canonical
-        return web.json_response(message_json(msg, reported), headers=call_headers(request, rctx, "none"))
+        headers = {**call_headers(request, rctx, "none"), **_disclosing_headers(body, adapter)}
+        return web.json_response(message_json(msg, reported), headers=headers)
 
     events = await state.flow.open_stream(ctx, upstream_request)
     response = web.StreamResponse(
@@ -113,6 +125,7 @@ async def create_message(request: web.Request) -> web.StreamResponse:
             "Content-Type": "text/plain" if mutated("stream-served-as-text-plain") else "text/event-stream",
             "Cache-Control": "no-cache",
             **call_headers(request, rctx, ctx.stream_mode),
+            **_disclosing_headers(body, adapter),
         },
     )
     fault = streams.FAULTS.active()  # None unless a stream mutant is switched on
