@@ -112,7 +112,6 @@ class GatewayRequestHandler(RequestHandler):
         response.force_close()
         return response
 
-
     def log_exception(self, *args: Any, **kw: Any) -> None:
         """aiohttp logs a body it could not finish draining after an answer (a broken chunked encoding, a bad
         content encoding, a client gone) as an unhandled exception; it is the client's fault, and the connection

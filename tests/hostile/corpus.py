@@ -65,7 +65,11 @@ def messages_body(**changes: Any) -> dict[str, Any]:
 
 
 def chat_body(**changes: Any) -> dict[str, Any]:
-    out: dict[str, Any] = {"model": CANONICAL_MODEL, "max_tokens": 32, "messages": [{"role": "user", "content": "hi"}]}
+    out: dict[str, Any] = {
+        "model": CANONICAL_MODEL,
+        "max_tokens": 32,
+        "messages": [{"role": "user", "content": "hi"}],
+    }
     out.update(changes)
     return out
 
@@ -90,10 +94,21 @@ def framing_cases() -> Iterator[Case]:
     header_names = [b"x-api-key", b"authorization", b"x-upstream-script", b"x-secret", b"traceparent"]
     routes = [b"POST /v1/messages", b"GET /v1/models", b"POST /v1/chat/completions"]
     for (fault, value), name, route in itertools.product(faults.items(), header_names, routes):
-        raw = route + b" HTTP/1.1\r\nHost: gateway\r\nConnection: close\r\n" + name + b": " + value + b"\r\n\r\n"
+        raw = (
+            route
+            + b" HTTP/1.1\r\nHost: gateway\r\nConnection: close\r\n"
+            + name
+            + b": "
+            + value
+            + b"\r\n\r\n"
+        )
         yield Case(f"framing/header-{fault}/{name.decode()}/{route.decode()}", "framing", raw)
     for byte, where in itertools.product([*range(0x00, 0x20), 0x7F], ["path", "query"]):
-        target = b"/v1/models?key=" + secret + bytes([byte]) if where == "query" else b"/v1/" + secret + bytes([byte])
+        target = (
+            b"/v1/models?key=" + secret + bytes([byte])
+            if where == "query"
+            else b"/v1/" + secret + bytes([byte])
+        )
         raw = b"GET " + target + b" HTTP/1.1\r\nHost: gateway\r\nConnection: close\r\n\r\n"
         yield Case(f"framing/url-byte-{byte:02x}/{where}", "framing", raw)
     bad_lines = {
@@ -105,8 +120,10 @@ def framing_cases() -> Iterator[Case]:
         "long-target": b"GET /" + secret + b"x" * 9000 + b" HTTP/1.1",
         "space-in-target": b"GET /v1/models?a=" + secret + b" b HTTP/1.1",
     }
-    for name, line in bad_lines.items():
-        yield Case(f"framing/line-{name}", "framing", line + b"\r\nHost: gateway\r\nConnection: close\r\n\r\n")
+    for label, line in bad_lines.items():
+        yield Case(
+            f"framing/line-{label}", "framing", line + b"\r\nHost: gateway\r\nConnection: close\r\n\r\n"
+        )
     body = json.dumps(messages_body()).encode()
     head = b"POST /v1/messages HTTP/1.1\r\nHost: gateway\r\nConnection: close\r\nx-api-key: " + KEY.encode()
     head += b"\r\ncontent-type: application/json\r\n"
@@ -119,12 +136,19 @@ def framing_cases() -> Iterator[Case]:
         "chunk-ext-junk": b"transfer-encoding: chunked\r\n\r\n5;" + secret + b"\x00\r\nhello\r\n0\r\n\r\n",
         "te-unknown": b"transfer-encoding: " + secret + b"\r\n\r\n" + body,
         "short-chunk": b"transfer-encoding: chunked\r\n\r\nff\r\n" + body[:10] + b"\r\n0\r\n\r\n",
-        "gzip-lie": b"content-encoding: gzip\r\ncontent-length: " + str(len(body)).encode() + b"\r\n\r\n" + body,
+        "gzip-lie": b"content-encoding: gzip\r\ncontent-length: "
+        + str(len(body)).encode()
+        + b"\r\n\r\n"
+        + body,
     }
-    for name, tail in length_faults.items():
-        yield Case(f"framing/body-{name}", "framing", head + tail)
+    for label, tail in length_faults.items():
+        yield Case(f"framing/body-{label}", "framing", head + tail)
     many_headers = b"".join(b"x-h%d: %s\r\n" % (i, secret) for i in range(200))
-    yield Case("framing/too-many-headers", "framing", b"GET /v1/models HTTP/1.1\r\nHost: g\r\n" + many_headers + b"\r\n")
+    yield Case(
+        "framing/too-many-headers",
+        "framing",
+        b"GET /v1/models HTTP/1.1\r\nHost: g\r\n" + many_headers + b"\r\n",
+    )
 
 
 def slow_cases() -> Iterator[Case]:
@@ -157,10 +181,22 @@ def slow_cases() -> Iterator[Case]:
 def body_cases() -> Iterator[Case]:
     for path in ("/v1/messages", "/v1/chat/completions"):
         route = path.rsplit("/", 1)[-1]
-        valid = json.dumps(messages_body() if route == "messages" else chat_body(), separators=(",", ":")).encode()
+        valid = json.dumps(
+            messages_body() if route == "messages" else chat_body(), separators=(",", ":")
+        ).encode()
         for cut in range(1, len(valid), max(1, len(valid) // 24)):
             yield Case(f"bodies/{route}/truncated-{cut}", "bodies", request("POST", path, valid[:cut]))
-        not_objects = [b"", b"null", b"[]", b"1", b'"' + SECRET.encode() + b'"', b"true", b"{}", b"{{}", b"\xef\xbb\xbf{}"]
+        not_objects = [
+            b"",
+            b"null",
+            b"[]",
+            b"1",
+            b'"' + SECRET.encode() + b'"',
+            b"true",
+            b"{}",
+            b"{{}",
+            b"\xef\xbb\xbf{}",
+        ]
         for index, raw in enumerate(not_objects):
             yield Case(f"bodies/{route}/not-object-{index}", "bodies", request("POST", path, raw))
         numbers = [
@@ -181,7 +217,14 @@ def body_cases() -> Iterator[Case]:
             base["messages"] = [{"role": "user", "content": "__U__"}]
             raw = json.dumps(base).replace("__U__", escaped).encode()
             yield Case(f"bodies/{route}/unicode-{index}", "bodies", request("POST", path, raw))
-        raw_bytes = [b"\xff\xfe", b"\xc0\xaf", b"\xed\xa0\x80", b"\xf4\x90\x80\x80", b"\x80", SECRET.encode() + b"\xfe"]
+        raw_bytes = [
+            b"\xff\xfe",
+            b"\xc0\xaf",
+            b"\xed\xa0\x80",
+            b"\xf4\x90\x80\x80",
+            b"\x80",
+            SECRET.encode() + b"\xfe",
+        ]
         for index, bad in enumerate(raw_bytes):
             raw = json.dumps(messages_body()).encode().replace(b"hello", bad)
             yield Case(f"bodies/{route}/bad-utf8-{index}", "bodies", request("POST", path, raw))
@@ -202,7 +245,12 @@ def body_cases() -> Iterator[Case]:
         yield Case(f"bodies/{route}/many-messages", "bodies", post_json(path, messages_body(messages=many)))
         keys = {f"k{i}": i for i in range(20000)}
         yield Case(f"bodies/{route}/many-keys", "bodies", post_json(path, messages_body(metadata=keys)))
-        for content_type in ("text/plain", "application/json; charset=latin-1", SECRET, "multipart/form-data"):
+        for content_type in (
+            "text/plain",
+            "application/json; charset=latin-1",
+            SECRET,
+            "multipart/form-data",
+        ):
             raw = request("POST", path, valid, {"content-type": content_type}).replace(
                 b"content-type: application/json\r\n", b"", 1
             )
@@ -269,7 +317,11 @@ _ECHOED_BY_DESIGN = {"stop_sequences", "stop", "name", "model"}
 
 
 def field_cases() -> Iterator[Case]:
-    tool = {"name": "t", "description": "d", "input_schema": {"type": "object", "properties": {"a": {"type": "string"}}}}
+    tool = {
+        "name": "t",
+        "description": "d",
+        "input_schema": {"type": "object", "properties": {"a": {"type": "string"}}},
+    }
     templates = {
         ("/v1/messages", "MessagesRequest"): messages_body(
             system="s", stop_sequences=["zz"], temperature=0.5, top_p=0.5, tools=[tool],
@@ -304,7 +356,13 @@ def field_cases() -> Iterator[Case]:
 def tool_schema_cases() -> Iterator[Case]:
     magnitudes: list[Any] = [10, 1000, 100_000, 2_000_000, 10**9, 1e308, -1, "5", 1.5, True, None, [], {}]
     keywords = ["minItems", "minProperties", "minLength", "maxItems", "maxLength"]
-    types = {"minItems": "array", "minProperties": "object", "minLength": "string", "maxItems": "array", "maxLength": "string"}
+    types = {
+        "minItems": "array",
+        "minProperties": "object",
+        "minLength": "string",
+        "maxItems": "array",
+        "maxLength": "string",
+    }
     schemas: list[tuple[str, Any]] = []
     for keyword, value in itertools.product(keywords, magnitudes):
         schemas.append((f"{keyword}-{value!r}"[:40], {"type": types[keyword], keyword: value}))
@@ -350,16 +408,37 @@ def tool_schema_cases() -> Iterator[Case]:
 def directive_and_id_cases() -> Iterator[Case]:
     keys = ["text_tokens", "chunk", "latency_ms", "first_byte_ms", "error", "drop_after", "stop_sequence",
             "finish", "tool", "text_before_tool", "seed", "corrupt"]  # fmt: skip
-    values = [SECRET, "", "-1", "9" * 40, "1e5", "%00", "%ZZ", "%E2%80%AE" + SECRET, "1;" + SECRET + "=2", "0x10"]
+    values = [
+        SECRET,
+        "",
+        "-1",
+        "9" * 40,
+        "1e5",
+        "%00",
+        "%ZZ",
+        "%E2%80%AE" + SECRET,
+        "1;" + SECRET + "=2",
+        "0x10",
+    ]
     for key, value in itertools.product(keys, values):
         if key == "stop_sequence" and value not in ("", "%00"):
             continue  # a stop sequence the answer may legitimately report back
         for path, body in (("/v1/messages", messages_body()), ("/v1/chat/completions", chat_body())):
             route = path.rsplit("/", 1)[-1]
             headers = {"x-upstream-script": f"{key}={value}"}
-            yield Case(f"directives/{route}/{key}/{values.index(value)}", "directives", post_json(path, body, headers))
-    for index, script in enumerate([f"{SECRET}=1", SECRET, "seed=1; seed=2", ";;;;", "=", "a" * 8000, "text_tokens=1;" * 50]):
-        yield Case(f"directives/whole-{index}", "directives", post_json("/v1/messages", messages_body(), {"x-upstream-script": script}))
+            yield Case(
+                f"directives/{route}/{key}/{values.index(value)}",
+                "directives",
+                post_json(path, body, headers),
+            )
+    for index, script in enumerate(
+        [f"{SECRET}=1", SECRET, "seed=1; seed=2", ";;;;", "=", "a" * 8000, "text_tokens=1;" * 50]
+    ):
+        yield Case(
+            f"directives/whole-{index}",
+            "directives",
+            post_json("/v1/messages", messages_body(), {"x-upstream-script": script}),
+        )
     ids = ["req_000000000000000000000000%0A", "req_000000000000000000000000%00", "REQ_000000000000000000000000",
            "req_" + "0" * 25, "req_" + "0" * 23, SECRET, "..%2F..%2Fetc%2Fpasswd", "req_%E2%80%AE", "%FF",
            "req_00000000000000000000000g", "req_000000000000000000000000%20", "%0Areq_000000000000000000000000"]  # fmt: skip
@@ -368,31 +447,56 @@ def directive_and_id_cases() -> Iterator[Case]:
         yield Case(f"ids/audit-query-{index}", "ids", request("GET", f"/v1/audit/{request_id}?key={SECRET}"))
     backends = [SECRET, "", "ANTHROPIC", "anthropic ", "together", "openai\t", "%00"]
     for index, backend in enumerate(backends):
-        yield Case(f"ids/backend-{index}", "ids", post_json("/v1/messages", messages_body(), {"x-ainfera-backend": backend}))
+        yield Case(
+            f"ids/backend-{index}",
+            "ids",
+            post_json("/v1/messages", messages_body(), {"x-ainfera-backend": backend}),
+        )
     traceparents = [SECRET, "00-" + "0" * 32 + "-" + "0" * 16 + "-01", "ff-" + "a" * 32 + "-" + "b" * 16 + "-01",
                     "00-" + "A" * 32 + "-" + "b" * 16 + "-01 ", "00-" + SECRET[:32] + "-" + "b" * 16 + "-01"]  # fmt: skip
     for index, value in enumerate(traceparents):
-        yield Case(f"ids/traceparent-{index}", "ids", post_json("/v1/messages", messages_body(), {"traceparent": value}))
+        yield Case(
+            f"ids/traceparent-{index}",
+            "ids",
+            post_json("/v1/messages", messages_body(), {"traceparent": value}),
+        )
     agents = ["a b", "x" * 129, "é", SECRET + "/x", ""]
     for index, agent in enumerate(agents):
-        yield Case(f"ids/agent-{index}", "ids", post_json("/v1/messages", messages_body(), {"x-ainfera-agent-id": agent}))
-    credentials = {
+        yield Case(
+            f"ids/agent-{index}",
+            "ids",
+            post_json("/v1/messages", messages_body(), {"x-ainfera-agent-id": agent}),
+        )
+    credentials: dict[str, str | None] = {
         "no-key": None, "wrong-key": SECRET, "bearer-wrong": "Bearer " + SECRET, "basic": "Basic " + SECRET,
         "bearer-empty": "Bearer ", "long": SECRET * 50,
     }  # fmt: skip
-    for name, value in credentials.items():
-        header = {} if value is None else ({"authorization": value} if " " in value else {"x-api-key": value})
+    for name, credential in credentials.items():
+        header = (
+            {}
+            if credential is None
+            else ({"authorization": credential} if " " in credential else {"x-api-key": credential})
+        )
         raw = request("POST", "/v1/messages", json.dumps(messages_body()).encode(), header, auth=False)
         yield Case(f"ids/credential-{name}", "ids", raw)
-    for name, raw_value in {"latin1-key": b"\xff" + SECRET.encode(), "latin1-bearer": b"Bearer \xe9" + SECRET.encode()}.items():
-        header = b"authorization" if raw_value.startswith(b"Bearer") else b"x-api-key"
-        raw = b"GET /v1/models HTTP/1.1\r\nHost: g\r\nConnection: close\r\n" + header + b": " + raw_value + b"\r\n\r\n"
+    for name, raw_value in {
+        "latin1-key": b"\xff" + SECRET.encode(),
+        "latin1-bearer": b"Bearer \xe9" + SECRET.encode(),
+    }.items():
+        header_name = b"authorization" if raw_value.startswith(b"Bearer") else b"x-api-key"
+        raw = (
+            b"GET /v1/models HTTP/1.1\r\nHost: g\r\nConnection: close\r\n"
+            + header_name
+            + b": "
+            + raw_value
+            + b"\r\n\r\n"
+        )
         yield Case(f"ids/credential-{name}", "ids", raw)
     for index, query in enumerate([f"key={SECRET}", f"{SECRET}=1", "a=%FF", "a=" + "%" * 10, "x=1&" * 2000]):
         for path in ("/v1/models", "/healthz", "/v1/messages", "/nowhere", "/metrics"):
             method = "POST" if path == "/v1/messages" else "GET"
-            body = json.dumps(messages_body()).encode() if method == "POST" else None
-            yield Case(f"ids/query-{index}{path}", "ids", request(method, f"{path}?{query}", body))
+            query_body = json.dumps(messages_body()).encode() if method == "POST" else None
+            yield Case(f"ids/query-{index}{path}", "ids", request(method, f"{path}?{query}", query_body))
     for method in ("PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "CONNECT", "HEAD", "FOO"):
         yield Case(f"ids/method-{method}", "ids", request(method, f"/v1/messages?k={SECRET}"))
 
@@ -421,14 +525,19 @@ def upstream_cases() -> Iterator[Case]:
         headers = {"x-ainfera-backend": backend, "x-upstream-script": f"corrupt={kind}{extra}"}
         case_id = f"upstream/{kind}/{backend}/{route}/{'stream' if stream else 'json'}/{extras.index(extra)}"
         yield Case(case_id, "upstream", post_json(f"/v1/{route}", body, headers), upstream_fault=True)
-    for status, backend, stream in itertools.product([400, 401, 403, 404, 408, 429, 500, 503, 529, 599], ["anthropic", "openai"], [False, True]):
+    for status, backend, stream in itertools.product(
+        [400, 401, 403, 404, 408, 429, 500, 503, 529, 599], ["anthropic", "openai"], [False, True]
+    ):
         headers = {"x-ainfera-backend": backend, "x-upstream-script": f"error={status}"}
         yield Case(
             f"upstream/error-{status}/{backend}/{'stream' if stream else 'json'}", "upstream",
             post_json("/v1/messages", messages_body(stream=stream), headers), upstream_fault=True,
         )  # fmt: skip
     for drop, backend in itertools.product([0, 1, 3], ["anthropic", "openai", "groq"]):
-        headers = {"x-ainfera-backend": backend, "x-upstream-script": f"drop_after={drop}; text_tokens=20; chunk=2"}
+        headers = {
+            "x-ainfera-backend": backend,
+            "x-upstream-script": f"drop_after={drop}; text_tokens=20; chunk=2",
+        }
         yield Case(
             f"upstream/drop-{drop}/{backend}", "upstream",
             post_json("/v1/messages", messages_body(stream=True), headers), upstream_fault=True,

@@ -4,6 +4,7 @@ connection of its own measures how long ``/healthz`` takes to answer; then judge
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import re
 import threading
@@ -97,7 +98,9 @@ async def send(host: str, port: int, case: Case) -> Result:
                     break
                 raw += chunk
                 head, sep, rest = raw.partition(b"\r\n\r\n")
-                if not sep or case.slow:  # a slow sender's case is over when the gateway closes the connection
+                if (
+                    not sep or case.slow
+                ):  # a slow sender's case is over when the gateway closes the connection
                     continue
                 lowered = head.lower()
                 if b"transfer-encoding: chunked" in lowered:
@@ -111,10 +114,8 @@ async def send(host: str, port: int, case: Case) -> Result:
         pass
     finally:
         writer.close()
-        try:
+        with contextlib.suppress(ConnectionError, OSError):
             await writer.wait_closed()
-        except (ConnectionError, OSError):
-            pass
     answer = parse_answer(raw, closed)
     body = answer.body
     if answer.headers.get("transfer-encoding", "").lower() == "chunked":
@@ -205,9 +206,13 @@ def judge(results: list[Result], *, slow_bound_s: float) -> Verdict:
                 verdict.problems.append(f"{case.id}: a hostile answer reached the client as valid")
             if result.status == 500 and _error_code(result) != INVALID_ANSWER_CODE:
                 verdict.problems.append(f"{case.id}: 500 without code {INVALID_ANSWER_CODE}")
-        elif case.upstream_fault and "drop_after" in case.raw.decode("latin-1"):
-            if result.status == 200 and not _stream_ended_in_error(result):
-                verdict.problems.append(f"{case.id}: a dropped stream did not end in an error event")
+        elif (
+            case.upstream_fault
+            and "drop_after" in case.raw.decode("latin-1")
+            and result.status == 200
+            and not _stream_ended_in_error(result)
+        ):
+            verdict.problems.append(f"{case.id}: a dropped stream did not end in an error event")
     return verdict
 
 
