@@ -28,7 +28,7 @@ from typing import Any
 from aiohttp import http_exceptions, web
 from aiohttp.abc import AbstractAccessLogger
 from aiohttp.web_log import AccessLogger
-from aiohttp.web_protocol import RequestHandler
+from aiohttp.web_protocol import RequestHandler, RequestPayloadError
 from aiohttp.web_request import BaseRequest
 
 from reference_server.errors import GatewayError
@@ -111,6 +111,19 @@ class GatewayRequestHandler(RequestHandler):
         )
         response.force_close()
         return response
+
+    def log_exception(self, *args: Any, **kw: Any) -> None:
+        """aiohttp logs a body it could not finish draining after an answer (a broken chunked encoding, a bad
+        content encoding, a client gone) as an unhandled exception; it is the client's fault, and the connection
+        is closed already: one line at INFO, without the parser's message (it may quote the body)."""
+        exc = kw.get("exc_info")
+        if isinstance(exc, RequestPayloadError | http_exceptions.HttpProcessingError | ConnectionError):
+            log.info(
+                "closed a connection whose request body could not be read",
+                extra={"event": "http.body_unreadable", "fault": type(exc).__name__},
+            )
+            return
+        super().log_exception(*args, **kw)
 
 
 class GatewayServer(web.Server):

@@ -162,7 +162,12 @@ def parse_json(raw: bytes) -> Any:
     if mutated("malformed-json-500"):
         return json.loads(raw)
     try:
-        value = json.loads(raw, parse_constant=_non_finite, parse_float=_finite_float, parse_int=_bounded_int)
+        # Strict UTF-8 first: json.loads(bytes) would decode with "surrogatepass" (letting encoded surrogates
+        # through) and guess UTF-16 and UTF-32 too; a JSON body over HTTP is UTF-8 (RFC 8259 §8.1).
+        text = raw.decode("utf-8").removeprefix("\ufeff")
+        value = json.loads(
+            text, parse_constant=_non_finite, parse_float=_finite_float, parse_int=_bounded_int
+        )
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         msg = getattr(exc, "msg", "not valid UTF-8")
         pos = getattr(exc, "pos", None)
