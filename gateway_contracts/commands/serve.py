@@ -37,10 +37,24 @@ def register(sub: Any) -> None:
     p.add_argument("--max-body-bytes", type=int, default=1024 * 1024)
     p.add_argument("--kill-switch-usd", type=float, help="refuse calls once spending reaches this many USD")
     p.add_argument("--loop", choices=LOOPS, default="auto", help=LOOP_HELP)
+    p.add_argument(
+        "--header-timeout",
+        type=float,
+        default=20.0,
+        help="seconds a client has to send a whole request head; then the connection closes (default 20)",
+    )
+    p.add_argument(
+        "--body-timeout",
+        type=float,
+        default=30.0,
+        help="seconds a client has to send a whole request body; then 408 and the connection closes (default 30)",
+    )
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.header_timeout <= 0 or args.body_timeout <= 0:
+        raise CliError("--header-timeout and --body-timeout must be positive", EXIT_USAGE)
     _loop.loop_factory(args.loop)  # uvloop asked for but not installed: a usage error before anything starts
     # JSON logging first: every line from the first startup line on is one scrubbed JSON object (BRIEF §5),
     # so nothing below (imports included) may log before it is in place.
@@ -73,6 +87,8 @@ def run(args: argparse.Namespace) -> int:
         log_file=args.log_file,
         max_body_bytes=args.max_body_bytes,
         kill_switch_usd=args.kill_switch_usd,
+        header_timeout_s=args.header_timeout,
+        body_timeout_s=args.body_timeout,
     )
 
     log.info(
