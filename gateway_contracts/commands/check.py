@@ -249,7 +249,10 @@ def print_summary(summary: dict[str, Any], seconds: float, paths: dict[str, Path
     print(f"{'profile':<12}{'passed':>8}{'failed':>8}{'skipped':>9}{'untested':>10}{'waived':>8}")
     for pid, p in summary["profiles"].items():
         counts = f"{p['passed']:>8}{p['failed']:>8}{p['skipped']:>9}{p['untested']:>10}{p['waived']:>8}"
-        print(f"{pid:<12}{counts}")
+        state = "" if p.get("selected", True) else "  (not selected)"
+        if p.get("partial"):
+            state = "  PARTIAL: every MUST clause skipped"
+        print(f"{pid:<12}{counts}{state}")
         for skip in p["skip_reasons"]:
             print(f"{'':<12}skipped ({len(skip['clauses'])}): {skip['reason']}")
     change_word = {"new-failure": " (new)", "still-failing": " (old)"}
@@ -273,5 +276,8 @@ def print_summary(summary: dict[str, Any], seconds: float, paths: dict[str, Path
     for reason in verdict["reasons"]:
         print(f"gateway-contracts: {reason}")
     word = "PASS" if verdict["passed"] else "FAIL"
+    partial = [pid for pid, p in summary["profiles"].items() if p.get("partial")]
+    if verdict["passed"] and partial:
+        word = f"PASS (partial: nothing judged in {', '.join(partial)})"
     where = ", ".join(str(p) for p in paths.values()) if paths else "see --report-dir"
     print(f"gateway-contracts: {word} in {seconds:.1f}s — reports: {where}")

@@ -30,9 +30,13 @@ FAILING_MUTANT = "dead-string-llms"
 about one finding whose evidence fits on a screen."""
 
 
-def check_args(target: Target, report_dir: Path, waivers: Path) -> list[str]:
-    """``check`` arguments that hand it everything the embedded target offers."""
-    return ["check", *to_flags(target), "--report-dir", str(report_dir), "--waivers", str(waivers)]
+def check_args(
+    target: Target, report_dir: Path, waivers: Path, profiles: tuple[str, ...] | None = None
+) -> list[str]:
+    """``check`` arguments that hand it everything the embedded target offers (its profiles, or ``profiles``)."""
+    flags = to_flags(target, omit=("target.profiles",) if profiles is not None else ())
+    chosen = [x for p in profiles or () for x in ("--profile", p)]
+    return ["check", *flags, *chosen, "--report-dir", str(report_dir), "--waivers", str(waivers)]
 
 
 def _run(work: Path, out: Path, waivers: Path, mutant: str | None, *extra: str) -> int:

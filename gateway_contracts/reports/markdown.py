@@ -52,6 +52,9 @@ def _clause_line(clause: ClauseResult) -> str:
 def _header(report: Report) -> list[str]:
     v = report.verdict
     word = "✅ PASS" if v.passed else "❌ FAIL"
+    partial = [p.id for p in report.profiles if p.partial]
+    if v.passed and partial:
+        word = "⚠️ PARTIAL PASS"
     out = [f"### {word} — gateway-contracts"]
     t = report.target
     where = f" at `{t.url}`" if t.url else ""
@@ -110,8 +113,14 @@ def _notes(report: Report) -> list[str]:
     not_selected = [p.id for p in report.profiles if not p.selected]
     if not_selected:
         out.append(f"- Profiles not selected: {', '.join(f'`{p}`' for p in not_selected)}")
+    ran = [f"`{p.id}`" for p in report.profiles if p.selected]
+    if ran:
+        out.append(f"- Profiles checked: {', '.join(ran)}")
     for p in report.profiles:
-        if p.selected and p.skip_reasons and not (p.passed or p.failed or p.untested or p.waived):
+        if p.partial:
+            reasons = "; ".join(s.reason for s in p.skip_reasons)
+            out.append(f"- Partial `{p.id}`: every MUST clause was skipped, so it shows nothing ({reasons})")
+        elif p.selected and p.skip_reasons and not (p.passed or p.failed or p.untested or p.waived):
             out.append(f"- Skipped `{p.id}`: {'; '.join(s.reason for s in p.skip_reasons)}")
     return ["", *out] if out else []
 

@@ -34,8 +34,17 @@ def header_variable(name: str) -> str:
 
 def _header_arg(name: str, value: str) -> str:
     if _REDACTED.search(value):
-        # Double quotes so the shell expands the variable; header names are tokens, never quotes or `$`.
-        return f'"{name}: ${header_variable(name)}"'
+        # The redacted part becomes the shell variable (double quotes, so the shell expands it), the rest stays
+        # as sent ("Bearer " included), each quoted; adjacent words make one argument.
+        variable = f"${header_variable(name)}"
+        if name.lower() == "authorization" and _REDACTED.fullmatch(value.strip()):
+            value = (
+                "Bearer " + value.strip()
+            )  # the scrubber redacts the scheme too; the client key is a Bearer token
+        pieces = _REDACTED.split(f"{name}: {value}")
+        if not any(c in piece for piece in pieces for c in '"$`\\!'):
+            return '"' + variable.join(pieces) + '"'
+        return f'"{variable}"'.join(shlex.quote(p) if p else "" for p in pieces)
     return shlex.quote(f"{name}: {value}")
 
 

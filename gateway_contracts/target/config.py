@@ -373,15 +373,21 @@ ATTRIBUTE = {
 }
 
 
+ALWAYS_SAID = frozenset({"target.base_url", "models.messages", "models.chat"})
+
+
 def to_flags(target: Target, omit: tuple[str, ...] = ()) -> list[str]:
     """The flags that describe ``target`` to ``check`` or ``fuzz`` (no file needed): the inverse of
     :func:`resolve`, option by option; ``omit`` leaves options out by key."""
     out: list[str] = []
+    plain = Target(base_url="")  # what a target is when nothing is said: those values need no flag
     for o in OPTIONS:
         attr = ATTRIBUTE.get(o.key)
         if attr is None or o.key in omit:
             continue
         value = getattr(target, attr)
+        if value == getattr(plain, attr) and o.key not in ALWAYS_SAID:
+            continue
         if value is None or value == "" or value == () or value == {} or value == frozenset():
             continue
         if o.kind == "bool":

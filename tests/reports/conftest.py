@@ -15,6 +15,7 @@ from gateway_contracts.embedded import embedded_target
 from gateway_contracts.reports.examples import check_args
 from gateway_contracts.results import ClauseResults, TestRecord
 from gateway_contracts.target import Target
+from tests.support.servers import ServerThread
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "reports" / "examples"
@@ -89,6 +90,16 @@ def broken_gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Target]
         yield target
 
 
+@pytest.fixture(scope="module")
+def live_gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerThread]:
+    """The reference gateway in this process, for plugin runs that need a target that answers."""
+    from tests.gateway.conftest import start_gateway
+
+    server = start_gateway(tmp_path_factory.mktemp("live"))
+    yield server
+    server.stop()
+
+
 @pytest.fixture(scope="session")
 def empty_waivers(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("waivers") / "waivers.yaml"
@@ -101,17 +112,17 @@ CheckRun = Callable[..., tuple[int, Path]]
 
 @pytest.fixture()
 def run_check(broken_gateway: Target, tmp_path: Path, empty_waivers: Path) -> CheckRun:
-    """``check --profile discovery`` against the broken gateway; (exit status, report directory)."""
+    """``check --profile ainfera`` against the broken gateway; (exit status, report directory)."""
     counter = iter(range(100))
 
     def run(*extra: str, waivers: Path | None = None, default_waivers: bool = False) -> tuple[int, Path]:
         """``default_waivers``: give no --waivers, so check looks for ./waivers.yaml itself."""
         out = tmp_path / f"run{next(counter)}"
-        args = check_args(broken_gateway, out, waivers or empty_waivers)
+        args = check_args(broken_gateway, out, waivers or empty_waivers, ("ainfera",))
         if default_waivers:
             at = args.index("--waivers")
             del args[at : at + 2]
-        return main([*args, "--profile", "discovery", *extra]), out
+        return main([*args, *extra]), out
 
     return run
 
@@ -122,6 +133,6 @@ def failing_run(
 ) -> Path:
     """One check of the broken gateway, shared by the tests that only read its reports."""
     out = tmp_path_factory.mktemp("failing-run")
-    code = main([*check_args(broken_gateway, out, empty_waivers), "--profile", "discovery"])
+    code = main(check_args(broken_gateway, out, empty_waivers, ("ainfera",)))
     assert code == 1
     return out

@@ -60,7 +60,7 @@ def test_no_planted_secret_reaches_any_file(synthetic: Callable[..., dict[str, A
     assert finding["other"]["token"] == "[REDACTED:credential]"
     (curl_cmd,) = [c["command"] for c in finding["reproduce"] if c["kind"] == "curl"]
     assert (
-        '"x-api-key: $GATEWAY_API_KEY"' in curl_cmd and '"authorization: $GATEWAY_AUTHORIZATION"' in curl_cmd
+        '"x-api-key: $GATEWAY_API_KEY"' in curl_cmd and '"authorization: Bearer $GATEWAY_API_KEY"' in curl_cmd
     )
 
 
@@ -74,7 +74,7 @@ def test_stream_responses_are_marked_as_transcripts(synthetic: Callable[..., dic
 def test_header_variables() -> None:
     assert header_variable("x-api-key") == "GATEWAY_API_KEY"
     assert header_variable("X-Ainfera-Internal-Key") == "GATEWAY_INTERNAL_KEY"
-    assert header_variable("authorization") == "GATEWAY_AUTHORIZATION"
+    assert header_variable("authorization") == "GATEWAY_API_KEY"  # a Bearer client key, as --api-key reads it
     assert header_variable("x-foo.bar") == "GATEWAY_FOO_BAR"
 
 
@@ -86,8 +86,9 @@ def test_rerun_command_names_the_test_and_the_inputs_not_secrets() -> None:
         features=frozenset({"kill-switch"}),
     )
     cmd = rerun(target, "test_wire.py::test_x[a b]")
-    assert cmd.startswith("gateway-contracts check --target http://127.0.0.1:8080 --db-url")
+    assert cmd.startswith("gateway-contracts check --target http://127.0.0.1:8080 ")
     assert "pw@" not in cmd and "s3cret" not in cmd and '--internal-key "$GATEWAY_INTERNAL_KEY"' in cmd
+    assert '--db-url "$GATEWAY_DB_URL"' in cmd and "--timeout" not in cmd  # defaults are not repeated
     assert cmd.endswith("--feature kill-switch -k 'test_x[a b]'")
     embedded = Target(base_url="http://127.0.0.1:1", embedded=True)
     assert rerun(embedded, "a.py::test_y") == "gateway-contracts check -k test_y"
@@ -120,13 +121,16 @@ def test_check_command_reproduces_the_failure(
     failing_run: Path, broken_gateway: Target, tmp_path: Path
 ) -> None:
     command = next(c["command"] for c in _finding(failing_run)["reproduce"] if c["kind"] == "check")
-    assert "-k 'test_no_dead_string_on_surface[/llms.txt]'" in command
+    assert "-k 'test_no_dead_string_on_surface[llms_txt]'" in command
     assert broken_gateway.internal_key and broken_gateway.internal_key not in command
+    assert broken_gateway.api_key and broken_gateway.api_key not in command
     bindir = Path(sys.executable).parent
     env = {
         **os.environ,
         "PATH": f"{bindir}:{os.environ['PATH']}",
         "GATEWAY_INTERNAL_KEY": broken_gateway.internal_key,
+        "GATEWAY_API_KEY": broken_gateway.api_key,
+        "GATEWAY_DB_URL": broken_gateway.db_url or "",
     }
     proc = subprocess.run(
         ["bash", "-c", f"{command} --report-dir {tmp_path}"],

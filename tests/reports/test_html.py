@@ -77,10 +77,10 @@ async def test_filters_by_profile_and_result(chromium: str) -> None:
         shown = "document.querySelectorAll('details.clause:not([hidden])').length"
         assert await page.evaluate(shown) == len(doc["clauses"])
         await page.evaluate(
-            """(() => { const s = document.getElementById('filter-profile'); s.value = 'discovery';
+            """(() => { const s = document.getElementById('filter-profile'); s.value = 'ainfera';
                         s.dispatchEvent(new Event('change')); })()"""
         )
-        assert await page.evaluate(shown) == sum(c["profile"] == "discovery" for c in doc["clauses"])
+        assert await page.evaluate(shown) == sum(c["profile"] == "ainfera" for c in doc["clauses"])
         await page.evaluate(
             """document.querySelectorAll('input[data-result-filter]').forEach(b => {
                  if (b.value !== 'failed') { b.click(); } })"""
@@ -93,7 +93,7 @@ async def test_filters_by_profile_and_result(chromium: str) -> None:
         errors = page.errors()
     assert visible == [f"clause-{MUTANT_CLAUSE}"]
     assert count == f"showing 1 of {len(doc['clauses'])} clauses"
-    assert "profile=discovery" in hash_ and "hide=" in hash_
+    assert "profile=ainfera" in hash_ and "hide=" in hash_
     assert errors == []
 
 

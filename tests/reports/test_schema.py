@@ -14,6 +14,7 @@ from jsonschema import Draft202012Validator
 from gateway_contracts.reports.loader import load_document
 from gateway_contracts.reports.schema import SCHEMA_PATH, SCHEMA_VERSION, ReportError, problems
 from tests.reports.conftest import EXAMPLES, MUTANT_CLAUSE, exchange, failed, load
+from tests.support.servers import ServerThread
 
 pytest_plugins = ["pytester"]
 
@@ -44,8 +45,8 @@ def test_check_report_carries_what_the_issue_asks(failing_run: Path) -> None:
     assert (target["name"], target["version"]) == ("Ainfera Inference gateway", "0.1.0")
     assert target["identified_by"] == "GET /.well-known/agent-card.json"
     assert doc["run"]["seed"] == 0 and doc["run"]["started_at"] <= doc["run"]["finished_at"]
-    discovery = doc["profiles"]["discovery"]
-    assert discovery["selected"] and discovery["failed"] == 1 and discovery["passed"] >= 1
+    ainfera = doc["profiles"]["ainfera"]
+    assert ainfera["selected"] and ainfera["failed"] == 1 and ainfera["passed"] >= 1
     wire = doc["profiles"]["wire"]
     assert wire["skip_reasons"] == [
         {
@@ -63,7 +64,9 @@ def test_check_report_carries_what_the_issue_asks(failing_run: Path) -> None:
     assert {c["kind"] for c in finding["reproduce"]} == {"curl", "check"}
 
 
-def test_plugin_alone_writes_a_valid_report(pytester: pytest.Pytester, tmp_path: Path) -> None:
+def test_plugin_alone_writes_a_valid_report(
+    pytester: pytest.Pytester, tmp_path: Path, live_gateway: ServerThread
+) -> None:
     """The pytest plugin (without ``check``) already writes a schema-valid report."""
     pytester.makepyfile(
         """
@@ -78,7 +81,17 @@ def test_plugin_alone_writes_a_valid_report(pytester: pytest.Pytester, tmp_path:
     pytester.makeconftest("from gateway_contracts.conformance.conftest import evidence  # noqa: F401")
     report = tmp_path / "r.json"
     pytester.runpytest(
-        "-p", "no:cacheprovider", "--gateway-url", "http://127.0.0.1:9", "--gateway-report", str(report)
+        "-p",
+        "no:cacheprovider",
+        *(
+            "--gateway-url",
+            live_gateway.url,
+            "--gateway-model",
+            "ainfera-inference",
+            "--gateway-api-key",
+            "k",
+        ),
+        *("--gateway-report", str(report)),
     )
     doc = load(report)
     assert problems(doc) == []
