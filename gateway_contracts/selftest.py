@@ -170,8 +170,7 @@ def run_mutant(mutant: Mutant, opts: Options, upstream_url: str) -> MutantResult
                 assert target.db_url and target.internal_key
                 proc = _cli(
                     "fuzz",
-                    *("--target", target.base_url, "--db-url", target.db_url),
-                    *("--internal-key", target.internal_key),
+                    *to_flags(target),
                     *("--max-examples", FUZZ_EXAMPLES, "--phases", mutant.fuzz_phases),
                     *("--report-dir", str(base / "fuzz-run")),
                     timeout=opts.timeout,
@@ -212,8 +211,8 @@ def run_reference(opts: Options, upstream_url: str) -> ReferenceResult:
                 assert target.db_url and target.internal_key
                 proc = _cli(
                     "fuzz",
-                    *("--target", target.base_url, "--db-url", target.db_url),
-                    *("--internal-key", target.internal_key, "--max-examples", FUZZ_EXAMPLES),
+                    *to_flags(target),
+                    *("--max-examples", FUZZ_EXAMPLES),
                     *("--report-dir", str(base / "fuzz-run")),
                     timeout=opts.timeout,
                 )

@@ -129,23 +129,24 @@ def test_body_over_limit_is_413(gw: Exchanges, target: Target) -> None:
 @pytest.mark.clause("WIRE-009")
 def test_error_bodies_echo_no_secret(gw: Exchanges) -> None:
     secret = f"sk-ant-api03-{secrets.token_urlsafe(24)}"
-    headers = {"x-api-key": secret, "authorization": f"Bearer {secret}"}
+    # With the valid key, so the body reaches validation: a refused value must not be quoted back.
     attempts = [
-        gw.post("/v1/messages", {**gw.message(), "max_tokens": secret}, headers),
-        gw.post("/v1/messages", {**gw.message(), "model": secret}, headers),
-        gw.post("/v1/messages", {**gw.message(), "messages": [{"role": secret, "content": secret}]}, headers),
-        gw.post("/v1/messages", {**gw.message(), secret: secret}, headers),
+        gw.post("/v1/messages", {**gw.message(), "max_tokens": secret}),
+        gw.post("/v1/messages", {**gw.message(), "model": secret}),
+        gw.post("/v1/messages", {**gw.message(), "messages": [{"role": secret, "content": secret}]}),
+        gw.post("/v1/messages", {**gw.message(), secret: secret}),
         gw.request(
             "POST",
             "/v1/messages",
             content=f'{{"model": "{secret}"'.encode(),
-            headers={**headers, "content-type": "application/json"},
+            headers={"content-type": "application/json"},
         ),
+        # And a credential the gateway may refuse: its refusal must not quote it either.
+        gw.request("POST", "/v1/messages", json_body=gw.message(), key=secret),
     ]
     for r in attempts:
-        assert r.status_code >= 400
         assert secret not in r.text, f"status {r.status_code} body echoes the secret"
-        assert all(secret not in v for v in r.headers.values())
+        assert all(secret not in v for v in r.headers.values()), f"status {r.status_code}: a header echoes it"
 
 
 @pytest.mark.clause("WIRE-010")

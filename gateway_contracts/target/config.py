@@ -166,8 +166,9 @@ def _coerce(o: Option, value: Any, where: str) -> Any:
 
 
 CAPTURE_QUERIES = frozenset({"outcomes", "audit", "ledger"})
-MAY_BE_EMPTY = frozenset({"request_id.header"})
-"""Options where an empty value means something (no request id header), not a missing one."""
+MAY_BE_EMPTY = frozenset({"request_id.header", "capture.db_url", "features.kill_switch_db_url"})
+"""Options where an empty value is not a usage error: no request id header means none; an empty database URL
+is kept, and the preflight refuses it as a database that cannot be read (exit 4, as ``audit-verify`` does)."""
 
 
 def _pairs(items: list[str], sep: str, label: str) -> dict[str, str]:
@@ -329,12 +330,12 @@ def _target(v: dict[str, Any], given: dict[str, Any]) -> Target:
         request_id_log_field=v["request_id.log_field"],
         trace=v["trace.propagates"],
         log_file=Path(log_file) if log_file else None,
-        db_url=v["capture.db_url"] or None,
+        db_url=v["capture.db_url"],
         capture_queries=v["capture.queries"] or {},
         features=frozenset(v["features.offered"] or ()),
         upstream_url=v["features.upstream_url"],
         kill_switch_url=v["features.kill_switch_url"],
-        kill_switch_db_url=v["features.kill_switch_db_url"] or None,
+        kill_switch_db_url=v["features.kill_switch_db_url"],
         given=given,
     )
 

@@ -65,6 +65,8 @@ def inputs_readable(target: Target) -> None:
     from gateway_contracts.logs import LogFileError, check_is_json_lines
 
     for url in (target.db_url, target.kill_switch_db_url):
+        if url is not None and not url.strip():
+            raise CliError("the database URL is empty (an unset variable?): give --db-url URL", EXIT_DATABASE)
         if url and url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).is_file():
             # Checked here: SQLite would otherwise create an empty file, or fail deep in its driver thread.
             raise CliError(f"cannot read the database {url}: no such file", EXIT_DATABASE)

@@ -8,6 +8,7 @@ import pytest
 
 from gateway_contracts.fuzz import canaries, envelope, refusals, streams
 from gateway_contracts.fuzz.refusals import Answer
+from gateway_contracts.fuzz.settings import ENV_TARGET, TargetFacts
 
 JSON = {"content-type": ["application/json"]}
 
@@ -87,7 +88,10 @@ def test_shapes_ignore_ids_and_token_counts() -> None:
 
 
 # -- semantic refusals ---------------------------------------------------------------------------------------------
-def test_unknown_model_404_is_a_refusal_but_not_for_a_served_model() -> None:
+def test_unknown_model_404_is_a_refusal_but_not_for_a_served_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The served models are the target's, handed to the hooks' process in the environment.
+    facts = TargetFacts(models=("ainfera-inference", "ainfera-mithril"))
+    monkeypatch.setenv(ENV_TARGET, facts.to_json())
     answer = Answer(404, "not_found_error", None)
     assert refusals.excusing_refusal("createMessage", {"model": "gpt-x"}, answer) is not None
     assert refusals.excusing_refusal("createMessage", {"model": "ainfera-mithril"}, answer) is None

@@ -408,10 +408,10 @@ def test_check_and_fuzz_on_bad_target_urls(tmp_path: Path) -> None:
     for i, (url, statuses) in enumerate(target_urls()):
         report = str(tmp_path / f"t{i}")
         here = url != ""  # until refused, an empty --target starts the embedded gateway: a subprocess
-        argv = ("check", "--target", url, "--report-dir", report)
+        argv = ("check", "--target", url, "--model", "m", "--report-dir", report)
         cases.append(Case(f"check-target-{i}", argv, statuses, in_process=here))
         if i % 3 == 0:
-            argv = ("fuzz", "--target", url, "--report-dir", report + "-fuzz")
+            argv = ("fuzz", "--target", url, "--model", "m", "--report-dir", report + "-fuzz")
             cases.append(Case(f"fuzz-target-{i}", argv, statuses, in_process=here))
     assert_all_pass(run_all(cases))
 
@@ -436,13 +436,23 @@ def test_every_command_on_bad_database_urls(stub_target: str, files: dict[str, P
             Case(f"db-upgrade-{i}", ("db", "upgrade", "--db-url", url), statuses, in_process=here),
             Case(
                 f"check-db-{i}",
-                ("check", "--target", stub_target, "--db-url", url, "--report-dir", report),
+                ("check", "--target", stub_target, "--model", "m", "--db-url", url, "--report-dir", report),
                 statuses,
                 in_process=suite_here,
             ),
         ]
         if i % 3 == 0:
-            argv = ("fuzz", "--target", stub_target, "--db-url", url, "--report-dir", report + "-fuzz")
+            argv = (
+                "fuzz",
+                "--target",
+                stub_target,
+                "--model",
+                "m",
+                "--db-url",
+                url,
+                "--report-dir",
+                report + "-fuzz",
+            )
             cases.append(Case(f"fuzz-db-{i}", argv, statuses, in_process=suite_here))
     assert_all_pass(run_all(cases))
 
@@ -457,7 +467,17 @@ def test_check_on_bad_log_files(stub_target: str, files: dict[str, Path], tmp_pa
     cases = [
         Case(
             f"check-log-{name}",
-            ("check", "--target", stub_target, "--log-file", str(path), "--report-dir", str(tmp_path / name)),
+            (
+                "check",
+                "--target",
+                stub_target,
+                "--model",
+                "m",
+                "--log-file",
+                str(path),
+                "--report-dir",
+                str(tmp_path / name),
+            ),
             frozenset({EXIT_BAD_LOG}),
             in_process=here,
         )
@@ -657,7 +677,17 @@ def test_log_lines_nested_too_deeply_or_with_numbers_too_long_are_not_records(
     log.write_text("[" * 100_000 + "]" * 100_000 + "\n" + '{"n": ' + "9" * 5000 + "}\n")
     with pytest.raises(LogFileError, match="nested too deeply"):
         check_is_json_lines(log)
-    argv = ("check", "--target", stub_target, "--log-file", str(log), "--report-dir", str(tmp_path / "r"))
+    argv = (
+        "check",
+        "--target",
+        stub_target,
+        "--model",
+        "m",
+        "--log-file",
+        str(log),
+        "--report-dir",
+        str(tmp_path / "r"),
+    )
     outcome = run_case(Case("check-nested-log", argv, frozenset({EXIT_BAD_LOG})))
     assert not outcome.problems, outcome
     assert "not a JSON-lines log" in outcome.stderr and "nested too deeply" in outcome.stderr
@@ -673,12 +703,32 @@ def test_endless_and_huge_inputs_end_in_one_line_within_bounded_memory(
     cases = [
         Case(
             "check-dev-zero",
-            ("check", "--target", stub_target, "--log-file", "/dev/zero", "--report-dir", report),
+            (
+                "check",
+                "--target",
+                stub_target,
+                "--model",
+                "m",
+                "--log-file",
+                "/dev/zero",
+                "--report-dir",
+                report,
+            ),
             frozenset({EXIT_BAD_LOG}),
         ),
         Case(
             "check-fifo",
-            ("check", "--target", stub_target, "--log-file", str(files["fifo"]), "--report-dir", report),
+            (
+                "check",
+                "--target",
+                stub_target,
+                "--model",
+                "m",
+                "--log-file",
+                str(files["fifo"]),
+                "--report-dir",
+                report,
+            ),
             frozenset({EXIT_BAD_LOG}),
         ),
         Case("sse-lint-dev-zero", ("sse-lint", "/dev/zero"), frozenset({EXIT_USAGE})),
@@ -713,12 +763,22 @@ def test_a_bad_database_url_is_exit_4_from_check_and_audit_verify_alike(
             Case(f"db-upgrade-{i}", ("db", "upgrade", "--db-url", url), frozenset({EXIT_DATABASE})),
             Case(
                 f"check-{i}",
-                ("check", "--target", stub_target, "--db-url", url, "--report-dir", report),
+                ("check", "--target", stub_target, "--model", "m", "--db-url", url, "--report-dir", report),
                 frozenset({EXIT_DATABASE}),
             ),
             Case(
                 f"fuzz-{i}",
-                ("fuzz", "--target", stub_target, "--db-url", url, "--report-dir", report + "f"),
+                (
+                    "fuzz",
+                    "--target",
+                    stub_target,
+                    "--model",
+                    "m",
+                    "--db-url",
+                    url,
+                    "--report-dir",
+                    report + "f",
+                ),
                 frozenset({EXIT_DATABASE}),
             ),
         ]

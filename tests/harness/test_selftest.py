@@ -68,13 +68,13 @@ def test_fuzz_must_fire_too(tmp_path: Path) -> None:
 
 
 def test_caught_by_another_clause_is_a_miss(tmp_path: Path) -> None:
-    # alias-leak really breaks ALIAS-002; claimed for WIRE-013, whose tests pass against it, it must be missed.
-    wrong = Mutant("alias-leak", "WIRE-013", "alias-leak, attributed to the wrong clause")
+    # alias-leak really breaks ALIAS-002; claimed for WIRE-001, whose tests pass against it, it must be missed.
+    wrong = Mutant("alias-leak", "WIRE-001", "alias-leak, attributed to the wrong clause")
     score = selftest.run([wrong], selftest.Options(tmp_path, scope="profile", fuzz=False), reference=False)
     (result,) = score.mutants
     assert not result.caught and not score.passed
-    # The wire profile ran (not discovery): other wire clauses may fail, WIRE-013 does not, and that is a miss.
-    assert "WIRE-013" not in result.failed and "ALIAS-002" not in result.failed
+    # The wire profile ran (not ainfera): other wire clauses may fail, WIRE-001 does not, and that is a miss.
+    assert "WIRE-001" not in result.failed and "ALIAS-002" not in result.failed
     assert result.error == ""
 
 
