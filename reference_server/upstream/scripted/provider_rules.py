@@ -538,11 +538,14 @@ def _first_error(rules: _Rules, body: Json) -> ValidationError | None:
             return None
     except Exception:  # a value the compiled validator cannot convert: the reference validator judges
         pass
-    errors = list(rules.full.iter_errors(body))
+    errors: list[ValidationError] = list(rules.full.iter_errors(body))
     if not errors:
         return None
     # The most specific error: the deepest, and a plain rule before a "matches none of the shapes".
-    return max(errors, key=lambda e: (len(e.absolute_path), e.validator not in ("oneOf", "anyOf")))
+    best: ValidationError = max(
+        errors, key=lambda e: (len(e.absolute_path), e.validator not in ("oneOf", "anyOf"))
+    )
+    return best
 
 
 def _segments(rules: _Rules, path: Iterable[Any]) -> list[str | int]:
@@ -575,7 +578,8 @@ _ANTHROPIC_TYPES = {
 
 def _missing(err: ValidationError) -> list[str]:
     instance = err.instance if isinstance(err.instance, dict) else {}
-    return [k for k in err.validator_value if k not in instance]
+    required: Any = err.validator_value
+    return [k for k in required if k not in instance]
 
 
 def _anthropic_refusal(rules: _Rules, err: ValidationError) -> ProviderRefusal:
@@ -589,7 +593,7 @@ def _anthropic_refusal(rules: _Rules, err: ValidationError) -> ProviderRefusal:
         rule = "Field required"
     elif v == "type":
         kinds = arg if isinstance(arg, list) else [arg]
-        rule = "Input should be " + " or ".join(_ANTHROPIC_TYPES.get(k, k) for k in kinds)
+        rule = "Input should be " + " or ".join(_ANTHROPIC_TYPES.get(k, str(k)) for k in kinds)
     elif v in ("enum", "const"):
         allowed = arg if v == "enum" else [arg]
         rule = "Input should be " + " or ".join(repr(a) for a in allowed)
