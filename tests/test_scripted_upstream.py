@@ -784,14 +784,14 @@ async def test_received_records_headers_and_bodies(upstream: str, http: aiohttp.
     DELETE clears it."""
     traceparent = "00-" + "1" * 32 + "-" + "2" * 16 + "-01"
     for n in range(3):
-        body = anthropic_body(metadata={"n": n})
+        body = anthropic_body(metadata={"user_id": f"user-{n}"})
         async with http.post(
             f"{upstream}/v1/messages", json=body, headers={"traceparent": traceparent}
         ) as resp:
             assert resp.status == 200
     async with http.get(f"{upstream}/_received") as resp:
         log = await resp.json()
-    assert [entry["json"]["metadata"]["n"] for entry in log] == [0, 1, 2]
+    assert [entry["json"]["metadata"]["user_id"] for entry in log] == ["user-0", "user-1", "user-2"]
     assert log[-1]["headers"]["traceparent"] == traceparent and log[-1]["path"] == "/v1/messages"
     async with http.delete(f"{upstream}/_received") as resp:
         assert resp.status == 204

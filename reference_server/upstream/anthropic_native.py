@@ -104,6 +104,26 @@ def _count(value: Any) -> int:
     return value
 
 
+def messages_body(request: UpstreamRequest, *, model: str, stream: bool) -> dict[str, Any]:
+    """The ``POST /v1/messages`` body for ``request``."""
+    body: dict[str, Any] = {"model": model, "max_tokens": request.max_tokens, "messages": request.messages}
+    if request.system is not None:
+        body["system"] = request.system
+    if request.stop_sequences:
+        body["stop_sequences"] = request.stop_sequences
+    if request.temperature is not None:
+        body["temperature"] = request.temperature
+    if request.top_p is not None:
+        body["top_p"] = request.top_p
+    if request.tools:
+        body["tools"] = request.tools
+        if request.tool_choice is not None:
+            body["tool_choice"] = request.tool_choice
+    if stream:
+        body["stream"] = True
+    return body
+
+
 class AnthropicAdapter:
     def __init__(
         self,
@@ -218,26 +238,7 @@ class AnthropicAdapter:
         return await post(self._holder, self.slug, self._url, body, headers)
 
     def _body(self, request: UpstreamRequest, *, stream: bool) -> dict[str, Any]:
-        body: dict[str, Any] = {
-            "model": self.upstream_model or request.model,
-            "max_tokens": request.max_tokens,
-            "messages": request.messages,
-        }
-        if request.system is not None:
-            body["system"] = request.system
-        if request.stop_sequences:
-            body["stop_sequences"] = request.stop_sequences
-        if request.temperature is not None:
-            body["temperature"] = request.temperature
-        if request.top_p is not None:
-            body["top_p"] = request.top_p
-        if request.tools:
-            body["tools"] = request.tools
-            if request.tool_choice is not None:
-                body["tool_choice"] = request.tool_choice
-        if stream:
-            body["stream"] = True
-        return body
+        return messages_body(request, model=self.upstream_model or request.model, stream=stream)
 
     def _message(self, raw: bytes) -> UpstreamMessage:
         return decode_message(self.slug, raw)

@@ -8,8 +8,15 @@ from collections import deque
 from collections.abc import AsyncIterator, Iterable
 from typing import Any
 
-from reference_server.upstream.anthropic_native import decode_message
-from reference_server.upstream.base import Capabilities, StreamEvent, UpstreamMessage, UpstreamRequest, Usage
+from reference_server.upstream.anthropic_native import decode_message, messages_body
+from reference_server.upstream.base import (
+    Capabilities,
+    StreamEvent,
+    UpstreamError,
+    UpstreamMessage,
+    UpstreamRequest,
+    Usage,
+)
 from reference_server.upstream.scripted.engine import (
     Script,
     anthropic_events,
@@ -27,11 +34,24 @@ from reference_server.upstream.scripted.engine import (
     upfront_error,
     upstream_message,
 )
+from reference_server.upstream.scripted.provider_rules import ProviderRefusal, ServedModels, check_anthropic
 
 DEFAULT_CAPABILITIES = Capabilities(tools=True, native_streaming=True)
 RECEIVED_LIMIT = 200
 YIELD_EVERY = 64
 """An unpaced stream hands the event loop back every this many events."""
+ANY_MODEL = ServedModels(None)
+"""In-process, the request carries the gateway's own model name (there is no upstream model to map it to), so
+the served-model rule is left to the HTTP server; every other rule of Anthropic's applies."""
+
+
+def check_request(request: UpstreamRequest, *, stream: bool) -> None:
+    """Hold what the Anthropic adapter would send for ``request`` to Anthropic's rules (``provider_rules``);
+    a refusal is the ``UpstreamError`` the adapter would raise for Anthropic's answer."""
+    try:
+        check_anthropic(messages_body(request, model=request.model, stream=stream), ANY_MODEL)
+    except ProviderRefusal as refusal:
+        raise UpstreamError(refusal.status, refusal.error_type, refusal.message) from None
 
 
 async def _sleep(seconds: float) -> None:
@@ -55,6 +75,7 @@ class ScriptedAdapter:
 
     async def chat(self, request: UpstreamRequest) -> UpstreamMessage:
         self.received.append(request)
+        check_request(request, stream=False)
         script = build_script(request)
         failure = upfront_error(script.directives, streaming=False)
         if failure is not None:
@@ -83,6 +104,7 @@ class ScriptedAdapter:
 
     async def stream_chat(self, request: UpstreamRequest) -> AsyncIterator[StreamEvent]:
         self.received.append(request)
+        check_request(request, stream=True)
         script = build_script(request)
         d = script.directives
         await _sleep(d.first_byte_ms / 1000)

@@ -6,6 +6,10 @@ Routes:
 - ``GET /_received`` / ``DELETE /_received``: the last 200 requests received (method, path, lower-case
   headers, JSON body), newest last, so tests can check what a gateway sent upstream; DELETE clears them.
 
+Each body is first held to the rules of the provider the route stands for (``provider_rules``): what Anthropic or
+OpenAI would refuse (a wrong type, an unknown role or field, a missing field, a value out of range, a model this
+upstream does not serve) gets that provider's status and error body, quoting nothing from the request.
+
 Both dialects are converted to one ``UpstreamRequest`` and answered from the same ``Script`` as the in-process
 adapter. A scripted drop closes the connection mid-body, with no terminating event and no final chunk.
 
@@ -44,15 +48,24 @@ from reference_server.upstream.scripted.engine import (
     total_delay,
     upfront_error,
 )
+from reference_server.upstream.scripted.provider_rules import (
+    ProviderRefusal,
+    ServedModels,
+    check_anthropic,
+    check_openai,
+    default_served_models,
+)
 
 T = TypeVar("T")
 RECEIVED_KEY: web.AppKey[deque[dict[str, Any]]] = web.AppKey("received")
+SERVED_KEY: web.AppKey[ServedModels] = web.AppKey("served")
 RECEIVED_LIMIT = 200
 OPENAI_DEFAULT_MAX_TOKENS = 4096
 OPENAI_CREATED = 1_700_000_000
 """A fixed ``created`` timestamp: answers stay byte-for-byte reproducible."""
 
 ErrorRenderer = Callable[[int, str, str], web.Response]
+RefusalRenderer = Callable[[ProviderRefusal], web.Response]
 
 
 class BadRequest(ValueError):
@@ -83,6 +96,23 @@ def openai_error(status: int, error_type: str, message: str) -> web.Response:
         category = "invalid_request_error"
     body = {"error": {"message": message, "type": category, "param": None, "code": error_type}}
     return web.json_response(body, status=status, headers=_retry_after(status))
+
+
+def anthropic_refusal(refusal: ProviderRefusal) -> web.Response:
+    """What Anthropic answers for a request it will not take (``provider_rules``)."""
+    return anthropic_error(refusal.status, refusal.error_type, refusal.message)
+
+
+def openai_refusal(refusal: ProviderRefusal) -> web.Response:
+    """What OpenAI answers for a request it will not take: its own ``param`` and ``code``
+    (``model_not_found``, ``invalid_type``, ...)."""
+    error = {
+        "message": refusal.message,
+        "type": "invalid_request_error",
+        "param": refusal.param,
+        "code": refusal.code,
+    }
+    return web.json_response({"error": error}, status=refusal.status)
 
 
 def _retry_after(status: int) -> dict[str, str]:
@@ -444,12 +474,18 @@ async def _hostile_document(
 async def _answer(
     request: web.Request,
     error: ErrorRenderer,
+    refuse: RefusalRenderer,
+    check: Callable[[dict[str, Any], ServedModels], None],
     respond: Callable[[dict[str, Any], dict[str, str]], Awaitable[web.StreamResponse]],
 ) -> web.StreamResponse:
-    """What both routes share: read, turn every way of failing before the first byte into an error body."""
+    """What both routes share: read, hold the body to the provider's rules, turn every way of failing before
+    the first byte into an error body."""
     try:
         body = await _read_body(request)
+        check(body, request.app[SERVED_KEY])
         return await respond(body, _forwarded_headers(request))
+    except ProviderRefusal as refusal:
+        return refuse(refusal)
     except UpstreamError as exc:
         return error(exc.status, exc.error_type, exc.message)
     except ValueError as exc:  # BadRequest and DirectiveError (which quotes no value, only an unknown key)
@@ -479,7 +515,7 @@ async def messages(request: web.Request) -> web.StreamResponse:
         paced, dropped = pace(events, script.directives, is_delta=is_anthropic_delta, is_end=is_anthropic_end)
         return await _stream(request, _hostile_items(paced, kind, openai=False), dropped, _sse)
 
-    return await _answer(request, anthropic_error, respond)
+    return await _answer(request, anthropic_error, anthropic_refusal, check_anthropic, respond)
 
 
 async def chat_completions(request: web.Request) -> web.StreamResponse:
@@ -501,7 +537,7 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
             request, _hostile_items(paced, kind, openai=True), dropped, _data, trailer=trailer
         )
 
-    return await _answer(request, openai_error, respond)
+    return await _answer(request, openai_error, openai_refusal, check_openai, respond)
 
 
 async def received(request: web.Request) -> web.Response:
@@ -514,9 +550,17 @@ async def clear_received(request: web.Request) -> web.Response:
     return web.Response(status=204)
 
 
-def build_app() -> web.Application:
+def served_models(models: Iterable[str] = (), *, any_model: bool = False) -> ServedModels:
+    """The default served set (``provider_rules.default_served_models``) extended by ``models``; every model
+    with ``any_model``."""
+    return ServedModels(None if any_model else default_served_models() | frozenset(models))
+
+
+def build_app(served: ServedModels | None = None) -> web.Application:
+    """The app; ``served`` defaults to ``served_models()``."""
     app = web.Application(client_max_size=32 * 1024 * 1024)
     app[RECEIVED_KEY] = deque(maxlen=RECEIVED_LIMIT)
+    app[SERVED_KEY] = served if served is not None else served_models()
     app.router.add_post("/v1/messages", messages)
     app.router.add_post("/v1/chat/completions", chat_completions)
     app.router.add_get("/_received", received)
@@ -524,19 +568,21 @@ def build_app() -> web.Application:
     return app
 
 
-async def start_server(host: str = "127.0.0.1", port: int = 0) -> tuple[web.AppRunner, int]:
+async def start_server(
+    host: str = "127.0.0.1", port: int = 0, served: ServedModels | None = None
+) -> tuple[web.AppRunner, int]:
     """Start on ``host:port`` (0 picks a free port); returns the runner (``await runner.cleanup()`` stops it)
-    and the bound port."""
-    runner = web.AppRunner(build_app(), access_log=None)
+    and the bound port. ``served``: the models it answers for (``served_models()`` by default)."""
+    runner = web.AppRunner(build_app(served), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     await site.start()
     return runner, int(runner.addresses[0][1])
 
 
-def run(host: str = "127.0.0.1", port: int = 8099) -> None:
+def run(host: str = "127.0.0.1", port: int = 8099, served: ServedModels | None = None) -> None:
     """Serve until interrupted."""
-    web.run_app(build_app(), host=host, port=port, access_log=None)
+    web.run_app(build_app(served), host=host, port=port, access_log=None)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -545,8 +591,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8099)
+    parser.add_argument("--model", action="append", default=[], help="also serve this model (repeatable)")
+    parser.add_argument("--any-model", action="store_true", help="answer for any model name")
     args = parser.parse_args(argv)
-    run(args.host, args.port)
+    run(args.host, args.port, served_models(args.model, any_model=args.any_model))
 
 
 if __name__ == "__main__":
