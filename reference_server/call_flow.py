@@ -363,12 +363,19 @@ def _adapter_failure(ctx: CallContext, exc: Exception) -> GatewayError:
     )
 
 
+UPSTREAM_REFUSED_CODE = "upstream_refused"
+
+
 def _client_error(ctx: CallContext, exc: UpstreamError) -> GatewayError:
     status = exc.status if exc.status in (400, 401, 403, 404, 413, 429, 500, 529) else 500
     if mutated("upstream-errors-as-500"):
         return GatewayError(500, "api_error", _upstream_message(ctx, exc))
     if isinstance(exc, InvalidAnswer):
         return GatewayError(500, "api_error", exc.message, code=INVALID_ANSWER_CODE)
+    if status == 400 and not exc.dropped:
+        # The backend refused the request: its status and type, marked as the backend's so that a client (and
+        # the contract's fuzzing) can tell a provider rule the contract does not state from a gateway refusal.
+        return GatewayError(status, exc.error_type, _upstream_message(ctx, exc), code=UPSTREAM_REFUSED_CODE)
     return GatewayError(status, exc.error_type, _upstream_message(ctx, exc))
 
 

@@ -230,7 +230,8 @@ def openai_request_to_anthropic(body: Mapping[str, Any], *, default_max_tokens: 
         out["system"] = system
     stop = body.get("stop")
     if stop is not None:
-        out["stop_sequences"] = [stop] if isinstance(stop, str) else list(stop)
+        # An empty stop string can never match; Anthropic refuses it outright, so it is not passed on.
+        out["stop_sequences"] = [x for x in ([stop] if isinstance(stop, str) else list(stop)) if x]
     for name in ("temperature", "top_p"):
         if body.get(name) is not None:
             out[name] = body[name]

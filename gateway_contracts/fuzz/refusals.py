@@ -100,8 +100,39 @@ def _is_json_object(text: str) -> bool:
         return False
 
 
+def _tool_result_without_tool_use(op: str, body: dict[str, Any], a: Answer) -> bool:
+    """A Messages ``tool_result`` must answer a ``tool_use`` of the assistant turn just before it (Anthropic
+    refuses the request otherwise); which ids pair up is beyond a JSON Schema."""
+    if op != "createMessage" or (a.status, a.error_type) != (400, "invalid_request_error"):
+        return False
+    offered: set[str] = set()
+    for message in body.get("messages") or []:
+        blocks = message.get("content") if isinstance(message, dict) else None
+        blocks = blocks if isinstance(blocks, list) else []
+        for block in blocks:
+            if (
+                isinstance(block, dict)
+                and block.get("type") == "tool_result"
+                and block.get("tool_use_id") not in offered
+            ):
+                return True
+        offered = (
+            {b.get("id") for b in blocks if isinstance(b, dict) and b.get("type") == "tool_use"}
+            if isinstance(message, dict) and message.get("role") == "assistant"
+            else set()
+        )
+    return False
+
+
 def _tools_unsupported(op: str, body: dict[str, Any], a: Answer) -> bool:
     return op in CALL_OPERATIONS and bool(body.get("tools")) and a.code == "tools_not_supported_by_backend"
+
+
+def _upstream_refused(op: str, body: dict[str, Any], a: Answer) -> bool:
+    """A provider refuses some requests no JSON Schema can single out (a model's own output ceiling, message
+    pairing rules, an empty turn); a gateway that passes the backend's 400 through, marked as the backend's,
+    answered correctly. The scripted upstream refuses only what the real providers document."""
+    return op in CALL_OPERATIONS and a.status == 400 and a.code == "upstream_refused"
 
 
 def _kill_switch(op: str, body: dict[str, Any], a: Answer) -> bool:
@@ -130,9 +161,19 @@ REFUSALS: tuple[Refusal, ...] = (
         _arguments_not_json_object,
     ),
     Refusal(
+        "tool-result-unpaired",
+        "a tool_result answers no tool_use of the assistant turn before it",
+        _tool_result_without_tool_use,
+    ),
+    Refusal(
         "tools-unsupported",
         "the backend cannot do tools (422 tools_not_supported_by_backend)",
         _tools_unsupported,
+    ),
+    Refusal(
+        "upstream-refused",
+        "the backend refused it under a provider rule, passed through (400, code upstream_refused)",
+        _upstream_refused,
     ),
     Refusal("kill-switch", "the cost kill-switch is engaged (403 kill_switch_engaged)", _kill_switch),
     Refusal("load-shedding", "rate limited or overloaded (429 / 529)", _load_shedding),

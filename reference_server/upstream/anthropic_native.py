@@ -104,6 +104,9 @@ def _count(value: Any) -> int:
     return value
 
 
+ANTHROPIC_MAX_TEMPERATURE = 1.0
+
+
 def messages_body(request: UpstreamRequest, *, model: str, stream: bool) -> dict[str, Any]:
     """The ``POST /v1/messages`` body for ``request``."""
     body: dict[str, Any] = {"model": model, "max_tokens": request.max_tokens, "messages": request.messages}
@@ -112,7 +115,9 @@ def messages_body(request: UpstreamRequest, *, model: str, stream: bool) -> dict
     if request.stop_sequences:
         body["stop_sequences"] = request.stop_sequences
     if request.temperature is not None:
-        body["temperature"] = request.temperature
+        # OpenAI's temperature runs to 2, Anthropic's to 1: a chat completion routed to an Anthropic backend
+        # gets the nearest value the provider accepts rather than its 400.
+        body["temperature"] = min(request.temperature, ANTHROPIC_MAX_TEMPERATURE)
     if request.top_p is not None:
         body["top_p"] = request.top_p
     if request.tools:
