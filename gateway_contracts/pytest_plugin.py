@@ -28,6 +28,7 @@ import pytest
 
 from gateway_contracts.clauses import Catalogue, Clause, catalogue
 from gateway_contracts.errors import CliError
+from gateway_contracts.failures import Blocked, ClauseFailure
 from gateway_contracts.results import ClauseResults, TestRecord
 from gateway_contracts.target import KNOWN_NEEDS, Target, options
 from gateway_contracts.target.config import ConfigError, resolve
@@ -171,32 +172,54 @@ class ConformancePlugin:
         if not ids:
             return
         if report.when == "call" or report.outcome != "passed":
-            reason = ""
-            if report.skipped and isinstance(report.longrepr, tuple):
-                reason = str(report.longrepr[2]).removeprefix("Skipped: ")
-            elif report.failed:
-                reason = _short_failure(report)
             evidence = dict(getattr(report, "clause_evidence", {}) or {})
-            for cid in ids:
+
+            def record(cid: str, outcome: str, message: str) -> None:
                 self.results.record(
                     cid,
                     TestRecord(
                         nodeid=report.nodeid,
-                        outcome="skipped" if report.skipped else ("failed" if report.failed else "passed"),
+                        outcome=outcome,
                         when=report.when,
-                        message=reason,
+                        message=message,
                         duration=report.duration,
-                        evidence=evidence,
+                        evidence=evidence if outcome == "failed" else {},
                     ),
                 )
+
+            if report.failed:
+                # One fault, one clause: the failure goes to the clause whose check failed (typed failures say
+                # which; a plain assert is the test's first, primary clause). The test's other clauses were not
+                # judged by this run of it.
+                attributed, blocked = getattr(report, "attributed", (ids[0], False))
+                message = _short_failure(report)
+                record(attributed, "failed", message)
+                why = (
+                    f"blocked by {attributed}" if blocked else f"not judged: the test failed on {attributed}"
+                )
+                for cid in ids:
+                    if cid != attributed:
+                        record(cid, "skipped", why)
+                return
+            reason = ""
+            if report.skipped and isinstance(report.longrepr, tuple):
+                reason = str(report.longrepr[2]).removeprefix("Skipped: ")
+            for cid in ids:
+                record(cid, "skipped" if report.skipped else "passed", reason)
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
         outcome = yield
         report: pytest.TestReport = outcome.get_result()  # type: ignore[attr-defined]
         if _is_conformance(item):
-            report.clause_ids = [i for mark in item.iter_markers("clause") for i in mark.args]  # type: ignore[attr-defined]
+            ids = [i for mark in item.iter_markers("clause") for i in mark.args]
+            report.clause_ids = ids  # type: ignore[attr-defined]
             report.clause_evidence = item.stash.get(EVIDENCE_KEY, {})  # type: ignore[attr-defined]
+            error = call.excinfo.value if call.excinfo is not None else None
+            if isinstance(error, ClauseFailure) and error.clause in self.catalogue.clauses:
+                report.attributed = (error.clause, False)  # type: ignore[attr-defined]
+            elif isinstance(error, Blocked) and error.by in self.catalogue.clauses:
+                report.attributed = (error.by, True)  # type: ignore[attr-defined]
 
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         if self.stopped is not None:

@@ -228,6 +228,12 @@ def run_reference(opts: Options, upstream_url: str) -> ReferenceResult:
     return result
 
 
+def must_failed_mean(failed_lists: list[list[str]]) -> float | None:
+    clauses = catalogue().clauses
+    counts = [sum(1 for cid in failed if cid in clauses and clauses[cid].must) for failed in failed_lists]
+    return round(sum(counts) / len(counts), 3) if counts else None
+
+
 @dataclass
 class Score:
     mutants: list[MutantResult]
@@ -243,6 +249,12 @@ class Score:
     def passed(self) -> bool:
         return self.caught == len(self.mutants) and (self.reference is None or self.reference.ok)
 
+    @property
+    def must_failed_per_mutant(self) -> float | None:
+        """Precision: the mean number of MUST clauses ``check`` failed per mutant (1.0 when every mutant fails
+        exactly the clause it breaks). Only meaningful when more than the broken clause's tests ran."""
+        return must_failed_mean([r.failed for r in self.mutants])
+
     def to_json(self) -> dict[str, Any]:
         must = sorted(c.id for c in catalogue().clauses.values() if c.must)
         covered = {m.breaks for m in MUTANTS.values()}
@@ -251,6 +263,7 @@ class Score:
             "scope": self.scope,
             "seconds": round(self.seconds, 1),
             "score": {"caught": self.caught, "mutants": len(self.mutants)},
+            "must_failed_per_mutant": self.must_failed_per_mutant,
             "must_clauses_without_mutant": [c for c in must if c not in covered],
             "passed": self.passed,
             "reference": asdict(self.reference) if self.reference else None,

@@ -29,13 +29,20 @@ class CallRows:
     ledger: list[dict[str, Any]]
 
     def problems(self) -> list[str]:
-        out: list[str] = []
+        return [message for _clause, message in self.clause_problems()]
+
+    def clause_problems(self) -> list[tuple[str, str]]:
+        """Each broken invariant with the clause it breaks: one outcome row (CAP-001), its audit events
+        (CAP-002), one ledger debit (CAP-003)."""
+        out: list[tuple[str, str]] = []
         if len(self.outcomes) != 1:
-            out.append(f"{len(self.outcomes)} outcome rows for {self.request_id} (want exactly 1)")
+            out.append(
+                ("CAP-001", f"{len(self.outcomes)} outcome rows for {self.request_id} (want exactly 1)")
+            )
         if not self.audit:
-            out.append(f"no audit events for {self.request_id}")
+            out.append(("CAP-002", f"no audit events for {self.request_id}"))
         if len(self.ledger) != 1:
-            out.append(f"{len(self.ledger)} ledger rows for {self.request_id} (want exactly 1)")
+            out.append(("CAP-003", f"{len(self.ledger)} ledger rows for {self.request_id} (want exactly 1)"))
         return out
 
     @property

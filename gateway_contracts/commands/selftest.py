@@ -13,6 +13,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from gateway_contracts.clauses import catalogue
 from gateway_contracts.errors import EXIT_FAILED, EXIT_USAGE, CliError
 
 
@@ -98,7 +99,8 @@ def _line(outcome: Any) -> str:
         found = ", ".join(outcome.failed + outcome.untested + outcome.fuzz_findings) or "none"
         return f"reference gateway: {ok} (findings: {found}){_err(outcome.error)} {outcome.seconds:.1f}s"
     word = "caught" if outcome.ok else "MISSED"
-    also = [c for c in outcome.failed if c != outcome.breaks]
+    clauses = catalogue().clauses
+    also = [c for c in outcome.failed if c != outcome.breaks and c in clauses and clauses[c].must]
     detail = f" also {', '.join(also)}" if also else ""
     if outcome.fuzz_caught is not None:
         detail += f"; fuzz {outcome.fuzz_check}: {'fired' if outcome.fuzz_caught else 'did not fire'}"
@@ -113,6 +115,12 @@ def summary(doc: dict[str, Any]) -> str:
     score = doc["score"]
     pct = 100.0 * score["caught"] / score["mutants"] if score["mutants"] else 100.0
     lines = [f"mutation score: {score['caught']}/{score['mutants']} ({pct:.0f}%) in {doc['seconds']:.0f}s"]
+    mean = doc.get("must_failed_per_mutant")
+    if mean is not None:
+        lines.append(
+            f"precision: {mean:.2f} MUST clauses failed per mutant (1.00 is one fault, one clause; target <= "
+            f"{PRECISION_TARGET}; scope {doc['scope']})"
+        )
     lines += [f"  MISSED {m['name']} ({m['breaks']})" for m in doc["mutants"] if not _ok(m)]
     ref = doc["reference"]
     if ref is not None:
@@ -123,6 +131,9 @@ def summary(doc: dict[str, Any]) -> str:
     if doc["must_clauses_without_mutant"]:
         lines.append(f"MUST clauses no mutant breaks: {', '.join(doc['must_clauses_without_mutant'])}")
     return "\n".join(lines)
+
+
+PRECISION_TARGET = 1.3
 
 
 def _ok(m: dict[str, Any]) -> bool:

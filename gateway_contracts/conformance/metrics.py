@@ -14,6 +14,7 @@ from prometheus_client.parser import text_string_to_metric_families as parse_tex
 from prometheus_client.samples import Sample
 
 from gateway_contracts.conformance.client import Exchanges
+from gateway_contracts.failures import Blocked
 
 OPENMETRICS = "application/openmetrics-text; version=1.0.0"
 MAX_REDIRECTS = 3
@@ -60,10 +61,16 @@ def fetch(gw: Exchanges, key: str | None = None, keyed: bool = True) -> tuple[in
 
 
 def scrape(gw: Exchanges, key: str | None = None) -> Scrape:
+    """The exposition, parsed strictly. Without one (no 200 with the key, or a line the parser refuses) no
+    metrics clause can be judged: that is MET-002's failure, and the other clauses are blocked by it."""
     status, ctype, text, redirects = fetch(gw, key)
-    assert status == 200, f"{gw.target.metrics_path} with the key: {status} {text[:200]}"
+    if status != 200:
+        raise Blocked("MET-002", f"{gw.target.metrics_path} with the key answered {status}", text[:200])
     parse = parse_openmetrics if ctype.startswith("application/openmetrics-text") else parse_text
-    families = list(parse(text))  # strict: raises on any malformed line
+    try:
+        families = list(parse(text))  # strict: raises on any malformed line
+    except Exception as exc:
+        raise Blocked("MET-002", "the exposition does not parse", str(exc)[:200]) from None
     return Scrape(
         ctype,
         text,

@@ -40,6 +40,23 @@ def openai_violations(text: str, strict: bool = False) -> list[str]:
 
 
 def fold_anthropic(text: str) -> dict[str, Any]:
+    """The message a stream folds to, once the stream is known to follow the grammar: a broken stream is the
+    SSE clause's failure (raised here), not the failure of the test that wanted its message."""
     from gateway_contracts.sse import fold_anthropic_text
 
+    assert_stream_follows_grammar(text)
     return fold_anthropic_text(text)
+
+
+def assert_stream_follows_grammar(
+    text: str | bytes, dialect: str = "anthropic", strict: bool = False
+) -> None:
+    """A stream seen by any test is judged by the SSE checker, and a violation is reported under its own SSE
+    clause (a wire test that meets a truncated stream fails SSE-019, not itself)."""
+    from gateway_contracts.failures import ClauseFailure
+    from gateway_contracts.sse import validate_text
+
+    violations = validate_text(text, dialect=dialect, strict=strict)  # type: ignore[arg-type]
+    if violations:
+        first = violations[0]
+        raise ClauseFailure(first.clause, str(first), f"{len(violations)} violation(s) in the stream")

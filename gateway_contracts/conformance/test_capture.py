@@ -20,17 +20,22 @@ from gateway_contracts.capture.db import CaptureDB
 from gateway_contracts.capture.invariants import CallRows, call_rows, chain_problems, wait_for_capture
 from gateway_contracts.conformance.client import Exchanges
 from gateway_contracts.conformance.requests import AINFERA, SCRIPT, SCRIPTED, message
+from gateway_contracts.failures import ClauseFailure
 from gateway_contracts.target import Target
 
 pytestmark = pytest.mark.needs("db", "request-id", "surface:messages")
 
 
-def captured(gw: Exchanges, db: CaptureDB, r: httpx.Response) -> CallRows:
+def captured(gw: Exchanges, db: CaptureDB, r: httpx.Response, by_invariant: bool = False) -> CallRows:
     """The rows of a call whose response completed. Read once, never polled: the capture must be committed
-    before a response claims success (a 200 body, or a stream's terminal event)."""
+    before a response claims success (a 200 body, or a stream's terminal event). ``by_invariant``: a missing
+    row fails the invariant it breaks (CAP-001/002/003); else it fails the calling test's own clause."""
     rows = call_rows(db, gw.request_id(r))
-    problems = rows.problems()
-    assert not problems, "; ".join(problems)
+    problems = rows.clause_problems()
+    if problems and by_invariant:
+        clause, message = problems[0]
+        raise ClauseFailure(clause, message, "; ".join(m for _c, m in problems[1:]))
+    assert not problems, "; ".join(m for _c, m in problems)
     return rows
 
 
@@ -47,7 +52,7 @@ def test_ok_call_captured_once(gw: Exchanges, db: CaptureDB, stream: bool, route
     body: dict[str, Any] = gw.chat(stream=stream) if "chat" in route else gw.message(stream=stream)
     r = gw.post(route, body)
     assert r.status_code == 200
-    rows = captured(gw, db, r)
+    rows = captured(gw, db, r, by_invariant=True)
     if not db.mapped:  # the seed's schema names the outcome; a mapped one need not have the column
         assert rows.outcome == "ok"
 

@@ -117,7 +117,7 @@ def _tool_result_without_tool_use(op: str, body: dict[str, Any], a: Answer) -> b
             ):
                 return True
         offered = (
-            {b.get("id") for b in blocks if isinstance(b, dict) and b.get("type") == "tool_use"}
+            {str(b.get("id")) for b in blocks if isinstance(b, dict) and b.get("type") == "tool_use"}
             if isinstance(message, dict) and message.get("role") == "assistant"
             else set()
         )

@@ -74,23 +74,28 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _await_ready(proc: subprocess.Popen[str], log: Path) -> None:
-    """Portkey's ready line on stdout, within a bounded wait (no sleeps)."""
+def _await_ready(proc: subprocess.Popen[bytes], log: Path) -> None:
+    """Portkey's ready line on stdout, within a bounded wait (no sleeps). Read as raw bytes from the pipe: its
+    start-up spinner rewrites one line with carriage returns, and a buffered reader would sit on the ready line
+    while ``select`` waits for more."""
     assert proc.stdout is not None
+    fd = proc.stdout.fileno()
     selector = selectors.DefaultSelector()
-    selector.register(proc.stdout, selectors.EVENT_READ)
+    selector.register(fd, selectors.EVENT_READ)
     deadline = time.monotonic() + START_TIMEOUT
+    seen = b""
     while time.monotonic() < deadline:
         if not selector.select(timeout=deadline - time.monotonic()):
             break
-        line = proc.stdout.readline()
-        if not line:
+        chunk = os.read(fd, 65536)
+        if not chunk:
             break
-        if READY in line:
+        seen = (seen + chunk)[-4096:]
+        if READY.encode() in seen:
             return
     proc.kill()
     proc.wait()
-    raise RuntimeError(f"Portkey did not start: {log.read_text(errors='replace')[-400:]}")
+    raise RuntimeError(f"Portkey did not start: {log.read_text(errors='replace')[-400:]}{seen[-200:]!r}")
 
 
 @contextmanager
@@ -105,7 +110,6 @@ def running(workdir: Path) -> Iterator[Interop]:
             ["node", str(SERVER), f"--port={port}", "--headless"],
             stdout=subprocess.PIPE,
             stderr=log.open("w"),
-            text=True,
             cwd=PACKAGE,
         )
         stack.callback(stop_process, portkey)
