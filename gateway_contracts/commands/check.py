@@ -99,9 +99,9 @@ def _pytest_args(args: argparse.Namespace, report: Path) -> list[str]:
         "addopts=",
         "-o",
         "testpaths=",
-        "--tb=line",
-        "-rfE",
-        "-v" if args.verbose else "-q",
+        # The console is the verdict and one line per failed clause (print_summary); tracebacks, evidence and
+        # hypothesis' reproductions are in the report. -v shows each test and its failure line as well.
+        *(["--tb=line", "-rfE", "-v"] if args.verbose else ["--tb=no", "-q", "-p", "no:warnings"]),
         f"--hypothesis-seed={args.seed}",
         "--gateway-report",
         str(report),
@@ -179,9 +179,9 @@ def run(args: argparse.Namespace) -> int:
             target = spec
         preflight(target)
         profiles = ", ".join(target.profiles or cat.generic_profiles)
+        named = target.name if target.name != target.base_url else "the gateway"
         print(
-            f"gateway-contracts: checking {target.name} at {target.base_url} (profiles: {profiles}; "
-            f"seed {args.seed})",
+            f"gateway-contracts: checking {named} at {target.base_url} (profiles: {profiles}; seed {args.seed})",
             flush=True,
         )
         # Deterministic by default: hypothesis runs from --seed (0 unless given), printed above.
@@ -245,22 +245,25 @@ def _inputs(args: argparse.Namespace, known: set[str]) -> tuple[list[Waiver], di
 
 
 def print_summary(summary: dict[str, Any], seconds: float, paths: dict[str, Path] | None = None) -> None:
+    """Top-down, as a reviewer reads: the verdict, then one line per failed clause (its test and why), then the
+    per-profile counts; the evidence and the reproduction commands are in the report files."""
+    verdict = summary["verdict"]
+    word = "PASS" if verdict["passed"] else "FAIL"
+    partial = [pid for pid, p in summary["profiles"].items() if p.get("partial")]
+    if verdict["passed"] and partial:
+        word = f"PASS (partial: nothing judged in {', '.join(partial)})"
     print()
-    print(f"{'profile':<12}{'passed':>8}{'failed':>8}{'skipped':>9}{'untested':>10}{'waived':>8}")
-    for pid, p in summary["profiles"].items():
-        counts = f"{p['passed']:>8}{p['failed']:>8}{p['skipped']:>9}{p['untested']:>10}{p['waived']:>8}"
-        state = "" if p.get("selected", True) else "  (not selected)"
-        if p.get("partial"):
-            state = "  PARTIAL: every MUST clause skipped"
-        print(f"{pid:<12}{counts}{state}")
-        for skip in p["skip_reasons"]:
-            print(f"{'':<12}skipped ({len(skip['clauses'])}): {skip['reason']}")
+    print(f"gateway-contracts: {word}")
+    for reason in verdict["reasons"]:
+        print(f"  {reason}")
     change_word = {"new-failure": " (new)", "still-failing": " (old)"}
     for clause in summary["clauses"]:
         change = change_word.get(clause["change"] or "", "")
         if clause["result"] == "failed":
             why = clause["reasons"][0].splitlines()[0] if clause["reasons"] else ""
-            print(f"FAILED{change} {clause['id']} [{clause['level']}] {clause['title']}: {why[:160]}")
+            test = next((t["nodeid"] for t in clause["tests"] if t["outcome"] == "failed"), "")
+            print(f"FAILED{change} {clause['id']} [{clause['level']}] {clause['title']}")
+            print(f"    {test}: {why[:200]}")
         elif clause["result"] == "untested":
             print(f"UNTESTED{change} {clause['id']} [{clause['level']}]: no test checks this clause")
         elif clause["result"] == "waived":
@@ -272,12 +275,16 @@ def print_summary(summary: dict[str, Any], seconds: float, paths: dict[str, Path
             f"against the baseline: {len(baseline['new_failures'])} new, {len(baseline['fixed'])} fixed, "
             f"{len(baseline['still_failing'])} still failing"
         )
-    verdict = summary["verdict"]
-    for reason in verdict["reasons"]:
-        print(f"gateway-contracts: {reason}")
-    word = "PASS" if verdict["passed"] else "FAIL"
-    partial = [pid for pid, p in summary["profiles"].items() if p.get("partial")]
-    if verdict["passed"] and partial:
-        word = f"PASS (partial: nothing judged in {', '.join(partial)})"
+    print()
+    print(f"{'profile':<12}{'passed':>8}{'failed':>8}{'skipped':>9}{'untested':>10}{'waived':>8}")
+    for pid, p in summary["profiles"].items():
+        counts = f"{p['passed']:>8}{p['failed']:>8}{p['skipped']:>9}{p['untested']:>10}{p['waived']:>8}"
+        state = "" if p.get("selected", True) else "  (not selected)"
+        if p.get("partial"):
+            state = "  PARTIAL: every MUST clause skipped"
+        print(f"{pid:<12}{counts}{state}")
+        if p.get("selected", True):
+            for skip in p["skip_reasons"]:
+                print(f"{'':<12}skipped ({len(skip['clauses'])}): {skip['reason']}")
     where = ", ".join(str(p) for p in paths.values()) if paths else "see --report-dir"
     print(f"gateway-contracts: {word} in {seconds:.1f}s — reports: {where}")

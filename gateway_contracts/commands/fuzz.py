@@ -9,6 +9,7 @@ baseline does not accept; harness problems are one line each with their own stat
 from __future__ import annotations
 
 import argparse
+import json
 import time
 from contextlib import ExitStack
 from pathlib import Path
@@ -96,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
         started = time.monotonic()
         outcome = _fuzz(args, paths, phases, target)
         outcome.seconds = time.monotonic() - started
-    return _conclude(args, paths, outcome, baseline)
+    return _conclude(args, paths, outcome, baseline, target)
 
 
 def _target(spec: Target, paths: RunPaths, stack: ExitStack) -> Target:
@@ -115,7 +116,7 @@ def _target(spec: Target, paths: RunPaths, stack: ExitStack) -> Target:
 
 def _fuzz(args: argparse.Namespace, paths: RunPaths, phases: tuple[str, ...], target: Target) -> Outcome:
     from gateway_contracts.fuzz import config, document, runner
-    from gateway_contracts.fuzz.settings import DEFAULT_API_KEY, TargetFacts, subprocess_env
+    from gateway_contracts.fuzz.settings import DEFAULT_API_KEY, ENV_API_KEY, TargetFacts, subprocess_env
 
     doc = document.write_document(paths.document, target)
     run_config = config.RunConfig(
@@ -125,6 +126,7 @@ def _fuzz(args: argparse.Namespace, paths: RunPaths, phases: tuple[str, ...], ta
         models=tuple(dict.fromkeys([target.messages_model, target.chat_model, *target.aliases])),
         headers=tuple(target.headers.items()),
         route_headers=tuple((r, tuple(h.items())) for r, h in target.route_headers.items()),
+        auth_headers=tuple(target.auth_headers("${" + ENV_API_KEY + "}").items()),
         secret_headers=tuple(sorted({*target.auth_headers(), *target.metrics_headers()})),
     )
     paths.config.write_text(config.render(run_config), encoding="utf-8")
@@ -149,13 +151,58 @@ def _fuzz(args: argparse.Namespace, paths: RunPaths, phases: tuple[str, ...], ta
     return Outcome.read(paths, code, document.operation_ids(doc), target.db_url)
 
 
-def _conclude(args: argparse.Namespace, paths: RunPaths, outcome: Outcome, baseline: Baseline | None) -> int:
+def _into_report(report_dir: Path, found: list[Any], outcome: Outcome, target: Target) -> Path:
+    """The findings, each with its clause and curl (scrubbed), as the ``fuzz`` section of ``report.json`` in the
+    report directory: added to the report ``check`` wrote there, or to a report of their own (no clause checked
+    by ``check``) when there is none; the Markdown, HTML and JUnit files are rendered again with them."""
+    from gateway_contracts.clauses import catalogue
+    from gateway_contracts.reports.evidence import scrub_text
+    from gateway_contracts.reports.write import JSON_NAME, write_all
+    from gateway_contracts.results import ClauseResults
+
+    section = {
+        "seed": outcome.seed,
+        "requests": outcome.requests,
+        "seconds": round(outcome.seconds, 1),
+        "findings": [
+            {
+                "clause": f.clause,
+                "check": f.check,
+                "operation": f.operation,
+                "title": scrub_text(f.title),
+                "message": scrub_text(f.message)[:4000],
+                "status": f.status,
+                "curl": scrub_text(f.curl) if f.curl else None,
+                "new": f.new,
+            }
+            for f in found
+        ],
+    }
+    path = report_dir / JSON_NAME
+    doc: dict[str, Any] | None = None
+    if path.is_file():
+        try:
+            loaded = json.loads(path.read_text(encoding="utf-8"))
+            doc = loaded if isinstance(loaded, dict) and loaded.get("clauses") else None
+        except (OSError, ValueError):
+            doc = None
+    if doc is None:
+        doc = ClauseResults(catalogue()).finish(set(), target, whole_suite=False, seed=outcome.seed)
+    doc["fuzz"] = section
+    write_all(doc, report_dir)
+    return path
+
+
+def _conclude(
+    args: argparse.Namespace, paths: RunPaths, outcome: Outcome, baseline: Baseline | None, target: Target
+) -> int:
     from gateway_contracts.fuzz import baseline as baselines
     from gateway_contracts.fuzz import findings as findings_mod
     from gateway_contracts.fuzz import summary
 
     found = baseline.mark(outcome.findings) if baseline is not None else outcome.findings
     findings_mod.write(paths.findings, found, outcome.meta(args))
+    report_path = _into_report(args.report_dir, found, outcome, target)
     if args.update_baseline:
         baselines.save(args.baseline, found)
     print()
@@ -165,7 +212,7 @@ def _conclude(args: argparse.Namespace, paths: RunPaths, outcome: Outcome, basel
         print(f"NOT EXERCISED {label}: no request got past validation to a 2xx answer")
     new = [f for f in found if f.new]
     for f in new[:MAX_LISTED]:
-        print(f"NEW {f.operation} [{f.check}] {f.title}")
+        print(f"NEW {f.clause or 'no clause'} {f.operation} [{f.check}] {f.title}")
     if len(new) > MAX_LISTED:
         print(f"… and {len(new) - MAX_LISTED} more new findings")
     known = len(found) - len(new)
@@ -179,7 +226,7 @@ def _conclude(args: argparse.Namespace, paths: RunPaths, outcome: Outcome, basel
         f"gateway-contracts: fuzz {word} in {outcome.seconds:.1f}s — {outcome.requests} requests, "
         f"{len(new)} new finding(s)"
         + (f", {known} accepted by the baseline" if known else "")
-        + f"; findings: {paths.findings}",
+        + f"; findings: {paths.findings} and the fuzz section of {report_path}",
         flush=True,
     )
     if args.update_baseline:

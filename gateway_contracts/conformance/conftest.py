@@ -24,7 +24,8 @@ settings.register_profile(
     report_multiple_bugs=False,
     deadline=None,
     database=None,
-    print_blob=True,
+    # The reproduction is the seed (check --seed), in the report's check command: no blob on the terminal.
+    print_blob=False,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
 if settings._current_profile == "default":

@@ -4,8 +4,10 @@ Everything here is documented schemathesis configuration. The notable choices:
 
 * the contract checks come in through ``hooks``; schemathesis' own ``positive_data_acceptance`` is replaced by
   ``valid_data_accepted``, which knows the contract's semantic refusals (``refusals.py``);
-* ``ignored_auth`` runs on ``/metrics`` always (the internal key is mandatory there); on the public operations
-  only when the user gave a real client key, since a gateway without configured keys accepts any key by design;
+* ``ignored_auth`` runs on the metrics endpoint (its key is mandatory there). The client key rides on every call
+  as a fixed header, not as a security scheme: schemathesis' negative cases would drop or mangle a scheme's header,
+  and a gateway that enforces keys (rightly) refuses those before it reads the body the case is about. Missing
+  and wrong client keys are the conformance suite's (AUTH-001, AUTH-002);
 * ``max-stream-events`` is raised so a stream is read whole, not cut at schemathesis' default of 20 events;
 * output sanitization keeps credentials masked but not ``max_tokens``: the default markers treat anything
   containing "token" as a secret, which would hide the very field a reproduction most often needs;
@@ -23,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gateway_contracts.fuzz import canaries, streams
-from gateway_contracts.fuzz.settings import ENV_API_KEY, ENV_INTERNAL_KEY, HOOKS_MODULE
+from gateway_contracts.fuzz.settings import ENV_INTERNAL_KEY, HOOKS_MODULE
 
 SANITIZED_KEYS = (
     "authorization",
@@ -84,6 +86,8 @@ class RunConfig:
     """Headers the target needs on every call (the target file's ``[headers]``)."""
     route_headers: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
     """Headers the target needs on one route (``[route_headers]``)."""
+    auth_headers: tuple[tuple[str, str], ...] = ()
+    """The client key's header, its value a ``${...}`` placeholder for the key in the child's environment."""
     secret_headers: tuple[str, ...] = ()
     """The target's own credential headers (its client key and metrics key headers): masked in reports."""
 
@@ -99,7 +103,7 @@ def render(config: RunConfig) -> str:
         f"hooks = {_value(HOOKS_MODULE)}",
         f"max-stream-events = {streams.MAX_STREAM_EVENTS}",
         f"request-timeout = {_value(config.request_timeout)}",
-        *([f"headers = {_inline(header_placeholders(config.headers))}"] if config.headers else []),
+        f"headers = {_inline({**header_placeholders(config.headers), **dict(config.auth_headers)})}",
         "",
         "[cache]",
         "enabled = false",
@@ -122,10 +126,7 @@ def render(config: RunConfig) -> str:
         "enabled = false  # replaced by valid_data_accepted, which knows the semantic refusals",
         "",
         "[checks.ignored_auth]",
-        f"enabled = {_value(config.enforce_client_auth)}",
-        "",
-        "[auth.openapi.ApiKey]",
-        f"api_key = {_value('${' + ENV_API_KEY + '}')}",
+        "enabled = false  # on the metrics endpoint only, below",
         "",
         "[auth.openapi.InternalKey]",
         f"api_key = {_value('${' + ENV_INTERNAL_KEY + '}')}",

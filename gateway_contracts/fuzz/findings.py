@@ -49,6 +49,8 @@ class Finding:
     response_excerpt: str
     curl: str | None
     new: bool = True
+    clause: str | None = None
+    """The clause the finding breaks (``gateway_contracts.fuzz.clauses``)."""
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -7,11 +7,13 @@ per-response check.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
 from gateway_contracts.errors import EXIT_FAILED, CliError
 from gateway_contracts.fuzz import findings as findings_mod
+from gateway_contracts.fuzz.clauses import clause_of
 from gateway_contracts.fuzz.events import read_events
 from gateway_contracts.fuzz.findings import Finding
 from gateway_contracts.fuzz.runner import RunPaths
@@ -42,8 +44,14 @@ class Outcome:
                 EXIT_FAILED if exit_code in (0, 1) else exit_code,
             )
         extra = chain_findings(db_url) if db_url else []
+        found = [
+            dataclasses.replace(
+                f, clause=f.clause or clause_of(f.check, operations.get(f.operation, ""), f.title)
+            )
+            for f in findings_mod.collect(events, extra)
+        ]
         return cls(
-            findings=findings_mod.collect(events, extra),
+            findings=found,
             stats=coverage(events.interactions, list(operations)),
             requests=len(events.interactions),
             seed=events.seed,
@@ -81,5 +89,6 @@ def chain_findings(db_url: str) -> list[Finding]:
             status=None,
             response_excerpt="",
             curl=None,
+            clause="CAP-006",
         )
     ]

@@ -108,6 +108,29 @@ def _finding(f: Finding, first: bool) -> str:
     return "".join(parts)
 
 
+def _fuzz(r: Report) -> str:
+    """The fuzz findings of the run, each with its clause, check and the curl that reproduces it."""
+    if r.fuzz is None:
+        return ""
+    items = []
+    for f in r.fuzz.findings:
+        state = "new" if f.new else "accepted by the baseline"
+        curl = f"<pre>{escape(f.curl)}</pre>" if f.curl else ""
+        items.append(
+            f'<li><span class="badge failed">{escape(f.clause or "no clause")}</span> '
+            f"<code>{escape(f.check)}</code> {escape(f.operation)}: {escape(f.title)} ({state})"
+            f"<details><summary>message</summary><pre>{escape(f.message[:4000])}</pre>{curl}</details></li>"
+        )
+    head = f"Fuzz findings ({len(r.fuzz.findings)}; {r.fuzz.requests} requests, seed {r.fuzz.seed})"
+    return f'<section id="fuzz"><h2>{escape(head)}</h2><ul>{"".join(items)}</ul></section>'
+
+
+def _failures_first(clauses: list[ClauseResult]) -> list[ClauseResult]:
+    """Failing clauses first (new failures before old ones), then the rest in ID order: a reviewer reads top-down."""
+    rank = {"failed": 0, "untested": 1, "waived": 2, "skipped": 4, "passed": 3}
+    return sorted(clauses, key=lambda c: (rank.get(c.result, 5), c.change != "new-failure", c.id))
+
+
 def _clause(c: ClauseResult) -> str:
     change = f'<span class="tag {e(c.change)}">{e(CHANGE_LABEL[c.change])}</span>' if c.change else ""
     headline = ""
@@ -246,6 +269,7 @@ def render(r: Report) -> str:
         f"{_header(r)}"
         f'<section id="profiles"><h2>Profiles</h2>{table}{summary}</section>'
         f"{_baseline(r)}{_waivers(r)}{_filters(r)}"
-        f'<main id="clauses">{"".join(_clause(c) for c in r.clauses)}</main>'
+        f"{_fuzz(r)}"
+        f'<main id="clauses">{"".join(_clause(c) for c in _failures_first(r.clauses))}</main>'
         f"<script>{_asset('report.js')}</script></body></html>\n"
     )

@@ -79,6 +79,35 @@ def _testcase(parent: ET.Element, clause: ClauseResult) -> None:
     ET.SubElement(case, "system-out").text = "\n".join(out)
 
 
+def _fuzz_suite(root: ET.Element, report: Report) -> None:
+    """The fuzz findings, one testcase each (a failure when new, skipped when the fuzz baseline accepts it)."""
+    assert report.fuzz is not None
+    findings = report.fuzz.findings
+    suite = ET.SubElement(
+        root,
+        "testsuite",
+        name="fuzz",
+        tests=str(len(findings)),
+        failures=str(sum(f.new for f in findings)),
+        errors="0",
+        skipped=str(sum(not f.new for f in findings)),
+        time=_time(report.fuzz.seconds),
+        timestamp=report.started_at,
+        package="gateway-contracts",
+    )
+    for f in findings:
+        case = ET.SubElement(
+            suite, "testcase", name=f"{f.clause or 'no clause'} {f.check}: {f.title}", classname=f.operation
+        )
+        if f.new:
+            failure = ET.SubElement(case, "failure", message=f.title[:500], type=f.check)
+            failure.text = "\n".join(x for x in (f.message[:2000], f.curl or "") if x)
+        else:
+            ET.SubElement(case, "skipped", message="accepted by the fuzz baseline")
+    root.set("tests", str(int(root.get("tests", "0")) + len(findings)))
+    root.set("failures", str(int(root.get("failures", "0")) + sum(f.new for f in findings)))
+
+
 def render(report: Report) -> str:
     root = ET.Element(
         "testsuites",
@@ -115,6 +144,8 @@ def render(report: Report) -> str:
             ET.SubElement(props, "property", name=name, value=value)
         for clause in clauses:
             _testcase(suite, clause)
+    if report.fuzz is not None:
+        _fuzz_suite(root, report)
     _sanitize(root)
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"

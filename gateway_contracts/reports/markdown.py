@@ -135,6 +135,28 @@ def _profiles(report: Report) -> list[str]:
     return out
 
 
+def _fuzz(report: Report) -> list[str]:
+    if report.fuzz is None:
+        return []
+    f = report.fuzz
+    new = [x for x in f.findings if x.new]
+    out = [
+        "",
+        f"**Fuzz findings ({len(new)} new of {len(f.findings)}; {f.requests} requests, seed {f.seed})**",
+    ]
+    for x in f.findings:
+        mark = "" if x.new else " (accepted by the baseline)"
+        out.append(f"- `{x.clause or 'no clause'}` `{x.check}` {x.operation}: {x.title}{mark}")
+    return out
+
+
 def render(report: Report) -> str:
-    lines = [*_header(report), *_baseline(report), *_failed(report), *_notes(report), *_profiles(report)]
+    lines = [
+        *_header(report),
+        *_baseline(report),
+        *_failed(report),
+        *_fuzz(report),
+        *_notes(report),
+        *_profiles(report),
+    ]
     return "\n".join(lines) + "\n"

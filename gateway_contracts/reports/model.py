@@ -185,6 +185,26 @@ class TargetInfo:
 
 
 @dataclass(frozen=True)
+class FuzzFinding:
+    clause: str | None
+    check: str
+    operation: str
+    title: str
+    message: str
+    status: int | None
+    curl: str | None
+    new: bool
+
+
+@dataclass(frozen=True)
+class FuzzSection:
+    seed: int | str | None
+    requests: int
+    seconds: float
+    findings: list[FuzzFinding]
+
+
+@dataclass(frozen=True)
 class Report:
     schema_version: int
     harness_version: str
@@ -201,6 +221,7 @@ class Report:
     waivers: list[Waiver]
     baseline: Baseline | None
     verdict: Verdict
+    fuzz: FuzzSection | None = None
 
     def by_profile(self, profile: str) -> list[ClauseResult]:
         return [c for c in self.clauses if c.profile == profile]
@@ -282,4 +303,16 @@ def parse(doc: dict[str, Any]) -> Report:
         waivers=[Waiver(w["clause"], w["reason"], w["expires"], w["status"]) for w in doc["waivers"]],
         baseline=Baseline(**baseline) if baseline else None,
         verdict=Verdict(**verdict),
+        fuzz=_fuzz(doc.get("fuzz")),
+    )
+
+
+def _fuzz(raw: dict[str, Any] | None) -> FuzzSection | None:
+    if raw is None:
+        return None
+    return FuzzSection(
+        seed=raw["seed"],
+        requests=raw["requests"],
+        seconds=raw["seconds"],
+        findings=[FuzzFinding(**f) for f in raw["findings"]],
     )

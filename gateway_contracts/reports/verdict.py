@@ -21,6 +21,8 @@ from gateway_contracts.reports.waivers import Waiver
 Policy = Literal["any", "new"]
 POLICIES: tuple[Policy, ...] = ("new", "any")
 COUNTED = ("passed", "failed", "skipped", "untested", "waived")
+NOT_ASKED = frozenset({"deselected", "not collected in this run"})
+"""Skip reasons of clauses the run was not asked to check (``--clause``, ``-k``): they make no profile partial."""
 
 
 def run_date(doc: dict[str, Any]) -> date:
@@ -52,17 +54,21 @@ def _recount(doc: dict[str, Any]) -> None:
     for summary in doc["profiles"].values():
         for key in COUNTED:
             summary[key] = 0
-    must: dict[str, list[str]] = {}
+    must: dict[str, list[tuple[str, list[str]]]] = {}
     for clause in doc["clauses"]:
         doc["profiles"][clause["profile"]][clause["result"]] += 1
         if clause["level"] == "MUST":
-            must.setdefault(clause["profile"], []).append(clause["outcome"])
+            must.setdefault(clause["profile"], []).append((clause["outcome"], clause.get("reasons", [])))
     for pid, summary in doc["profiles"].items():
-        # As the Gateway API conformance report does: a profile run whose every MUST clause was skipped did not
-        # show conformance, it showed nothing; it is partial, not a plain pass.
+        # As the Gateway API conformance report does: a profile run whose every MUST clause was skipped because
+        # the target lacks what they need did not show conformance, it showed nothing; it is partial, not a
+        # plain pass. Clauses left out on purpose (--clause, -k) say nothing either way.
         outcomes = must.get(pid, [])
+        unasked = [o for o, reasons in outcomes if o == "skipped" and set(reasons) <= NOT_ASKED]
         summary["partial"] = (
-            bool(summary.get("selected")) and bool(outcomes) and all(o == "skipped" for o in outcomes)
+            bool(summary.get("selected"))
+            and len(unasked) < len(outcomes)
+            and all(o == "skipped" for o, _r in outcomes)
         )
 
 

@@ -35,6 +35,9 @@ class Finding:
     family: str
     start: int
     end: int
+    quoted: bool = False
+    """Write the marker as a JSON string: the value was bare (a structure, a number) after a JSON key, so a bare
+    marker there would leave text that was JSON no longer JSON."""
 
 
 def _quoted_end(text: str, start: int) -> int:
@@ -200,7 +203,8 @@ class TextScanner:
                 continue
             span = value_span(text, m.end())
             if span is not None:
-                out.append(Finding(rule_id, key_rule.family, *span))
+                bare = m.end() < len(text) and text[m.end()] not in "\"'"
+                out.append(Finding(rule_id, key_rule.family, *span, quoted=bare and m.group("q") == '"'))
         return out
 
     def scrub(self, text: str) -> str:
@@ -221,16 +225,21 @@ class TextScanner:
         ordered = sorted(findings, key=lambda f: (f.start, -f.end))
         parts: list[str] = []
         pos = 0
-        cur_start, cur_end, cur_family = ordered[0].start, ordered[0].end, ordered[0].family
+        first = ordered[0]
+        cur_start, cur_end, cur_family, cur_quoted = first.start, first.end, first.family, first.quoted
         for f in ordered[1:]:
             if f.start < cur_end:
                 cur_end = max(cur_end, f.end)
                 continue
             parts.append(text[pos:cur_start])
-            parts.append(self.rules.marker_for(cur_family))
+            parts.append(self._marker(cur_family, cur_quoted))
             pos = cur_end
-            cur_start, cur_end, cur_family = f.start, f.end, f.family
+            cur_start, cur_end, cur_family, cur_quoted = f.start, f.end, f.family, f.quoted
         parts.append(text[pos:cur_start])
-        parts.append(self.rules.marker_for(cur_family))
+        parts.append(self._marker(cur_family, cur_quoted))
         parts.append(text[cur_end:])
         return "".join(parts)
+
+    def _marker(self, family: str, quoted: bool) -> str:
+        marker = self.rules.marker_for(family)
+        return f'"{marker}"' if quoted else marker

@@ -7,12 +7,14 @@ the examples phase sends the document's stream examples, the fuzzing phase the g
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
 from gateway_contracts.embedded import embedded_target
 from gateway_contracts.errors import EXIT_FAILED
+from gateway_contracts.reports.schema import validate_report
 from tests.fuzz.support import SMALL, findings, run_fuzz, target_args
 
 CASES = [
@@ -39,6 +41,13 @@ def test_check_fires_on_its_mutant(mutant: str, check: str, title: str, phases: 
     assert hits, f"{mutant}: {check} did not fire; fired: {sorted({f['check'] for f in found})}"
     assert any(title in f["title"] for f in hits), [f["title"] for f in hits]
     assert all(f["new"] and f["curl"] and f["curl"].startswith("curl ") for f in hits), hits
+    # The same findings, each with the clause it breaks, in the compliance report and its renderings.
+    doc = json.loads((report / "report.json").read_text(encoding="utf-8"))
+    validate_report(doc)
+    in_report = [f for f in doc["fuzz"]["findings"] if f["check"] == check]
+    assert in_report and all(f["clause"] for f in in_report), doc["fuzz"]
+    assert "Fuzz findings" in (report / "report.html").read_text(encoding="utf-8")
+    assert in_report[0]["clause"] in (report / "report.md").read_text(encoding="utf-8")
 
 
 def test_baseline_turns_known_findings_into_a_pass(tmp_path: Path) -> None:

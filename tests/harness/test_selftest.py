@@ -88,3 +88,12 @@ def test_missed_mutant_fails_the_command(tmp_path: Path, monkeypatch: pytest.Mon
     doc = json.loads((tmp_path / "selftest.json").read_text())
     assert doc["score"] == {"caught": 0, "mutants": 1} and doc["passed"] is False
     assert "MISSED tools-dropped (WIRE-013)" in (tmp_path / "selftest.md").read_text()
+
+
+def test_precision_counts_the_extra_must_clauses_a_mutant_fails() -> None:
+    """One fault, one clause: a mutant that also fails other MUST clauses raises the mean, SHOULD clauses do not."""
+    exact = [["WIRE-001"], ["SSE-019"]]
+    assert selftest.must_failed_mean(exact) == 1.0
+    spread = [["WIRE-001"], ["SSE-019", "WIRE-002", "WIRE-003", "SSE-001"]]  # SSE-001 is a SHOULD
+    assert selftest.must_failed_mean(spread) == 2.0
+    assert selftest.must_failed_mean([]) is None

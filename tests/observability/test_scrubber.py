@@ -303,3 +303,19 @@ def test_scrubber_from_custom_rules() -> None:
     data["shapes"] = [r for r in data["shapes"] if r["id"] != "SCRUB-AWS-ACCESS-KEY-ID"]
     custom = Scrubber(compile_rules(data))
     assert AWS in custom.scrub_text(f"id {AWS}")
+
+
+def test_redacted_json_stays_json_even_when_cut() -> None:
+    """Evidence bodies are cut at a size limit, so the scrubber often sees JSON that no longer parses: a value it
+    redacts after a JSON key is still written as a JSON string, so what was JSON stays JSON where it is whole."""
+    import json
+
+    from gateway_contracts.scrub import default_scrubber
+
+    body = {"id": "msg_1", "content": [{"type": "text", "text": "words " * 50}], "password": 12345, "n": 1}
+    whole = json.dumps(body)
+    cut = whole[: whole.index('"password"')] + '"password": 12345}'  # text-mode scrubbing, then whole again
+    for text in (whole, cut):
+        out = default_scrubber().scrub_text(text)
+        parsed = json.loads(out)
+        assert parsed["content"].startswith("[REDACTED") and parsed["password"].startswith("[REDACTED")
