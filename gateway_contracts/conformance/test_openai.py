@@ -52,6 +52,7 @@ def test_stream_chunks_end_in_done(gw: Exchanges) -> None:
 def test_include_usage_chunk(gw: Exchanges) -> None:
     r = gw.post("/v1/chat/completions", gw.chat(stream=True, stream_options={"include_usage": True}))
     assert r.status_code == 200
+    assert_stream_follows_grammar(r.content, "openai")  # a broken stream is its OAI-SSE clause's finding
     chunks = [c for c in data_chunks(r.text) if c != "[DONE]"]
     usage_chunks = [c for c in chunks if isinstance(c, dict) and c.get("usage")]
     assert len(usage_chunks) == 1, f"{len(usage_chunks)} chunks carry usage"
@@ -70,6 +71,7 @@ def test_tool_call_deltas(gw: Exchanges) -> None:
     )
     r = gw.post("/v1/chat/completions", body)
     assert r.status_code == 200, r.text[:300]
+    assert_stream_follows_grammar(r.content, "openai")
     args: dict[int, str] = {}
     first: dict[int, dict[str, object]] = {}
     finish = None

@@ -23,6 +23,7 @@ from gateway_contracts.conformance.client import Exchanges
 from gateway_contracts.conformance.envelopes import assert_error, assert_openai_error
 from gateway_contracts.conformance.requests import AINFERA
 from gateway_contracts.conformance.streams import assert_stream_follows_grammar
+from gateway_contracts.failures import checking
 
 BACKEND = AINFERA["backend_header"]
 
@@ -73,6 +74,16 @@ def _rejectable(gw: Exchanges, component: str, case: Any) -> bool:
     return _body_is_invalid(component, case.body) or (backend is not None and backend not in backends)
 
 
+def _malformed(body: Any) -> bool:
+    if not isinstance(body, bytes):
+        return False
+    try:
+        json.loads(body)
+    except ValueError:
+        return True
+    return False
+
+
 def _pins_backends(gw: Exchanges) -> bool:
     return "backend-selection" in gw.target.features
 
@@ -111,7 +122,9 @@ def test_invalid_messages_requests(gw: Exchanges, case: Any) -> None:
     assume(_rejectable(gw, "MessagesRequest", case))
     # With the headers: a negative case may break only a header (an unknown x-ainfera-backend), its body valid.
     r = _send(gw, "/v1/messages", case.body, dict(case.headers or {}))
-    assert 400 <= r.status_code < 500, f"{r.status_code} for a schema-invalid request: {r.text[:300]}"
+    # Malformed JSON is WIRE-005's promise, any other invalid request WIRE-007's; the envelope is WIRE-004's.
+    with checking("WIRE-005" if _malformed(case.body) else "WIRE-007"):
+        assert 400 <= r.status_code < 500, f"{r.status_code} for a schema-invalid request: {r.text[:300]}"
     assert_error(r, r.status_code)
 
 

@@ -8,6 +8,7 @@ the exchange (request, stream transcript, curl) of the first stream that broke i
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -15,6 +16,7 @@ import pytest
 
 from gateway_contracts.conformance.client import Exchanges
 from gateway_contracts.conformance.requests import SCRIPT, WEATHER_TOOL
+from gateway_contracts.failures import Blocked
 from gateway_contracts.sse import Violation, load_clauses, validate_text
 from gateway_contracts.target import Target
 
@@ -37,10 +39,11 @@ def _collect(
     body: dict[str, Any],
     headers: dict[str, str],
     dialect: Literal["anthropic", "openai"],
-) -> Stream:
+) -> Stream | None:
     gw.evidence = {}  # one exchange per stream: a failing clause shows the stream that broke it
     r = gw.post(path, body, headers)
-    assert r.status_code == 200, f"a streaming request failed: {r.status_code} {r.text[:200]}"
+    if r.status_code != 200:
+        return None  # a refused call is no stream: its status is other clauses' business, not the grammar's
     return Stream(r.text, validate_text(r.content, dialect, strict=True), gw.evidence["exchanges"][-1])
 
 
@@ -71,10 +74,10 @@ def _anthropic_requests(gw: Exchanges, scripted: bool) -> list[tuple[dict[str, o
 def anthropic_streams(target: Target) -> list[Stream]:
     gw = Exchanges(target, {})
     try:
-        return [
+        return _answered(
             _collect(gw, "/v1/messages", body, headers, "anthropic")
             for body, headers in _anthropic_requests(gw, "scripted-upstream" in target.features)
-        ]
+        )
     finally:
         gw.close()
 
@@ -113,9 +116,19 @@ def openai_streams(target: Target) -> list[Stream]:
             (chat(stream=True, stream_options=usage), {SCRIPT: "text_tokens=30; chunk=2; drop_after=4"}),
         ]
     try:
-        return [_collect(gw, "/v1/chat/completions", body, headers, "openai") for body, headers in requests]
+        return _answered(
+            _collect(gw, "/v1/chat/completions", body, headers, "openai") for body, headers in requests
+        )
     finally:
         gw.close()
+
+
+def _answered(streams: Iterable[Stream | None]) -> list[Stream]:
+    """The streams the target answered; with none at all there is nothing to judge, and that is WIRE-002's."""
+    got = [s for s in streams if s is not None]
+    if not got:
+        raise Blocked("WIRE-002", "no streaming request of the corpus was answered with a stream")
+    return got
 
 
 def _assert_clause(streams: list[Stream], clause_id: str, evidence: dict[str, Any]) -> None:

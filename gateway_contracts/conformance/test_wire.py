@@ -72,7 +72,7 @@ def test_stream_folds_to_message(gw: Exchanges, directive: str) -> None:
     assert folded == expected
 
 
-@pytest.mark.clause("WIRE-004", "WIRE-007")
+@pytest.mark.clause("WIRE-007", "WIRE-004")
 @pytest.mark.parametrize(
     "change",
     [
