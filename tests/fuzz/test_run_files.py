@@ -45,13 +45,23 @@ def render(**overrides: object) -> dict[str, object]:
 
 
 def test_config_keeps_keys_out_of_the_file() -> None:
-    text = config.render(config.RunConfig(max_examples=10, request_timeout=5.0, enforce_client_auth=False))
-    auth = tomllib.loads(text)["auth"]
-    assert auth == {
-        "openapi": {
-            "ApiKey": {"api_key": "${GATEWAY_CONTRACTS_FUZZ_API_KEY}"},
-            "InternalKey": {"api_key": "${GATEWAY_CONTRACTS_FUZZ_INTERNAL_KEY}"},
-        }
+    run = config.RunConfig(
+        max_examples=10,
+        request_timeout=5.0,
+        enforce_client_auth=False,
+        auth_headers=(("x-api-key", "${GATEWAY_CONTRACTS_FUZZ_API_KEY}"),),
+        headers=(("x-provider-key", "sk-live-secret-0123456789"),),
+    )
+    text = config.render(run)
+    data = tomllib.loads(text)
+    assert data["auth"] == {"openapi": {"InternalKey": {"api_key": "${GATEWAY_CONTRACTS_FUZZ_INTERNAL_KEY}"}}}
+    # The client key and every configured header ride on each call as placeholders; their values stay in the
+    # child's environment.
+    assert data["headers"]["x-api-key"] == "${GATEWAY_CONTRACTS_FUZZ_API_KEY}"
+    assert data["headers"]["x-provider-key"].startswith("${GATEWAY_CONTRACTS_FUZZ_HEADER_")
+    assert "sk-live-secret" not in text
+    assert config.header_environment(run) == {
+        "GATEWAY_CONTRACTS_FUZZ_HEADER_X_PROVIDER_KEY": "sk-live-secret-0123456789"
     }
 
 
@@ -74,9 +84,10 @@ def test_max_tokens_is_not_a_sensitive_key_but_credentials_are() -> None:
         assert is_sensitive_key(secret, keys, markers), secret
 
 
-def test_ignored_auth_runs_on_public_operations_only_with_a_real_client_key() -> None:
+def test_ignored_auth_runs_on_the_metrics_endpoint_only() -> None:
+    # The client key is a fixed header (negative cases must not drop it); AUTH-001/002 are check's.
     assert render()["checks"]["ignored_auth"] == {"enabled": False}  # type: ignore[index]
-    assert render(enforce_client_auth=True)["checks"]["ignored_auth"] == {"enabled": True}  # type: ignore[index]
+    assert render(enforce_client_auth=True)["checks"]["ignored_auth"] == {"enabled": False}  # type: ignore[index]
     metrics = render()["operations"][0]  # type: ignore[index]
     assert metrics == {"include-operation-id": "getMetrics", "checks": {"ignored_auth": {"enabled": True}}}
 

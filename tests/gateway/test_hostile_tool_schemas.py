@@ -42,7 +42,7 @@ CRASHING = {
 def forced_tool_body(property_schema: dict[str, Any], *, stream: bool = False) -> dict[str, Any]:
     return {
         "model": CANONICAL_MODEL,
-        "max_tokens": 128_000,
+        "max_tokens": 32_768,  # the contract's ceiling: the budget, not max_tokens, must stop the generator
         "stream": stream,
         "messages": [{"role": "user", "content": "call it"}],
         "tools": [{"name": "t", "input_schema": input_schema(property_schema)}],

@@ -389,7 +389,7 @@ def tool_schema_cases() -> Iterator[Case]:
         input_schema = {"type": "object", "required": ["p"], "properties": {"p": schema}}
         if path == "/v1/messages":
             body = messages_body(
-                max_tokens=128_000, stream=stream, tools=[{"name": "t", "input_schema": input_schema}],
+                max_tokens=32_768, stream=stream, tools=[{"name": "t", "input_schema": input_schema}],
                 tool_choice={"type": "tool", "name": "t"},
             )  # fmt: skip
         else:

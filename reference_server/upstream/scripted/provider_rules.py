@@ -231,7 +231,7 @@ def anthropic_schema() -> Json:
             # provider: any model name is well-formed; whether it is served is the 404 below, not a 400. The
             # contract's 256-character cap is the gateway's own.
             "model": {"type": "string"},
-            # provider: the ceiling is the model's (MAX_OUTPUT_TOKENS), not the contract's 128000.
+            # provider: the ceiling is the model's (MAX_OUTPUT_TOKENS), not the contract's ceiling.
             "max_tokens": {"type": "integer", "minimum": 1},
             "messages": {"type": "array", "minItems": 1, "items": message},
             "system": {"type": ["string", "array"], "items": _text_block()},
@@ -446,7 +446,7 @@ def openai_schema() -> Json:
         "properties": {
             "model": {"type": "string"},
             "messages": {"type": "array", "minItems": 1, "items": _openai_message()},
-            # provider: the ceiling is the model's (MAX_OUTPUT_TOKENS), not the contract's 128000.
+            # provider: the ceiling is the model's (MAX_OUTPUT_TOKENS), not the contract's ceiling.
             "max_tokens": {"type": ["integer", "null"], "minimum": 1},
             "max_completion_tokens": {"type": ["integer", "null"], "minimum": 1},
             "stream": props["stream"],
