@@ -299,7 +299,8 @@ SEMANTIC_CASES = [
     pytest.param(
         MESSAGES,
         anthropic_body(messages=[{"role": "user", "content": [{"type": "text", "text": ""}]}]),
-        "messages.0.content.0: text content blocks must be non-empty",
+        # The contract's text block has minLength 1 now (Anthropic's rule), so the schema says it first.
+        "messages.0.content.0.text: String should have at least 1 character(s)",
         id="a-empty-text-block",
     ),
     pytest.param(
