@@ -22,6 +22,8 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from reference_server.mutants import mutated
+
 from .upstream.base import StreamEvent, UpstreamMessage, UpstreamRequest, Usage
 from .upstream.finish_reasons import anthropic_to_openai, openai_to_anthropic
 
@@ -688,7 +690,7 @@ def message_to_openai_completion(
     usage = message.usage
     return {
         "id": completion_id or _completion_id(message.id),
-        "object": "chat.completion",
+        "object": "chat.completion.chunk" if mutated("completion-object-chunk") else "chat.completion",
         "created": int(time.time()) if created is None else created,
         "model": model,
         "choices": [

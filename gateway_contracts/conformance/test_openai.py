@@ -9,8 +9,9 @@ import pytest
 
 from contracts import component_schema
 from gateway_contracts.conformance.client import Exchanges
-from gateway_contracts.conformance.envelopes import assert_openai_error
+from gateway_contracts.conformance.envelopes import assert_error, assert_openai_error
 from gateway_contracts.conformance.streams import assert_stream_follows_grammar, data_chunks
+from gateway_contracts.failures import checking
 
 pytestmark = pytest.mark.needs("surface:chat-completions")
 
@@ -100,3 +101,20 @@ def test_invalid_chat_request(gw: Exchanges, change: dict[str, object]) -> None:
     r = gw.post("/v1/chat/completions", {**gw.chat(), **change})
     assert 400 <= r.status_code < 500, f"status {r.status_code}"
     assert_openai_error(r)
+
+
+@pytest.mark.clause("OAI-006")
+@pytest.mark.parametrize(
+    "change",
+    [{"messages": [{"role": "wizard", "content": "x"}]}, {"max_tokens": -3}],
+    ids=["role", "max_tokens"],
+)
+def test_chat_errors_in_the_seeds_envelope(gw: Exchanges, change: dict[str, object]) -> None:
+    r = gw.post("/v1/chat/completions", {**gw.chat(), **change})
+    with checking("OAI-005"):  # the status is OAI-005's promise; this clause is about the envelope
+        assert 400 <= r.status_code < 500, f"status {r.status_code}"
+    body = r.json() if r.headers.get("content-type", "").startswith("application/json") else None
+    assert isinstance(body, dict) and body.get("type") == "error", (
+        f"not the Anthropic envelope: {r.text[:200]}"
+    )
+    assert_error(r, r.status_code)

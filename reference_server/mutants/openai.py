@@ -286,11 +286,23 @@ class _FinishAfterError(StreamFault):
 
 
 MUTANTS = (
-    Mutant("openai-alias-leak", "OAI-001", "a JSON chat completion reports the requested alias as its model"),
+    Mutant(
+        "openai-alias-leak", "ALIAS-002", "a JSON chat completion reports the requested alias as its model"
+    ),
+    Mutant(
+        "completion-object-chunk",
+        "OAI-001",
+        'a JSON chat completion says "object": "chat.completion.chunk" (a serializer shared with the stream)',
+    ),
     *FAULTS.mutants,
     Mutant(
-        "openai-errors-openai-shaped",
+        "chat-invalid-is-500",
         "OAI-005",
+        "schema-invalid chat-completion requests escape as 500 api_error instead of a 400",
+    ),
+    Mutant(
+        "openai-errors-openai-shaped",
+        "OAI-006",
         "invalid chat-completion requests get OpenAI's error shape, not the gateway's envelope",
     ),
 )

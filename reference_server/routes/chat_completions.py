@@ -60,6 +60,8 @@ async def create_chat_completion(request: web.Request) -> web.StreamResponse:
     try:
         body = validate_body("ChatCompletionRequest", await read_json(request))
     except GatewayError as exc:
+        if mutated("chat-invalid-is-500") and exc.status == 400:
+            raise GatewayError(500, "api_error", "internal gateway error") from None
         if not mutated("openai-errors-openai-shaped"):
             raise
         error = {"message": exc.message, "type": exc.error_type, "param": None, "code": None}
