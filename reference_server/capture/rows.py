@@ -147,6 +147,8 @@ def build_batch(
         if skip_zero and amount == 0:
             rows.ledger.pop()
         rows.receipts.append(CaptureReceipt(call.request_id, nusd_to_usd(amount), seqs))
+    if mutated("batch-drops-ledger") and len(calls) > 1:
+        rows.ledger.pop()  # the mutant: a batch of concurrent calls loses its last debit
     return rows
 
 

@@ -23,10 +23,15 @@ MUTANTS = (
     ),
     Mutant(
         "batch-chain-fork",
-        "CAP-005",
+        "CAP-006",
         "concurrent calls committed together each chain onto the head read at the start, forking the chain",
     ),
     Mutant("audit-seq-gap", "CAP-006", "each call's events leave a gap of one seq after them"),
+    Mutant(
+        "batch-drops-ledger",
+        "CAP-005",
+        "calls committed together (only under concurrency) lose the last call's ledger debit",
+    ),
     Mutant("audit-router-alias", "CAP-008", "the audit router event reports the model the client asked for"),
     Mutant(
         "output-priced-as-input",
