@@ -39,6 +39,10 @@ def upstream() -> Iterator[ServerThread]:
     server.stop()
 
 
+SUMMARIES: list[str] = []
+"""Each database's counts, shown in the terminal summary (tests/hostile/conftest.py) even without ``-s``."""
+
+
 def run(db_url: str, upstream: ServerThread, label: str) -> None:
     config = GatewayConfig(
         db_url=db_url,
@@ -57,6 +61,7 @@ def run(db_url: str, upstream: ServerThread, label: str) -> None:
         verdict = judge(results, slow_bound_s=TIMEOUT_S * 2 + 10.0)
         verdict.max_probe_s, verdict.probes = probe.max_s, probe.count
         print("\n" + verdict.summary(label))
+        SUMMARIES.append(verdict.summary(label))
         slowest = sorted((r for r in results if not r.case.slow), key=lambda r: r.seconds, reverse=True)[:5]
         print("  slowest: " + ", ".join(f"{r.case.id} {r.seconds:.2f}s" for r in slowest))
         for kind in ("server_errors", "echoes", "stalls", "problems"):
