@@ -47,6 +47,15 @@ def captured(
     return rows
 
 
+def ordinary_call_captured(gw: Exchanges, db: CaptureDB, stream: bool) -> None:
+    """A test of capture on some harder path (a failure, concurrency) first checks that an ordinary call of the
+    same mode is captured: if not, the fault is the basic invariant's (CAP-001/002/003), and the harder path's
+    clause is blocked by it, not failed."""
+    r = gw.post("/v1/messages", gw.message(stream=stream))
+    if r.status_code == 200:
+        captured(gw, db, r, needs_capture=True)
+
+
 @pytest.mark.clause("CAP-001", "CAP-002", "CAP-003")
 @pytest.mark.parametrize("stream", [False, True])
 @pytest.mark.parametrize(
@@ -71,6 +80,7 @@ def test_ok_call_captured_once(gw: Exchanges, db: CaptureDB, stream: bool, route
 def test_debit_written_when_nothing_consumed(gw: Exchanges, db: CaptureDB, stream: bool) -> None:
     # The upstream fails before its first byte: no token was consumed, and the call still has its one debit (of
     # 0). A gateway that skips zero debits breaks the one-debit-per-call rule on exactly these calls.
+    ordinary_call_captured(gw, db, stream)
     r = gw.post("/v1/messages", gw.message(stream=stream), {SCRIPT: "error=529"})
     rows = captured(gw, db, r)
     assert [int(row["amount_nusd"]) for row in rows.ledger] == [0], rows.ledger
@@ -90,6 +100,7 @@ def test_debit_written_when_nothing_consumed(gw: Exchanges, db: CaptureDB, strea
 def test_failure_paths_captured_once(
     gw: Exchanges, db: CaptureDB, directive: str, stream: bool, status: int
 ) -> None:
+    ordinary_call_captured(gw, db, stream)
     r = gw.post("/v1/messages", gw.message(stream=stream), {SCRIPT: directive})
     assert r.status_code == status
     assert captured(gw, db, r).outcome == "upstream_error"
@@ -123,6 +134,8 @@ def test_client_disconnect_captured_once(gw: Exchanges, db: CaptureDB, target: T
 
 
 async def _mixed_call(client: httpx.AsyncClient, target: Target, i: int, rng: random.Random) -> str:
+    """One call of the concurrent mix; its request id, or "" when the gateway refused it (a refused call is no
+    routed call: whether it should have been accepted is another clause's question, ALIAS-001's for an alias)."""
     model = rng.choice([target.messages_model, *target.aliases])
     stream = rng.random() < 0.5
     hang_up = stream and rng.random() < 0.15
@@ -136,7 +149,7 @@ async def _mixed_call(client: httpx.AsyncClient, target: Target, i: int, rng: ra
         slow = "text_tokens=40; chunk=1; latency_ms=10" if hang_up else "text_tokens=20; chunk=2"
         headers[SCRIPT] = f"{slow}; seed={i}"
     async with client.stream("POST", "/v1/messages", content=json.dumps(body), headers=headers) as r:
-        request_id = target.request_id(r) or ""
+        request_id = (target.request_id(r) or "") if r.status_code == 200 else ""
         async for line in r.aiter_lines():
             if hang_up and line.startswith("event: content_block_delta"):
                 break
@@ -145,6 +158,8 @@ async def _mixed_call(client: httpx.AsyncClient, target: Target, i: int, rng: ra
 
 @pytest.mark.clause("CAP-005")
 def test_concurrent_mixed_calls(gw: Exchanges, db: CaptureDB, target: Target) -> None:
+    for stream in (False, True):
+        ordinary_call_captured(gw, db, stream)
     rng = random.Random(1605)
     calls = 120
 
@@ -155,9 +170,11 @@ def test_concurrent_mixed_calls(gw: Exchanges, db: CaptureDB, target: Target) ->
         ) as client:
             return await asyncio.gather(*(_mixed_call(client, target, i, rng) for i in range(calls)))
 
-    request_ids = asyncio.run(run())
-    assert all(request_ids), "a response had no request id"
-    assert len(set(request_ids)) == calls
+    request_ids = [rid for rid in asyncio.run(run()) if rid]
+    if len(request_ids) < calls // 2:
+        raise Blocked("WIRE-001", f"only {len(request_ids)} of {calls} ordinary calls were answered 200")
+    calls = len(request_ids)
+    assert len(set(request_ids)) == calls, "request ids repeat across calls"
     # Calls whose client hung up are captured after the hang-up: one bounded wait for all of them (a gateway that
     # drops captures must not cost a wait per call), then one read each.
     poll(lambda: [call_rows(db, rid).outcomes for rid in request_ids], lambda rows: all(rows), 10.0)
@@ -181,7 +198,7 @@ def test_audit_chain_intact_under_concurrency(gw: Exchanges, db: CaptureDB, targ
             rng = random.Random(1606)
             return await asyncio.gather(*(_mixed_call(client, target, i, rng) for i in range(40)))
 
-    ids = asyncio.run(run())
+    ids = [rid for rid in asyncio.run(run()) if rid]
     poll(lambda: [call_rows(db, rid).outcomes for rid in ids], lambda rows: all(rows), 10.0)
     problems = chain_problems(db)
     assert not problems, "; ".join(problems[:5])
@@ -212,7 +229,10 @@ def test_audit_router_payload_canonical(gw: Exchanges, db: CaptureDB, slot: int)
     if slot >= len(gw.target.aliases):
         pytest.skip(f"the target declares {len(gw.target.aliases)} alias(es)")
     alias = gw.target.aliases[slot]
-    rows = captured(gw, db, gw.post("/v1/messages", gw.message(model=alias)), needs_capture=True)
+    r = gw.post("/v1/messages", gw.message(model=alias))
+    if r.status_code != 200:
+        raise Blocked("ALIAS-001", f"the alias {alias} was refused ({r.status_code})")
+    rows = captured(gw, db, r, needs_capture=True)
     routers = [json.loads(e["payload"]) for e in rows.audit if e["kind"] == "router"]
     assert routers, "no router audit event"
     assert all(p.get("model") == AINFERA["canonical_model"] for p in routers), routers

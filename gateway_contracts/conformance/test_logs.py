@@ -8,6 +8,7 @@ import pytest
 
 from gateway_contracts.conformance.client import Exchanges
 from gateway_contracts.conformance.logs import lines_of, log_path
+from gateway_contracts.failures import Blocked
 from gateway_contracts.logs import line_count, read_lines
 from gateway_contracts.target import Target
 
@@ -85,6 +86,8 @@ def test_alias_hit_logged_once(gw: Exchanges, target: Target, slot: int) -> None
     alias = target.aliases[slot]
     start = line_count(log_path(target))
     r = gw.post("/v1/messages", gw.message(model=alias))
+    if r.status_code != 200:
+        raise Blocked("ALIAS-001", f"the alias {alias} was refused ({r.status_code})")
     mine = lines_of(target, gw.request_id(r), start)
     hits = [ln for ln in mine if ln.record and alias in ln.record.values()]
     assert len(hits) == 1, f"{len(hits)} log events name the alias {alias} for this call"

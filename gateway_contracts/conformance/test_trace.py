@@ -53,6 +53,8 @@ def test_trace_id_in_rows(gw: Exchanges, db: CaptureDB) -> None:
     rows = call_rows(db, gw.request_id(r))  # committed before the stream's terminal event
     if not rows.outcomes:
         raise Blocked("CAP-001", "the call has no outcome row to carry its trace id", rows.request_id)
+    if not rows.audit:
+        raise Blocked("CAP-002", "the call has no audit event to carry its trace id", rows.request_id)
     assert [o["trace_id"] for o in rows.outcomes] == [trace_id]
     assert rows.audit and all(e["trace_id"] == trace_id for e in rows.audit)
 
