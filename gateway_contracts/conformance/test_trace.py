@@ -22,6 +22,15 @@ pytestmark = pytest.mark.needs("trace", "surface:messages")
 TRACEPARENT = re.compile(r"^00-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}$")
 
 
+def carried(r: object, trace_id: str) -> None:
+    """The response carries the caller's trace id back (TRACE-001); the clauses that follow the id further are
+    blocked by it when it does not, since the gateway then used another id everywhere."""
+    value = r.headers.get("traceparent", "")  # type: ignore[attr-defined]
+    m = TRACEPARENT.match(value)
+    if not (m and m.group(1) == trace_id):
+        raise Blocked("TRACE-001", "the response does not carry the caller's trace id", value[:80])
+
+
 def new_traceparent() -> tuple[str, str]:
     trace_id = secrets.token_hex(16)
     return trace_id, f"00-{trace_id}-{secrets.token_hex(8)}-01"
@@ -50,6 +59,7 @@ def test_trace_started_when_absent(gw: Exchanges) -> None:
 def test_trace_id_in_rows(gw: Exchanges, db: CaptureDB) -> None:
     trace_id, header = new_traceparent()
     r = gw.post("/v1/messages", gw.message(stream=True), {"traceparent": header})
+    carried(r, trace_id)
     rows = call_rows(db, gw.request_id(r))  # committed before the stream's terminal event
     if not rows.outcomes:
         raise Blocked("CAP-001", "the call has no outcome row to carry its trace id", rows.request_id)
@@ -66,6 +76,7 @@ def test_trace_id_in_every_log_line(gw: Exchanges, target: Target) -> None:
     start = line_count(target.log_file)
     trace_id, header = new_traceparent()
     r = gw.post("/v1/messages", gw.message(), {"traceparent": header})
+    carried(r, trace_id)
     mine = lines_of(target, gw.request_id(r), start)
     assert mine, "no log line carries the call's request id"
     wrong = [ln.number for ln in mine if ln.record and ln.record.get("trace_id") != trace_id]
@@ -79,6 +90,7 @@ def test_trace_id_reaches_upstream(gw: Exchanges, target: Target) -> None:
     trace_id, header = new_traceparent()
     r = gw.post("/v1/messages", gw.message(), {"traceparent": header})
     assert r.status_code == 200
+    carried(r, trace_id)
     received = httpx.get(f"{target.upstream_url}{SCRIPTED['received_path']}", timeout=target.timeout).json()
     sent = [x["headers"].get("traceparent", "") for x in received]
     assert any(TRACEPARENT.match(v) and v.split("-")[1] == trace_id for v in sent), (

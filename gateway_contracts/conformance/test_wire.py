@@ -14,6 +14,8 @@ from gateway_contracts.conformance.client import Exchanges
 from gateway_contracts.conformance.envelopes import assert_error
 from gateway_contracts.conformance.requests import AINFERA, SCRIPT, WEATHER_TOOL
 from gateway_contracts.conformance.streams import assert_stream_follows_grammar, fold_anthropic, sse_events
+from gateway_contracts.failures import ClauseFailure
+from gateway_contracts.sse import validate_text
 from gateway_contracts.target import Target
 
 pytestmark = pytest.mark.needs("surface:messages")
@@ -270,6 +272,10 @@ def test_upstream_error_before_first_byte(gw: Exchanges, code: int, error_type: 
 def test_upstream_drop_after_first_byte(gw: Exchanges) -> None:
     r = gw.post("/v1/messages", gw.message(stream=True), {SCRIPT: "text_tokens=30; chunk=3; drop_after=2"})
     assert r.status_code == 200
+    # Any grammar fault but the missing end is its SSE clause's; the missing error event is this clause's.
+    others = [v for v in validate_text(r.content, "anthropic", strict=False) if v.clause != "SSE-019"]
+    if others:
+        raise ClauseFailure(others[0].clause, str(others[0]))
     events = sse_events(r.text)
     assert events and events[-1]["type"] == "error", (
         f"stream did not end with an error event: {[e['type'] for e in events]}"
