@@ -28,7 +28,10 @@ def register(sub: Any) -> None:
         help="'scripted' (default, in-process), a base URL for every backend, or SLUG=URL; repeatable",
     )
     p.add_argument("--default-backend", default="anthropic")
-    p.add_argument("--internal-key", help="key required on X-Ainfera-Internal-Key for /metrics")
+    p.add_argument(
+        "--internal-key",
+        help="the internal key /metrics requires (sent in the gateway's internal-key header)",
+    )
     p.add_argument("--client-key", action="append", default=[], help="accepted client API key; repeatable")
     p.add_argument("--log-file", type=Path, help="also write the JSON log lines to this file (appended)")
     p.add_argument(

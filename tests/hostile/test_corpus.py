@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -43,7 +44,8 @@ SUMMARIES: list[str] = []
 """Each database's counts, shown in the terminal summary (tests/hostile/conftest.py) even without ``-s``."""
 
 
-def run(db_url: str, upstream: ServerThread, label: str) -> None:
+def run(db_url: str, upstream: ServerThread, label: str) -> Any:
+    """Run the corpus against a fresh gateway on ``db_url``; the verdict (its asserts are inside, per kind)."""
     config = GatewayConfig(
         db_url=db_url,
         port=0,
@@ -78,14 +80,22 @@ def run(db_url: str, upstream: ServerThread, label: str) -> None:
         body = {"model": CANONICAL_MODEL, "max_tokens": 16, "messages": [{"role": "user", "content": "hi"}]}
         r = httpx.post(f"{gateway.url}/v1/messages", json=body, headers={"x-api-key": KEY})
         assert r.status_code == 200, r.text[:300]
+        return verdict
     finally:
         gateway.stop()
 
 
+def _assert_clean(verdict: Any) -> None:
+    assert not (verdict.server_errors or verdict.echoes or verdict.stalls or verdict.problems), (
+        verdict.summary("")
+    )
+    assert verdict.probes > 0 and verdict.max_probe_s < PROBE_BOUND_S
+
+
 def test_hostile_corpus_on_sqlite(upstream: ServerThread, tmp_path: Path) -> None:
-    run(f"sqlite:///{tmp_path / 'gateway.sqlite3'}", upstream, "sqlite")
+    _assert_clean(run(f"sqlite:///{tmp_path / 'gateway.sqlite3'}", upstream, "sqlite"))
 
 
 @pytest.mark.postgres
 def test_hostile_corpus_on_postgres(upstream: ServerThread, pg_url: str) -> None:
-    run(pg_url, upstream, "postgresql")
+    _assert_clean(run(pg_url, upstream, "postgresql"))
