@@ -1,8 +1,8 @@
 """``POST /v1/chat/completions``: the OpenAI-compatible surface over the same call flow as ``/v1/messages``.
 
 The body is validated against the contract's ``ChatCompletionRequest``, translated to Anthropic form at this edge
-(``openai_wire``), routed and captured exactly like a Messages call, and translated back: a ``chat.completion``
-object, or ``data:`` chunks ending in ``data: [DONE]`` (with the usage chunk under
+(the inbound half of ``openai_wire``), routed and captured exactly like a Messages call, and translated back: a
+``chat.completion`` object, or ``data:`` chunks ending in ``data: [DONE]`` (with the usage chunk under
 ``stream_options.include_usage``). Errors keep the gateway's Anthropic envelope, as on every route.
 """
 
@@ -18,13 +18,9 @@ from reference_server.errors import GatewayError, invalid_request
 from reference_server.mutants import mutated
 from reference_server.mutants import openai as openai_faults
 from reference_server.mutants.faults import StreamFault
-from reference_server.openai_wire import (
-    AnthropicEventTranslator,
-    WireError,
-    include_usage_requested,
-    message_to_openai_completion,
-    openai_request_to_anthropic,
-)
+from reference_server.openai_wire.common import WireError
+from reference_server.openai_wire.inbound_answer import AnthropicEventTranslator, message_to_openai_completion
+from reference_server.openai_wire.inbound_request import include_usage_requested, openai_request_to_anthropic
 from reference_server.routes.common import (
     call_headers,
     check_directive,

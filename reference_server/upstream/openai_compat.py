@@ -1,6 +1,6 @@
 """The adapter for OpenAI-compatible backends (OpenAI, Mistral, Groq, Together, vLLM, the scripted upstream
 over HTTP): it speaks Chat Completions on the wire and Anthropic form to the gateway, translating with
-``openai_wire`` at this edge."""
+the outbound half of ``openai_wire`` at this edge."""
 
 from __future__ import annotations
 
@@ -12,12 +12,9 @@ from typing import Any
 
 import aiohttp
 
-from ..openai_wire import (
-    OpenAIChunkTranslator,
-    WireError,
-    anthropic_request_to_openai,
-    openai_completion_to_message,
-)
+from ..openai_wire.common import WireError
+from ..openai_wire.outbound_answer import OpenAIChunkTranslator, openai_completion_to_message
+from ..openai_wire.outbound_request import anthropic_request_to_openai
 from .answer_check import MAX_ANSWER_BYTES, MAX_STREAM_BYTES, InvalidAnswer
 from .base import Capabilities, StreamEvent, UpstreamError, UpstreamMessage, UpstreamRequest
 from .http_session import (
