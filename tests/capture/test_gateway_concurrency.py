@@ -22,7 +22,8 @@ import pytest
 from reference_server.models_catalog import CANONICAL_MODEL
 from reference_server.upstream.base import UpstreamRequest
 from reference_server.upstream.scripted.directives import parse_directives
-from reference_server.upstream.scripted.engine import build_script, total_delay
+from reference_server.upstream.scripted.engine import build_script
+from reference_server.upstream.scripted.pacing import total_delay
 from tests.capture.gateway_support import (
     AUTH,
     MODELS,

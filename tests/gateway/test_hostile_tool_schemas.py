@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from reference_server.models_catalog import CANONICAL_MODEL
-from reference_server.upstream.scripted.engine import MAX_TOOL_INPUT_CHARS
+from reference_server.upstream.scripted.tool_input import MAX_TOOL_INPUT_CHARS
 from tests.hostile.support import envelope_problems
 from tests.support.servers import ServerThread
 

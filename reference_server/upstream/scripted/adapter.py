@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import itertools
 from collections import deque
-from collections.abc import AsyncIterator, Iterable
-from typing import Any
+from collections.abc import AsyncIterator
 
 from reference_server.upstream.anthropic_native import decode_message, messages_body
 from reference_server.upstream.base import (
@@ -17,29 +15,27 @@ from reference_server.upstream.base import (
     UpstreamRequest,
     Usage,
 )
-from reference_server.upstream.scripted.engine import (
-    Script,
-    anthropic_events,
-    anthropic_message,
-    build_script,
-    corrupt_document,
-    corrupt_stream,
+from reference_server.upstream.scripted.corrupt import corrupt_document, hostile_stream
+from reference_server.upstream.scripted.engine import Script, build_script
+from reference_server.upstream.scripted.pacing import (
+    YIELD_EVERY,
     drop_error,
-    endless_deltas,
-    first_text_delta,
-    is_anthropic_delta,
-    is_anthropic_end,
     pace,
+    sleep_for,
     total_delay,
     upfront_error,
-    upstream_message,
 )
 from reference_server.upstream.scripted.provider_rules import ProviderRefusal, ServedModels, check_anthropic
+from reference_server.upstream.scripted.renderings import (
+    anthropic_events,
+    anthropic_message,
+    is_anthropic_delta,
+    is_anthropic_end,
+    upstream_message,
+)
 
 DEFAULT_CAPABILITIES = Capabilities(tools=True, native_streaming=True)
 RECEIVED_LIMIT = 200
-YIELD_EVERY = 64
-"""An unpaced stream hands the event loop back every this many events."""
 ANY_MODEL = ServedModels(None)
 """In-process, the request carries the gateway's own model name (there is no upstream model to map it to), so
 the served-model rule is left to the HTTP server; every other rule of Anthropic's applies."""
@@ -52,12 +48,6 @@ def check_request(request: UpstreamRequest, *, stream: bool) -> None:
         check_anthropic(messages_body(request, model=request.model, stream=stream), ANY_MODEL)
     except ProviderRefusal as refusal:
         raise UpstreamError(refusal.status, refusal.error_type, refusal.message) from None
-
-
-async def _sleep(seconds: float) -> None:
-    # Skip the zero-length sleeps of the default script; a positive one is the simulated upstream's latency.
-    if seconds > 0:
-        await asyncio.sleep(seconds)
 
 
 class ScriptedAdapter:
@@ -79,9 +69,9 @@ class ScriptedAdapter:
         script = build_script(request)
         failure = upfront_error(script.directives, streaming=False)
         if failure is not None:
-            await _sleep(script.directives.first_byte_ms / 1000)
+            await sleep_for(script.directives.first_byte_ms / 1000)
             raise failure
-        await _sleep(total_delay(script))
+        await sleep_for(total_delay(script))
         if script.directives.corrupt is not None:
             return self._corrupt_message(script)
         return upstream_message(script)
@@ -107,22 +97,15 @@ class ScriptedAdapter:
         check_request(request, stream=True)
         script = build_script(request)
         d = script.directives
-        await _sleep(d.first_byte_ms / 1000)
+        await sleep_for(d.first_byte_ms / 1000)
         failure = upfront_error(d, streaming=True)
         if failure is not None:
             raise failure
         paced, dropped = pace(
             anthropic_events(script), d, is_delta=is_anthropic_delta, is_end=is_anthropic_end
         )
-        items: Iterable[tuple[float, Any]] = paced
-        if d.corrupt == "endless":
-            at = first_text_delta(paced, openai=False)  # build_script refuses endless without text
-            endless = ((d.latency_ms / 1000, event) for event in endless_deltas(paced[at][1], openai=False))
-            items = itertools.chain(paced[:at], endless)
-        elif d.corrupt is not None:
-            items = corrupt_stream(paced, d.corrupt, openai=False)
-        for count, (delay, event) in enumerate(items, 1):
-            await _sleep(delay)
+        for count, (delay, event) in enumerate(hostile_stream(paced, d.corrupt, openai=False), 1):
+            await sleep_for(delay)
             if count % YIELD_EVERY == 0:
                 await asyncio.sleep(0)  # a long unpaced stream must not hold the event loop
             yield event
