@@ -56,7 +56,7 @@ def configure_sqlite_connection(dbapi_connection: Any) -> None:
 
 def open_sqlite_writer(db_url: str) -> sqlite3.Connection:
     """A plain ``sqlite3`` connection to the database of ``db_url`` with the engine's settings, usable from
-    more than one thread (one at a time): the capture writer's (see ``reference_server.capture.store``)."""
+    more than one thread (one at a time): the capture writer's (see ``reference_server.capture.batch_commit``)."""
     url = parse_db_url(db_url)
     if not url.drivername.startswith("sqlite") or not url.database:
         raise ValueError("open_sqlite_writer needs a SQLite database file URL")

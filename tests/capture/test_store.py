@@ -250,19 +250,21 @@ async def test_a_crash_mid_transaction_rolls_back_the_whole_batch(store: SqlCapt
     """When the database fails after a batch's outcome rows and audit events were inserted (here: at the
     ledger insert), the transaction rolls back whole: no row of those calls exists, every caller gets an
     error, and the next capture continues the chain without a gap."""
-    write_rows = store._write_rows  # the test reaches in to inject the failure where a crash would hit
+    committer = store._committer  # the test reaches in to inject the failure where a crash would hit
+    assert committer is not None
+    write_rows = committer._write_rows
 
     async def explode(executemany: Any, statement: Any, rows: Any) -> None:
         if statement.sql.startswith("INSERT INTO ledger_entries"):
             raise RuntimeError("simulated crash before the ledger insert")
         await write_rows(executemany, statement, rows)
 
-    store._write_rows = explode  # type: ignore[method-assign]
+    committer._write_rows = explode  # type: ignore[method-assign]
     calls = [make_call(f"req_crash_{i}") for i in range(5)]
     try:
         results = await asyncio.gather(*(store.record(c) for c in calls), return_exceptions=True)
     finally:
-        del store._write_rows
+        del committer._write_rows
     assert all(isinstance(r, CaptureError) for r in results)
     for call in calls:
         outcomes, events, ledger = await captured(sql, call.request_id)
@@ -288,14 +290,16 @@ async def test_sqlite_writer_waits_for_another_writers_lock_off_the_event_loop(t
     try:
         assert (await store.record(make_call("req_before"))).audit_seqs == (1, 2)
         reached_begin = asyncio.Event()
-        in_thread = store._in_sqlite_thread  # the test reaches in to see the writer reach the lock
+        committer = store._committer  # the test reaches in to see the writer reach the lock
+        assert committer is not None
+        in_thread = committer._in_sqlite_thread
 
         async def watch(fn: Any, *args: Any) -> Any:
             if args == ("BEGIN IMMEDIATE",):
                 reached_begin.set()
             return await in_thread(fn, *args)
 
-        store._in_sqlite_thread = watch  # type: ignore[method-assign]
+        committer._in_sqlite_thread = watch  # type: ignore[method-assign]
         other.execute("BEGIN IMMEDIATE")  # the other writer holds the lock
         waiting = asyncio.create_task(store.record(make_call("req_waiting")))
         async with asyncio.timeout(10):
@@ -314,7 +318,9 @@ async def test_sqlite_writer_waits_for_another_writers_lock_off_the_event_loop(t
 
 async def test_a_cancelled_caller_still_gets_its_call_captured(store: SqlCaptureStore, sql: Sql) -> None:
     """A client disconnect cancels the handler while it awaits record(): the capture is committed anyway."""
-    write_rows = store._write_rows
+    committer = store._committer
+    assert committer is not None
+    write_rows = committer._write_rows
     call = make_call(outcome="client_cancelled")
     caller = asyncio.create_task(store.record(call))
 
@@ -323,13 +329,13 @@ async def test_a_cancelled_caller_still_gets_its_call_captured(store: SqlCapture
             caller.cancel()  # the handler is cancelled while its capture is in flight
         await write_rows(executemany, statement, rows)
 
-    store._write_rows = cancel_caller  # type: ignore[method-assign]
+    committer._write_rows = cancel_caller  # type: ignore[method-assign]
     try:
         with pytest.raises(asyncio.CancelledError):
             await caller
         await store.close()  # drains: returns once everything queued is committed
     finally:
-        del store._write_rows
+        del committer._write_rows
     outcomes, events, ledger = await captured(sql, call.request_id)
     assert (outcomes, len(events), ledger) == (1, 2, 1)
     assert store.dispatch_without_capture == 0
