@@ -1,0 +1,1 @@
+"""Tests of the upstream adapters (``reference_server/upstream``), beside the cassettes they replay."""
