@@ -9,7 +9,7 @@ from openapi_spec_validator import validate
 
 from contracts import CONTRACTS_DIR
 from reference_server.models_catalog import CANONICAL_MODEL, DEAD_STRINGS, LEGACY_ALIASES
-from tests.gateway.conftest import CLIENT_KEY
+from tests.support.gateway import CLIENT_KEY
 from tests.support.servers import ServerThread
 
 AUTH = {"x-api-key": CLIENT_KEY}

@@ -17,7 +17,7 @@ import jsonschema
 import pytest
 
 from reference_server.models_catalog import CANONICAL_MODEL
-from tests.gateway.conftest import CLIENT_KEY, start_gateway
+from tests.support.gateway import CLIENT_KEY, start_gateway
 from tests.support.servers import ServerThread
 
 WEATHER_TOOL: dict[str, Any] = {

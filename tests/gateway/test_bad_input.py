@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from reference_server.models_catalog import CANONICAL_MODEL
-from tests.gateway.conftest import CLIENT_KEY
+from tests.support.gateway import CLIENT_KEY
 from tests.support.servers import ServerThread
 
 SECRET = "sk-ant-api03-SECRETSECRETSECRET-do-not-echo"

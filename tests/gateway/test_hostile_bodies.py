@@ -13,8 +13,8 @@ import pytest
 from reference_server.models_catalog import CANONICAL_MODEL
 from reference_server.state import STATE
 from reference_server.validation import MAX_JSON_DEPTH
-from tests.gateway.conftest import start_gateway
 from tests.hostile.support import SECRET, echoes, envelope_problems, raw_exchange
+from tests.support.gateway import start_gateway
 from tests.support.servers import ServerThread
 
 KEY = "sk-hostile-bodies-client-key-0123"

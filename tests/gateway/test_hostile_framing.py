@@ -13,8 +13,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.gateway.conftest import start_gateway
 from tests.hostile.support import SECRET, echoes, envelope_problems, raw_exchange, read_answer
+from tests.support.gateway import start_gateway
 from tests.support.servers import ServerThread
 
 INTERNAL_KEY = "hostile-framing-internal-key"

@@ -17,7 +17,7 @@ import openai
 import pytest
 
 from reference_server.models_catalog import CANONICAL_MODEL
-from tests.gateway.conftest import CLIENT_KEY
+from tests.support.gateway import CLIENT_KEY
 from tests.support.servers import ServerThread
 
 PARAMS = {

@@ -13,7 +13,7 @@ import pytest
 from reference_server.app import build_app
 from reference_server.config import GatewayConfig
 from reference_server.upstream.base import Capabilities, StreamEvent, UpstreamMessage, UpstreamRequest
-from tests.gateway.conftest import CLIENT_KEY
+from tests.support.gateway import CLIENT_KEY
 from tests.support.servers import ServerThread
 
 AUTH = {"x-api-key": CLIENT_KEY}

@@ -21,7 +21,7 @@ from reference_server.app import build_app
 from reference_server.config import GatewayConfig
 from reference_server.models_catalog import CANONICAL_MODEL
 from reference_server.upstream.scripted.server import build_app as build_upstream_app
-from tests.gateway.conftest import CLIENT_KEY
+from tests.support.gateway import CLIENT_KEY
 from tests.support.servers import ServerThread
 
 AUTH = {"x-api-key": CLIENT_KEY}

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from gateway_contracts.errors import EXIT_BAD_LOG, EXIT_DATABASE, EXIT_UNREACHABLE, EXIT_USAGE
-from tests.gateway.conftest import start_gateway
+from tests.support.gateway import start_gateway
 from tests.support.servers import ServerThread
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from gateway_contracts.errors import EXIT_UNREACHABLE
-from tests.gateway.conftest import start_gateway
+from tests.support.gateway import start_gateway
 from tests.support.servers import ServerThread
 
 pytest_plugins = ["pytester"]

@@ -13,7 +13,7 @@ import pytest
 from gateway_contracts.errors import EXIT_REFUSED, EXIT_USAGE
 from gateway_contracts.target import options
 from gateway_contracts.target.config import REFERENCE_FILE, ConfigError, read_file, resolve, to_flags
-from tests.gateway.conftest import start_gateway
+from tests.support.gateway import start_gateway
 from tests.support.servers import ServerThread
 
 KEY = "sk-gc-config-test-0123456789abcdef"

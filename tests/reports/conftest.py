@@ -93,7 +93,7 @@ def broken_gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Target]
 @pytest.fixture(scope="module")
 def live_gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerThread]:
     """The reference gateway in this process, for plugin runs that need a target that answers."""
-    from tests.gateway.conftest import start_gateway
+    from tests.support.gateway import start_gateway
 
     server = start_gateway(tmp_path_factory.mktemp("live"))
     yield server
