@@ -7,7 +7,7 @@ from tests.support.postgres import pg_database, pg_url  # noqa: F401 (pytest fix
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     """The corpus' counts per database, in every run's summary (CI logs included), not only under ``-s``."""
-    from tests.hostile.test_corpus import SUMMARIES
+    from tests.hostile.runner import SUMMARIES
 
     for line in SUMMARIES:
         terminalreporter.write_line(line)

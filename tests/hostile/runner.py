@@ -221,3 +221,8 @@ def _error_code(result: Result) -> Any:
         return json.loads(result.body)["error"].get("code")
     except (ValueError, KeyError, TypeError, AttributeError):
         return None
+
+
+SUMMARIES: list[str] = []
+"""Each database's counts, appended by the corpus test and shown in the terminal summary
+(tests/hostile/conftest.py) even without ``-s``."""

@@ -23,7 +23,7 @@ from reference_server.config import GatewayConfig
 from reference_server.models_catalog import CANONICAL_MODEL
 from reference_server.upstream.scripted.server import build_app as build_upstream_app
 from tests.hostile.corpus import KEY, corpus
-from tests.hostile.runner import Probe, judge, run_corpus
+from tests.hostile.runner import SUMMARIES, Probe, judge, run_corpus
 from tests.support.servers import ServerThread
 
 CONCURRENCY = 16
@@ -38,10 +38,6 @@ def upstream() -> Iterator[ServerThread]:
     server = ServerThread(build_upstream_app).start()
     yield server
     server.stop()
-
-
-SUMMARIES: list[str] = []
-"""Each database's counts, shown in the terminal summary (tests/hostile/conftest.py) even without ``-s``."""
 
 
 def run(db_url: str, upstream: ServerThread, label: str) -> Any:

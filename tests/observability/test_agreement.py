@@ -10,7 +10,7 @@ import httpx
 
 from reference_server.models_catalog import LEGACY_ALIASES
 from reference_server.upstream.scripted import DIRECTIVE_HEADER
-from tests.observability.conftest import Gateway
+from tests.observability.gateways import Gateway
 from tests.observability.support import db_rows, scrape
 
 AUTH = {"x-api-key": "sk-test-obs-client-0123456789"}

@@ -17,7 +17,7 @@ from reference_server.capture.store import CaptureError, SqlCaptureStore
 from reference_server.capture.types import CallRecord, CaptureReceipt
 from reference_server.config import GatewayConfig
 from reference_server.upstream.scripted import DIRECTIVE_HEADER
-from tests.observability.conftest import Gateway, start
+from tests.observability.gateways import Gateway, start
 from tests.observability.support import INTERNAL_KEY, db_rows, find_promtool, scrape
 from tests.support.servers import ServerThread
 

@@ -8,7 +8,7 @@ import httpx
 
 from contracts.metrics_rules import label_violations, metrics_rules
 from reference_server.observability.metrics import GatewayMetrics, PathLabels
-from tests.observability.conftest import Gateway
+from tests.observability.gateways import Gateway
 from tests.observability.support import scrape
 
 AUTH = {"x-api-key": "sk-test-obs-client-0123456789"}

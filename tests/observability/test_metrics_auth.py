@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from reference_server.observability.endpoint import internal_key_matches
-from tests.observability.conftest import Gateway, start
+from tests.observability.gateways import Gateway, start
 from tests.observability.support import INTERNAL_KEY, KEY_HEADER, scrape
 from tests.support.servers import ServerThread
 

@@ -10,7 +10,7 @@ import pytest
 
 from gateway_contracts.cli import main
 from gateway_contracts.errors import EXIT_USAGE
-from tests.reports.conftest import EXAMPLES, MUTANT_CLAUSE, CheckRun, load
+from tests.reports.support import EXAMPLES, MUTANT_CLAUSE, CheckRun, load
 
 FILES = {"report.json", "junit.xml", "report.md", "report.html"}
 

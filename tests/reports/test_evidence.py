@@ -16,7 +16,7 @@ import pytest
 from gateway_contracts.reports.reproduce import curl, header_variable, rerun
 from gateway_contracts.reports.write import write_all
 from gateway_contracts.target import Target
-from tests.reports.conftest import MUTANT_CLAUSE, PLANTED_KEY, exchange, failed, load
+from tests.reports.support import MUTANT_CLAUSE, PLANTED_KEY, exchange, failed, load
 
 PASSWORD = "hunter2-" + "q" * 12
 

@@ -15,7 +15,7 @@ import pytest
 
 from gateway_contracts.reports.html import CSP
 from tests.reports.chromium import Page, browser_page, chromium_binary
-from tests.reports.conftest import EXAMPLES, MUTANT_CLAUSE, load
+from tests.reports.support import EXAMPLES, MUTANT_CLAUSE, load
 
 FAILING = EXAMPLES / "failing" / "report.html"
 PASSING = EXAMPLES / "passing" / "report.html"

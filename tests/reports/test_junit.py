@@ -15,7 +15,7 @@ from gateway_contracts.reports import verdict
 from gateway_contracts.reports.junit import render
 from gateway_contracts.reports.model import parse
 from gateway_contracts.reports.waivers import Waiver
-from tests.reports.conftest import EXAMPLES, MUTANT_CLAUSE, XSD, exchange, failed, load
+from tests.reports.support import EXAMPLES, MUTANT_CLAUSE, XSD, exchange, failed, load
 
 XSD_SHA256 = "a1a816f58d1bf95ebabf371994df0b9246dee66ea9572fbec4f9296f1b2c0ff6"
 

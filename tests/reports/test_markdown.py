@@ -8,7 +8,7 @@ from typing import Any
 from gateway_contracts.reports import verdict
 from gateway_contracts.reports.markdown import code, render
 from gateway_contracts.reports.model import parse
-from tests.reports.conftest import EXAMPLES, MUTANT_CLAUSE, failed
+from tests.reports.support import EXAMPLES, MUTANT_CLAUSE, failed
 
 
 def test_failing_example_reads_as_a_pr_comment() -> None:

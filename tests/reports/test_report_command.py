@@ -9,7 +9,7 @@ import pytest
 
 from gateway_contracts.commands import report
 from gateway_contracts.errors import EXIT_USAGE, CliError
-from tests.reports.conftest import EXAMPLES, MUTANT_CLAUSE, load
+from tests.reports.support import EXAMPLES, MUTANT_CLAUSE, load
 
 FAILING = EXAMPLES / "failing" / "report.json"
 PASSING = EXAMPLES / "passing" / "report.json"

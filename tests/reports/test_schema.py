@@ -13,7 +13,7 @@ from jsonschema import Draft202012Validator
 
 from gateway_contracts.reports.loader import load_document
 from gateway_contracts.reports.schema import SCHEMA_PATH, SCHEMA_VERSION, ReportError, problems
-from tests.reports.conftest import EXAMPLES, MUTANT_CLAUSE, exchange, failed, load
+from tests.reports.support import EXAMPLES, MUTANT_CLAUSE, exchange, failed, load
 from tests.support.servers import ServerThread
 
 pytest_plugins = ["pytester"]

@@ -14,7 +14,7 @@ from gateway_contracts.reports import verdict
 from gateway_contracts.reports.baseline import load_baseline
 from gateway_contracts.reports.schema import ReportError, problems
 from gateway_contracts.reports.waivers import Waiver, WaiverError, load_waivers, parse_waivers
-from tests.reports.conftest import failed
+from tests.reports.support import failed
 
 Build = Callable[..., dict[str, Any]]
 
