@@ -34,6 +34,7 @@ from reference_server.models_catalog import CANONICAL_MODEL, LEGACY_ALIASES
 from reference_server.state import STATE
 from reference_server.upstream.base import StreamEvent, UpstreamAdapter, UpstreamMessage, UpstreamRequest
 from tests.capture.support import Sql
+from tests.support.gateway import RunningGateway
 from tests.support.servers import ServerThread
 
 REPO = Path(__file__).resolve().parents[2]
@@ -198,10 +199,9 @@ class DispatchWatch:
 
 
 @dataclass
-class Gateway:
+class Gateway(RunningGateway):
     """A reference gateway on loopback, in a thread of its own, with a watch on its capture store."""
 
-    server: ServerThread
     db_url: str
     watch: CaptureWatch = field(init=False)
     dispatches: DispatchWatch = field(init=False)
@@ -210,17 +210,6 @@ class Gateway:
         self.watch = CaptureWatch(self.store)
         assert self.server.app is not None
         self.dispatches = DispatchWatch(self.server.app[STATE].adapters)
-
-    @property
-    def url(self) -> str:
-        return self.server.url
-
-    @property
-    def store(self) -> SqlCaptureStore:
-        assert self.server.app is not None
-        store = self.server.app[STATE].capture
-        assert isinstance(store, SqlCaptureStore)
-        return store
 
     @property
     def flow(self) -> CallFlow:

@@ -7,29 +7,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reference_server.app import build_app
-from reference_server.capture.store import SqlCaptureStore
 from reference_server.config import GatewayConfig
-from reference_server.state import STATE
 from tests.observability.support import INTERNAL_KEY
+from tests.support.gateway import RunningGateway
 from tests.support.servers import ServerThread
 
 
 @dataclass
-class Gateway:
-    server: ServerThread
+class Gateway(RunningGateway):
     upstream: ServerThread
     db_path: Path
-
-    @property
-    def url(self) -> str:
-        return self.server.url
-
-    @property
-    def store(self) -> SqlCaptureStore:
-        assert self.server.app is not None
-        store = self.server.app[STATE].capture
-        assert isinstance(store, SqlCaptureStore)
-        return store
 
 
 def start(tmp: Path, upstream: ServerThread, **overrides: object) -> Gateway:

@@ -28,7 +28,7 @@ from typing import Any, TypeVar
 
 from aiohttp import web
 
-from reference_server.upstream.base import UpstreamError, error_type_for_status
+from reference_server.upstream.base import UpstreamError, UpstreamRequest, error_type_for_status
 from reference_server.upstream.scripted.corrupt import ENDLESS_MAX_DELTAS, corrupt_document, hostile_stream
 from reference_server.upstream.scripted.engine import Script, build_script
 from reference_server.upstream.scripted.error_bodies import (
@@ -178,28 +178,38 @@ async def _answer(
         return error(400, error_type_for_status(400), str(exc))
 
 
-async def _raise_upfront_failure(script: Script, *, streaming: bool) -> None:
-    failure = upfront_error(script.directives, streaming=streaming)
+async def _scripted(upstream: UpstreamRequest, *, stream: bool) -> Script:
+    """The answer's script; a failure before the first byte is raised (after the first-byte delay)."""
+    script = build_script(upstream)
+    failure = upfront_error(script.directives, streaming=stream)
     if failure is not None:
         await sleep_for(script.directives.first_byte_ms / 1000)
         raise failure
+    return script
+
+
+async def _document(
+    request: web.Request, script: Script, render: Callable[[Script], dict[str, Any]], *, openai: bool
+) -> web.StreamResponse:
+    """The non-streamed answer, after as long as its stream would take; hostile under ``corrupt``."""
+    await sleep_for(total_delay(script))
+    kind = script.directives.corrupt
+    if kind is not None:
+        return await _hostile_document(request, render(script), kind, openai=openai)
+    return web.json_response(render(script))
 
 
 async def messages(request: web.Request) -> web.StreamResponse:
     async def respond(body: dict[str, Any], headers: dict[str, str]) -> web.StreamResponse:
         upstream, stream = anthropic_request(body, headers)
-        script = build_script(upstream)
-        await _raise_upfront_failure(script, streaming=stream)
-        kind = script.directives.corrupt
+        script = await _scripted(upstream, stream=stream)
         if not stream:
-            await sleep_for(total_delay(script))
-            if kind is not None:
-                return await _hostile_document(request, anthropic_message(script), kind, openai=False)
-            return web.json_response(anthropic_message(script))
+            return await _document(request, script, anthropic_message, openai=False)
         await sleep_for(script.directives.first_byte_ms / 1000)
         events = anthropic_events(script)
         paced, dropped = pace(events, script.directives, is_delta=is_anthropic_delta, is_end=is_anthropic_end)
-        return await _stream(request, hostile_stream(paced, kind, openai=False), dropped, _sse)
+        hostile = hostile_stream(paced, script.directives.corrupt, openai=False)
+        return await _stream(request, hostile, dropped, _sse)
 
     return await _answer(request, anthropic_error, anthropic_refusal, check_anthropic, respond)
 
@@ -207,21 +217,16 @@ async def messages(request: web.Request) -> web.StreamResponse:
 async def chat_completions(request: web.Request) -> web.StreamResponse:
     async def respond(body: dict[str, Any], headers: dict[str, str]) -> web.StreamResponse:
         upstream, stream, include_usage = openai_request(body, headers)
-        script = build_script(upstream)
-        await _raise_upfront_failure(script, streaming=stream)
-        kind = script.directives.corrupt
+        script = await _scripted(upstream, stream=stream)
         if not stream:
-            await sleep_for(total_delay(script))
-            if kind is not None:
-                return await _hostile_document(request, openai_completion(script), kind, openai=True)
-            return web.json_response(openai_completion(script))
+            return await _document(request, script, openai_completion, openai=True)
         await sleep_for(script.directives.first_byte_ms / 1000)
         chunks = openai_chunks(script, include_usage=include_usage)
         paced, dropped = pace(chunks, script.directives, is_delta=is_openai_delta, is_end=is_openai_end)
+        kind = script.directives.corrupt
         trailer = "" if kind == "truncate" else "data: [DONE]\n\n"
-        return await _stream(
-            request, hostile_stream(paced, kind, openai=True), dropped, _data, trailer=trailer
-        )
+        hostile = hostile_stream(paced, kind, openai=True)
+        return await _stream(request, hostile, dropped, _data, trailer=trailer)
 
     return await _answer(request, openai_error, openai_refusal, check_openai, respond)
 

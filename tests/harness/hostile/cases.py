@@ -104,6 +104,11 @@ def _expire(signum: int, frame: Any) -> None:
     raise _Expired
 
 
+def suite_argv(command: str, target: str, *options: str) -> tuple[str, ...]:
+    """``check`` or ``fuzz`` against ``target`` (model ``m``), then ``options``."""
+    return (command, "--target", target, "--model", "m", *options)
+
+
 def run_in_process(case: Case) -> Outcome:
     """``cli.main`` with stdout and stderr captured and a timer: an exception is a traceback the user would see."""
     from gateway_contracts import cli

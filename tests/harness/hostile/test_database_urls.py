@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from gateway_contracts.errors import EXIT_DATABASE
-from tests.harness.hostile.cases import AIOSQLITE_AFTERMATH, SEED, Case, assert_all_pass, run_all
+from tests.harness.hostile.cases import AIOSQLITE_AFTERMATH, SEED, Case, assert_all_pass, run_all, suite_argv
 
 MISSING_DB = "gc_hostile_no_such_db"
 
@@ -74,23 +74,13 @@ def test_every_command_on_bad_database_urls(stub_target: str, files: dict[str, P
             Case(f"db-upgrade-{i}", ("db", "upgrade", "--db-url", url), statuses, in_process=here),
             Case(
                 f"check-db-{i}",
-                ("check", "--target", stub_target, "--model", "m", "--db-url", url, "--report-dir", report),
+                suite_argv("check", stub_target, "--db-url", url, "--report-dir", report),
                 statuses,
                 in_process=suite_here,
             ),
         ]
         if i % 3 == 0:
-            argv = (
-                "fuzz",
-                "--target",
-                stub_target,
-                "--model",
-                "m",
-                "--db-url",
-                url,
-                "--report-dir",
-                report + "-fuzz",
-            )
+            argv = suite_argv("fuzz", stub_target, "--db-url", url, "--report-dir", report + "-fuzz")
             cases.append(Case(f"fuzz-db-{i}", argv, statuses, in_process=suite_here))
     assert_all_pass(run_all(cases))
 
@@ -110,22 +100,12 @@ def test_a_bad_database_url_is_exit_4_from_check_and_audit_verify_alike(
             Case(f"db-upgrade-{i}", ("db", "upgrade", "--db-url", url), frozenset({EXIT_DATABASE})),
             Case(
                 f"check-{i}",
-                ("check", "--target", stub_target, "--model", "m", "--db-url", url, "--report-dir", report),
+                suite_argv("check", stub_target, "--db-url", url, "--report-dir", report),
                 frozenset({EXIT_DATABASE}),
             ),
             Case(
                 f"fuzz-{i}",
-                (
-                    "fuzz",
-                    "--target",
-                    stub_target,
-                    "--model",
-                    "m",
-                    "--db-url",
-                    url,
-                    "--report-dir",
-                    report + "f",
-                ),
+                suite_argv("fuzz", stub_target, "--db-url", url, "--report-dir", report + "f"),
                 frozenset({EXIT_DATABASE}),
             ),
         ]

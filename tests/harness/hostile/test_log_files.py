@@ -13,7 +13,15 @@ import pytest
 
 from gateway_contracts.errors import EXIT_BAD_LOG
 from gateway_contracts.logs import LogFileError, check_is_json_lines, line_count, parse_record, read_lines
-from tests.harness.hostile.cases import SEED, Case, assert_all_pass, bad_log_lines, run_all, run_case
+from tests.harness.hostile.cases import (
+    SEED,
+    Case,
+    assert_all_pass,
+    bad_log_lines,
+    run_all,
+    run_case,
+    suite_argv,
+)
 
 
 def log_files(base: Path) -> Iterator[tuple[str, Path]]:
@@ -36,17 +44,7 @@ def test_check_on_bad_log_files(stub_target: str, files: dict[str, Path], tmp_pa
     cases = [
         Case(
             f"check-log-{name}",
-            (
-                "check",
-                "--target",
-                stub_target,
-                "--model",
-                "m",
-                "--log-file",
-                str(path),
-                "--report-dir",
-                str(tmp_path / name),
-            ),
+            suite_argv("check", stub_target, "--log-file", str(path), "--report-dir", str(tmp_path / name)),
             frozenset({EXIT_BAD_LOG}),
             in_process=here,
         )
@@ -104,17 +102,7 @@ def test_log_lines_nested_too_deeply_or_with_numbers_too_long_are_not_records(
     log.write_text("[" * 100_000 + "]" * 100_000 + "\n" + '{"n": ' + "9" * 5000 + "}\n")
     with pytest.raises(LogFileError, match="nested too deeply"):
         check_is_json_lines(log)
-    argv = (
-        "check",
-        "--target",
-        stub_target,
-        "--model",
-        "m",
-        "--log-file",
-        str(log),
-        "--report-dir",
-        str(tmp_path / "r"),
-    )
+    argv = suite_argv("check", stub_target, "--log-file", str(log), "--report-dir", str(tmp_path / "r"))
     outcome = run_case(Case("check-nested-log", argv, frozenset({EXIT_BAD_LOG})))
     assert not outcome.problems, outcome
     assert "not a JSON-lines log" in outcome.stderr and "nested too deeply" in outcome.stderr

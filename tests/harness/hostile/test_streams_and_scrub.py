@@ -11,7 +11,16 @@ from pathlib import Path
 from typing import Any
 
 from gateway_contracts.errors import EXIT_BAD_LOG, EXIT_FAILED, EXIT_USAGE
-from tests.harness.hostile.cases import SEED, TIMEOUT, Case, Endless, assert_all_pass, bad_log_lines, run_all
+from tests.harness.hostile.cases import (
+    SEED,
+    TIMEOUT,
+    Case,
+    Endless,
+    assert_all_pass,
+    bad_log_lines,
+    run_all,
+    suite_argv,
+)
 
 START = (
     b'event: message_start\ndata: {"type":"message_start","message":{"id":"msg_1","type":"message",'
@@ -157,32 +166,12 @@ def test_endless_and_huge_inputs_end_in_one_line_within_bounded_memory(
     cases = [
         Case(
             "check-dev-zero",
-            (
-                "check",
-                "--target",
-                stub_target,
-                "--model",
-                "m",
-                "--log-file",
-                "/dev/zero",
-                "--report-dir",
-                report,
-            ),
+            suite_argv("check", stub_target, "--log-file", "/dev/zero", "--report-dir", report),
             frozenset({EXIT_BAD_LOG}),
         ),
         Case(
             "check-fifo",
-            (
-                "check",
-                "--target",
-                stub_target,
-                "--model",
-                "m",
-                "--log-file",
-                str(files["fifo"]),
-                "--report-dir",
-                report,
-            ),
+            suite_argv("check", stub_target, "--log-file", str(files["fifo"]), "--report-dir", report),
             frozenset({EXIT_BAD_LOG}),
         ),
         Case("sse-lint-dev-zero", ("sse-lint", "/dev/zero"), frozenset({EXIT_USAGE})),

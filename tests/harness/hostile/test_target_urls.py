@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from gateway_contracts.errors import EXIT_UNREACHABLE, EXIT_USAGE
-from tests.harness.hostile.cases import SEED, Case, assert_all_pass, run_all
+from tests.harness.hostile.cases import SEED, Case, assert_all_pass, run_all, suite_argv
 
 
 def target_urls() -> Iterator[tuple[str, frozenset[int]]]:
@@ -48,9 +48,9 @@ def test_check_and_fuzz_on_bad_target_urls(tmp_path: Path) -> None:
     for i, (url, statuses) in enumerate(target_urls()):
         report = str(tmp_path / f"t{i}")
         here = url != ""  # until refused, an empty --target starts the embedded gateway: a subprocess
-        argv = ("check", "--target", url, "--model", "m", "--report-dir", report)
+        argv = suite_argv("check", url, "--report-dir", report)
         cases.append(Case(f"check-target-{i}", argv, statuses, in_process=here))
         if i % 3 == 0:
-            argv = ("fuzz", "--target", url, "--model", "m", "--report-dir", report + "-fuzz")
+            argv = suite_argv("fuzz", url, "--report-dir", report + "-fuzz")
             cases.append(Case(f"fuzz-target-{i}", argv, statuses, in_process=here))
     assert_all_pass(run_all(cases))

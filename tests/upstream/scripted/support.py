@@ -52,6 +52,11 @@ async def collect(adapter: ScriptedAdapter, request: UpstreamRequest) -> list[di
     return [event async for event in adapter.stream_chat(request)]
 
 
+# Not tests.support.anthropic_stream's reading: the scripted upstream sends pings, as Anthropic does, where an
+# adapter's output must have none; and its streamed and JSON answers carry the same id, which two recordings of a
+# provider do not. So this reading allows pings, compares ids and checks usage is cumulative.
+
+
 def fold(events: list[dict[str, Any]]) -> dict[str, Any]:
     """Fold an Anthropic event stream into the message it describes (the way a strict client would)."""
     message: dict[str, Any] = {}

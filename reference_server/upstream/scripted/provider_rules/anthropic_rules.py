@@ -15,9 +15,9 @@ from reference_server.upstream.scripted.provider_rules.common import (
     Json,
     ProviderRefusal,
     Rules,
+    check_schema,
     compile_rules,
     contract_component,
-    first_error,
     missing,
     segments,
     tagged,
@@ -222,7 +222,12 @@ def _anthropic_refusal(rules: Rules, err: ValidationError) -> ProviderRefusal:
     else:
         rule = "Input does not match any allowed shape"
     where = _anthropic_path(path) or "body"
-    return ProviderRefusal(400, "invalid_request_error", f"{where}: {rule}")
+    return _invalid(f"{where}: {rule}")
+
+
+def _invalid(message: str) -> ProviderRefusal:
+    """Anthropic's 400 for a body it cannot take."""
+    return ProviderRefusal(400, "invalid_request_error", message)
 
 
 def _anthropic_semantics(body: Json) -> None:
@@ -231,18 +236,14 @@ def _anthropic_semantics(body: Json) -> None:
         content = message["content"]
         final_assistant = i == len(messages) - 1 and message["role"] == "assistant"
         if content == "" and not final_assistant:
-            raise ProviderRefusal(
-                400,
-                "invalid_request_error",
+            raise _invalid(
                 f"messages.{i}: all messages must have non-empty content except for the optional final "
                 "assistant message",
             )
         if isinstance(content, list):
             for j, block in enumerate(content):
                 if block.get("type") == "text" and block.get("text") == "":
-                    raise ProviderRefusal(
-                        400,
-                        "invalid_request_error",
+                    raise _invalid(
                         f"messages.{i}.content.{j}: text content blocks must be non-empty",
                     )
     # Every tool_use is answered by a tool_result in the very next message, and every tool_result answers a
@@ -252,9 +253,7 @@ def _anthropic_semantics(body: Json) -> None:
         previous = messages[i - 1] if i > 0 else None
         asked = _block_ids(previous, "tool_use", "id") if previous and previous["role"] == "assistant" else []
         if any(r not in asked for r in results):
-            raise ProviderRefusal(
-                400,
-                "invalid_request_error",
+            raise _invalid(
                 f"messages.{i}.content: unexpected `tool_use_id` found in `tool_result` blocks. Each "
                 "`tool_result` block must have a corresponding `tool_use` block in the previous message.",
             )
@@ -265,9 +264,7 @@ def _anthropic_semantics(body: Json) -> None:
                 _block_ids(following, "tool_result", "tool_use_id") if following["role"] == "user" else []
             )
             if any(c not in answered for c in calls):
-                raise ProviderRefusal(
-                    400,
-                    "invalid_request_error",
+                raise _invalid(
                     f"messages.{i}: `tool_use` ids were found without `tool_result` blocks immediately after. "
                     "Each `tool_use` block must have a corresponding `tool_result` block in the next message.",
                 )
@@ -282,9 +279,6 @@ def _block_ids(message: Json, kind: str, key: str) -> list[Any]:
 
 def check_anthropic(body: Json, served: ServedModels) -> None:
     """Raise ``ProviderRefusal`` for an Anthropic Messages body Anthropic would refuse."""
-    rules = _rules()
-    error = first_error(rules, body)
-    if error is not None:
-        raise _anthropic_refusal(rules, error)
+    check_schema(_rules(), body, _anthropic_refusal)
     _anthropic_semantics(body)
     model_rules(body["model"], body["max_tokens"], "max_tokens", served, openai=False)

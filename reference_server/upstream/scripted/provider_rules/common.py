@@ -4,7 +4,7 @@ component, a tagged union), the compiled validators, and the reading of a valida
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -100,6 +100,15 @@ def first_error(rules: Rules, body: Json) -> ValidationError | None:
         errors, key=lambda e: (len(e.absolute_path), e.validator not in ("oneOf", "anyOf"))
     )
     return best
+
+
+def check_schema(
+    rules: Rules, body: Json, refusal: Callable[[Rules, ValidationError], ProviderRefusal]
+) -> None:
+    """Raise ``refusal`` (the provider's wording) for the most specific schema error of ``body``, if any."""
+    error = first_error(rules, body)
+    if error is not None:
+        raise refusal(rules, error)
 
 
 def segments(rules: Rules, path: Iterable[Any]) -> list[str | int]:

@@ -15,9 +15,9 @@ from reference_server.upstream.scripted.provider_rules.common import (
     ProviderRefusal,
     Rules,
     bad_request,
+    check_schema,
     compile_rules,
     contract_component,
-    first_error,
     missing,
     segments,
     tagged,
@@ -398,10 +398,7 @@ def _openai_semantics(body: Json) -> None:
 
 def check_openai(body: Json, served: ServedModels) -> None:
     """Raise ``ProviderRefusal`` for a Chat Completions body OpenAI would refuse."""
-    rules = _rules()
-    error = first_error(rules, body)
-    if error is not None:
-        raise _openai_refusal(rules, error)
+    check_schema(_rules(), body, _openai_refusal)
     _openai_semantics(body)
     field = "max_completion_tokens" if body.get("max_completion_tokens") is not None else "max_tokens"
     model_rules(body["model"], body.get(field), field, served, openai=True)
