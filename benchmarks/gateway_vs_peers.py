@@ -62,9 +62,9 @@ WHO = "benchmarks.gateway_vs_peers"
 class Plan:
     """How many calls: per subject per round at concurrency 32 (``requests``) and 1 (``low``)."""
 
-    requests: int = 1500
-    low: int = 200
-    rounds: int = 3
+    requests: int = 1000
+    low: int = 100
+    rounds: int = 6
     slow_runs: int = 20
     warmup: int = 100
     bound_s: float = 600.0
@@ -85,6 +85,8 @@ class Measured:
     memory: dict[str, float | None] = field(default_factory=dict)
     answered: int = 0
     """Calls the reference gateway answered (each must be on its record)."""
+    load_average: tuple[float, float] = (0.0, 0.0)
+    """The machine's 1-minute load average before and after: how busy the shared machine was."""
 
 
 async def measure(plan: Plan, db_url: str, with_portkey: bool = True) -> Measured:
@@ -104,7 +106,7 @@ async def measure(plan: Plan, db_url: str, with_portkey: bool = True) -> Measure
             subjects.append(
                 await start(portkey.portkey_process(upstream.url, f"Portkey {portkey.version()}"))
             )
-        run = Measured([s.name for s in subjects], skipped)
+        run = Measured([s.name for s in subjects], skipped, load_average=(os.getloadavg()[0], 0.0))
 
         def counted(server: Server, calls: int) -> None:
             run.answered += calls if server.name == GATEWAY else 0
@@ -133,6 +135,7 @@ async def measure(plan: Plan, db_url: str, with_portkey: bool = True) -> Measure
                 run.slow.setdefault(server.name, []).extend(slow.latencies_ms)
                 counted(server, 1)
         run.memory = {s.name: peak_memory_mib(s.pid, tree=True) for s in subjects}
+        run.load_average = (run.load_average[0], os.getloadavg()[0])
     return run
 
 
@@ -185,7 +188,8 @@ def report(run: Measured, plan: Plan, wall: float, outcomes: int, commits: int, 
     print()
     print(
         f"the reference gateway beside its peers: one scripted upstream over HTTP, each subject its own process, "
-        f"loopback, {os.cpu_count()} CPUs (shared), {wall:.0f} s"
+        f"loopback, {os.cpu_count()} CPUs, {wall:.0f} s; load average {run.load_average[0]:.1f} at the start, "
+        f"{run.load_average[1]:.1f} at the end"
     )
     print(
         f"  per subject and round: {plan.requests} calls at concurrency {HIGH_CONCURRENCY}, {plan.low} at "
