@@ -9,6 +9,7 @@ from benchmarks import (
     check_time,
     event_loop,
     gateway_cost,
+    gateway_vs_peers,
     gateway_vs_proxy,
     scrubber,
     sse_validator,
@@ -17,6 +18,8 @@ from benchmarks import (
 
 def main() -> None:
     asyncio.run(gateway_vs_proxy.main())
+    print()
+    asyncio.run(gateway_vs_peers.main())
     print()
     asyncio.run(gateway_cost.main())
     print()

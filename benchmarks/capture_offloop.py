@@ -8,7 +8,7 @@ anyone builds it for real.
 Three servers at once, each its own process, relaying ``POST /v1/messages`` to one shared scripted upstream over
 HTTP on 127.0.0.1, the same calls at concurrency 32, round after round in alternating order:
 
-- **proxy**: the bare aiohttp proxy of ``benchmarks.gateway_vs_proxy`` (asyncio's loop, as the target states it);
+- **proxy**: the bare aiohttp proxy (``benchmarks.support.proxy``) (asyncio's loop, as the target states it);
 - **gateway**: ``gateway-contracts serve`` as a user runs it (capture on SQLite in its own process);
 - **off-loop**: the gateway's app with :class:`ChildProcessCaptureStore`: each ``record()`` is pickled to a
   child process over a pipe, with whatever else was queued in the same loop iteration; the child runs the real
@@ -37,11 +37,22 @@ from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
 
-import benchmarks.gateway_vs_proxy as gvp
-from gateway_contracts.commands import _loop as loops
+from benchmarks.support import cli
+from benchmarks.support.load import LOAD_GENERATORS
+from benchmarks.support.processes import (
+    gateway_args,
+    run_on_loop,
+    serve_until_stopped,
+    server_process,
+    upstream_args,
+)
+from benchmarks.support.proxy import proxy_command
+from benchmarks.support.record import audit_verify, count_outcomes
+from benchmarks.support.rounds import alternating_rounds, warm_up
+from benchmarks.support.settings import CLIENT_KEY, HIGH_CONCURRENCY, HOST, TARGET_RATIO
+from benchmarks.support.table import print_table
 from reference_server.capture.types import CallRecord, CaptureReceipt, KillSwitchState
 
-CLI = ["-m", "gateway_contracts.cli"]
 _FRAME = struct.Struct("!I")
 """Every message on the pipes is a 4-byte length and a pickled list."""
 
@@ -142,7 +153,8 @@ async def serve_child(db_url: str) -> None:
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin.buffer)
     transport, protocol = await loop.connect_write_pipe(asyncio.streams.FlowControlMixin, sys.stdout.buffer)
     writer = asyncio.StreamWriter(transport, protocol, None, loop)
-    acks: list[tuple[int, CaptureReceipt | None, str | None, float]] = []
+    Ack = tuple[int, CaptureReceipt | None, str | None, float]
+    acks: list[Ack] = []
 
     def send_acks() -> None:
         nonlocal acks
@@ -150,6 +162,7 @@ async def serve_child(db_url: str) -> None:
         writer.write(_frame(batch))
 
     async def capture(call_id: int, call: CallRecord) -> None:
+        ack: Ack
         try:
             ack = (call_id, await store.record(call), None, store.spent_usd)
         except Exception as exc:
@@ -186,12 +199,12 @@ async def serve_gateway(upstream_url: str, db_url: str) -> None:
     from reference_server.observability.logging_setup import install_json_logging
 
     install_json_logging(level="INFO")
-    config = GatewayConfig(host=gvp.HOST, port=0, upstreams=[upstream_url], client_keys=(gvp.CLIENT_KEY,))
+    config = GatewayConfig(host=HOST, port=0, upstreams=[upstream_url], client_keys=(CLIENT_KEY,))
     app = build_app(config, capture=ChildProcessCaptureStore(db_url), migrate=False)
     runner = web.AppRunner(
         app, access_log=logging.getLogger("aiohttp.access"), access_log_class=ScrubbingAccessLogger
     )
-    await gvp.serve_until_stopped(runner, "gateway with capture off the loop")
+    await serve_until_stopped(runner, "gateway with capture off the loop")
 
 
 async def main(stream: bool = False, generator: str = "raw", requests: int = 2000, rounds: int = 8) -> None:
@@ -200,23 +213,18 @@ async def main(stream: bool = False, generator: str = "raw", requests: int = 200
     with tempfile.TemporaryDirectory(prefix="capture-offloop-") as tmp:
         databases = {name: f"sqlite:///{Path(tmp) / f'{name}.sqlite3'}" for name in ("gateway", "off-loop")}
         async with AsyncExitStack() as stack:
-            upstream = await stack.enter_async_context(
-                gvp.server_process([*CLI, "upstream", "--host", gvp.HOST, "--port", "0"], "upstream")
-            )
-            gateway = [
-                *CLI, "serve", "--host", gvp.HOST, "--port", "0", "--db-url", databases["gateway"],
-                "--upstream", upstream.url, "--log-level", "INFO", "--client-key", gvp.CLIENT_KEY,
-            ]  # fmt: skip
+            upstream = await stack.enter_async_context(server_process(upstream_args(), "upstream"))
+            gateway = gateway_args(upstream.url, databases["gateway"])
             off_loop = [
                 "-m", "benchmarks.capture_offloop", "--serve-gateway", upstream.url, databases["off-loop"],
             ]  # fmt: skip
             servers = [
-                ("proxy", await stack.enter_async_context(gvp.server_process(gvp.proxy_command(upstream.url), "proxy"))),
-                ("gateway", await stack.enter_async_context(gvp.server_process(gateway, "gateway"))),
-                ("off-loop", await stack.enter_async_context(gvp.server_process(off_loop, "off-loop"))),
+                ("proxy", await stack.enter_async_context(server_process(proxy_command(upstream.url), "proxy"))),
+                ("gateway", await stack.enter_async_context(server_process(gateway, "gateway"))),
+                ("off-loop", await stack.enter_async_context(server_process(off_loop, "off-loop"))),
             ]  # fmt: skip
-            await gvp.warm_up([server for _, server in servers], requests, stream)
-            samples = await gvp.alternating_rounds(
+            await warm_up([server for _, server in servers], requests, stream)
+            samples = await alternating_rounds(
                 [server for _, server in servers],
                 requests,
                 rounds,
@@ -231,8 +239,8 @@ async def main(stream: bool = False, generator: str = "raw", requests: int = 200
         # and each chain must verify, or the figures are void.
         answered = max(50, requests // 10) + rounds * requests
         for name, db_url in databases.items():
-            rows, _ = await gvp.count_outcomes(db_url)
-            chain_ok, chain_line = await gvp.audit_verify(db_url)
+            rows, _ = await count_outcomes(db_url)
+            chain_ok, chain_line = await audit_verify(db_url)
             if rows != answered or not chain_ok:
                 raise SystemExit(
                     f"figures void: {name} has {rows} outcome rows for {answered} calls; {chain_line}"
@@ -240,22 +248,26 @@ async def main(stream: bool = False, generator: str = "raw", requests: int = 200
     proxy = statistics.median(rates["proxy"])
     print(
         f"capture off the event loop (an experiment): {'streamed' if stream else 'non-streamed'}, concurrency "
-        f"{gvp.HIGH_CONCURRENCY}, load generator {generator}, {requests} calls x {rounds} rounds, alternating"
+        f"{HIGH_CONCURRENCY}, load generator {generator}, {requests} calls x {rounds} rounds, alternating"
     )
     print()
-    head = f"{'server':<10}{'req/s median':>14}{'best':>8}{'of proxy':>10}{'CPU ms/call':>13}"
-    print(head)
-    print("-" * len(head))
-    for name in ("proxy", "gateway", "off-loop"):
-        median = statistics.median(rates[name])
-        print(
-            f"{name:<10}{median:>14,.0f}{max(rates[name]):>8,.0f}{median / proxy:>10.0%}"
-            f"{statistics.median(cpu[name]):>13.3f}"
-        )
+    print_table(
+        ["server", "req/s median", "best", "of proxy", "CPU ms/call"],
+        [
+            [
+                name,
+                f"{statistics.median(rates[name]):,.0f}",
+                f"{max(rates[name]):,.0f}",
+                f"{statistics.median(rates[name]) / proxy:.0%}",
+                f"{statistics.median(cpu[name]):.3f}",
+            ]
+            for name in ("proxy", "gateway", "off-loop")
+        ],
+    )
     gain = statistics.median(rates["off-loop"]) / statistics.median(rates["gateway"])
     print()
     print(
-        f"capture in a child process: x{gain:.2f} the gateway's req/s (target: {gvp.TARGET_RATIO:.0%} of the "
+        f"capture in a child process: x{gain:.2f} the gateway's req/s (target: {TARGET_RATIO:.0%} of the "
         "proxy); both gateways: one outcome row per answered call, audit chain verified"
     )
 
@@ -265,7 +277,7 @@ if __name__ == "__main__":
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--stream", action="store_true", help="streamed calls (default: non-streamed)")
-    parser.add_argument("--load-generator", choices=gvp.LOAD_GENERATORS, default="raw")
+    parser.add_argument("--load-generator", choices=LOAD_GENERATORS, default="raw")
     parser.add_argument(
         "--requests", type=int, default=2000, help="calls per server per round (default 2000)"
     )
@@ -276,8 +288,8 @@ if __name__ == "__main__":
     )
     a = parser.parse_args()
     if a.serve_child:
-        loops.run(lambda: serve_child(a.serve_child), "auto")
+        run_on_loop(lambda: serve_child(a.serve_child), "auto")
     elif a.serve_gateway:
-        loops.run(lambda: serve_gateway(*a.serve_gateway), "auto")
+        run_on_loop(lambda: serve_gateway(*a.serve_gateway), "auto")
     else:
-        asyncio.run(main(a.stream, a.load_generator, a.requests, a.rounds))
+        cli.run(lambda: main(a.stream, a.load_generator, a.requests, a.rounds), "benchmarks.capture_offloop")

@@ -16,20 +16,23 @@ Run: ``python -m benchmarks.compare_revisions REV [--stream] [--requests N] [--r
 from __future__ import annotations
 
 import argparse
-import asyncio
 import statistics
 import subprocess
-import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import AsyncExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import benchmarks.gateway_vs_proxy as gvp
+from benchmarks.support import cli
+from benchmarks.support.processes import Server, gateway_args, server_process, upstream_args
+from benchmarks.support.proxy import proxy_command
+from benchmarks.support.record import count_outcomes
+from benchmarks.support.rounds import alternating_rounds, warm_up
+from benchmarks.support.settings import HIGH_CONCURRENCY, REPO
+from benchmarks.support.table import print_table
 
-CLI = ["-m", "gateway_contracts.cli"]
-HERE = gvp.REPO
+HERE = REPO
 """This checkout: the working tree's gateway, the upstream and the proxy run from here."""
 
 
@@ -49,7 +52,7 @@ def worktree(revision: str) -> Iterator[Path]:
     with tempfile.TemporaryDirectory(prefix="gateway-rev-") as tmp:
         path = Path(tmp) / "tree"
         done = subprocess.run(
-            ["git", "-C", str(gvp.REPO), "worktree", "add", "--detach", str(path), revision],
+            ["git", "-C", str(HERE), "worktree", "add", "--detach", str(path), revision],
             capture_output=True,
             text=True,
         )
@@ -59,63 +62,58 @@ def worktree(revision: str) -> Iterator[Path]:
             yield path
         finally:
             subprocess.run(
-                ["git", "-C", str(gvp.REPO), "worktree", "remove", "--force", str(path)], capture_output=True
+                ["git", "-C", str(HERE), "worktree", "remove", "--force", str(path)], capture_output=True
             )
 
 
-async def start(stack: AsyncExitStack, target: Target) -> gvp.Server:
-    # server_process runs `python ARGS` from gvp.REPO with it on PYTHONPATH: point it at the target's tree.
-    gvp.REPO = target.repo
-    try:
-        return await stack.enter_async_context(gvp.server_process(target.args, target.name))
-    finally:
-        gvp.REPO = HERE
+async def start(stack: AsyncExitStack, target: Target) -> Server:
+    """``python ARGS`` run from the target's tree, with that tree first on its ``PYTHONPATH``."""
+    return await stack.enter_async_context(server_process(target.args, target.name, target.repo))
 
 
 async def main(revision: str, stream: bool, requests: int, rounds: int) -> None:
     here = HERE
     with worktree(revision) as tree, tempfile.TemporaryDirectory(prefix="gateway-rev-db-") as tmp:
         async with AsyncExitStack() as stack:
-            upstream = await start(
-                stack, Target("upstream", here, [*CLI, "upstream", "--host", gvp.HOST, "--port", "0"])
-            )
+            upstream = await start(stack, Target("upstream", here, upstream_args()))
 
             def gateway(name: str, repo: Path) -> Target:
                 db_url = f"sqlite:///{Path(tmp) / f'{name}.sqlite3'}"
-                args = [*CLI, "serve", "--host", gvp.HOST, "--port", "0", "--db-url", db_url]
-                args += ["--upstream", upstream.url, "--log-level", "INFO", "--client-key", gvp.CLIENT_KEY]
-                return Target(name, repo, args, db_url)
+                return Target(name, repo, gateway_args(upstream.url, db_url), db_url)
 
             targets = [
                 gateway(revision, tree),
                 gateway("working tree", here),
-                Target("proxy", here, ["-m", "benchmarks.gateway_vs_proxy", "--serve-proxy", upstream.url]),
+                Target("proxy", here, proxy_command(upstream.url)),
             ]
             servers = [await start(stack, t) for t in targets]
-            await gvp.warm_up(servers, requests, stream)
-            samples = await gvp.alternating_rounds(
+            await warm_up(servers, requests, stream)
+            samples = await alternating_rounds(
                 servers, requests, rounds, stream, who="benchmarks.compare_revisions"
             )
             for target, runs in zip(targets, samples, strict=True):
                 target.cpu_ms.extend(s.cpu_ms_per_call or 0.0 for s in runs)
                 target.rates.extend(s.rate for s in runs)
-        commits = {t.name: await gvp.count_outcomes(t.db_url) for t in targets if t.db_url is not None}
+        commits = {t.name: await count_outcomes(t.db_url) for t in targets if t.db_url is not None}
 
     print(
         f"gateway at {revision} vs the working tree: {'streamed' if stream else 'non-streamed'}, concurrency "
-        f"{gvp.HIGH_CONCURRENCY}, {requests} calls x {rounds} rounds each, alternating order"
+        f"{HIGH_CONCURRENCY}, {requests} calls x {rounds} rounds each, alternating order"
     )
     print()
-    head = f"{'target':<16}{'req/s median':>14}{'best':>8}{'CPU ms/call':>13}{'calls/commit':>14}"
-    print(head)
-    print("-" * len(head))
+    table = []
     for t in targets:
         rows, n = commits.get(t.name, (0, 0))
-        per_commit = f"{rows / n:.1f}" if n else "-"
-        print(
-            f"{t.name:<16}{statistics.median(t.rates):>14,.0f}{max(t.rates):>8,.0f}"
-            f"{statistics.median(t.cpu_ms):>13.3f}{per_commit:>14}"
+        table.append(
+            [
+                t.name,
+                f"{statistics.median(t.rates):,.0f}",
+                f"{max(t.rates):,.0f}",
+                f"{statistics.median(t.cpu_ms):.3f}",
+                f"{rows / n:.1f}" if n else "-",
+            ]
         )
+    print_table(["target", "req/s median", "best", "CPU ms/call", "calls/commit"], table)
     old, new = targets[0], targets[1]
     print()
     print(
@@ -135,7 +133,4 @@ if __name__ == "__main__":
     )
     parser.add_argument("--rounds", type=int, default=10, help="rounds (default 10)")
     a = parser.parse_args()
-    try:
-        asyncio.run(main(a.revision, a.stream, a.requests, a.rounds))
-    except KeyboardInterrupt:
-        sys.exit(130)
+    cli.run(lambda: main(a.revision, a.stream, a.requests, a.rounds), "benchmarks.compare_revisions")

@@ -17,23 +17,26 @@ Run: ``python -m benchmarks.event_loop [--requests N] [--rounds R]``
 from __future__ import annotations
 
 import argparse
-import asyncio
 import statistics
 import tempfile
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import benchmarks.gateway_vs_proxy as gvp
-
-CLI = ["-m", "gateway_contracts.cli"]
+from benchmarks.support import cli
+from benchmarks.support.load import Sample
+from benchmarks.support.processes import gateway_args, server_process, upstream_args
+from benchmarks.support.proxy import proxy_command
+from benchmarks.support.rounds import alternating_rounds, warm_up
+from benchmarks.support.settings import HIGH_CONCURRENCY
+from benchmarks.support.table import print_table
 
 
 @dataclass
 class Target:
     name: str
     args: list[str]
-    samples: dict[bool, list[gvp.Sample]] = field(default_factory=lambda: {False: [], True: []})
+    samples: dict[bool, list[Sample]] = field(default_factory=lambda: {False: [], True: []})
 
     def rate(self, stream: bool) -> float:
         return statistics.median(s.rate for s in self.samples[stream])
@@ -48,28 +51,22 @@ class Target:
 async def main(requests: int = 2000, rounds: int = 6) -> None:
     with tempfile.TemporaryDirectory(prefix="event-loop-") as tmp:
         async with AsyncExitStack() as stack:
-            upstream = await stack.enter_async_context(
-                gvp.server_process([*CLI, "upstream", "--host", gvp.HOST, "--port", "0"], "upstream")
-            )
+            upstream = await stack.enter_async_context(server_process(upstream_args(), "upstream"))
 
             def gateway(loop: str) -> list[str]:
-                db_url = f"sqlite:///{Path(tmp) / f'{loop}.sqlite3'}"
-                return [
-                    *CLI, "serve", "--host", gvp.HOST, "--port", "0", "--db-url", db_url, "--upstream",
-                    upstream.url, "--log-level", "INFO", "--client-key", gvp.CLIENT_KEY, "--loop", loop,
-                ]  # fmt: skip
+                return gateway_args(upstream.url, f"sqlite:///{Path(tmp) / f'{loop}.sqlite3'}", loop=loop)
 
             targets = [
                 Target("gateway, uvloop", gateway("uvloop")),
                 Target("gateway, asyncio", gateway("asyncio")),
-                Target("proxy, asyncio", gvp.proxy_command(upstream.url, "asyncio")),
-                Target("proxy, uvloop", gvp.proxy_command(upstream.url, "uvloop")),
+                Target("proxy, asyncio", proxy_command(upstream.url, "asyncio")),
+                Target("proxy, uvloop", proxy_command(upstream.url, "uvloop")),
             ]
-            servers = [await stack.enter_async_context(gvp.server_process(t.args, t.name)) for t in targets]
-            await gvp.warm_up(servers, requests)
+            servers = [await stack.enter_async_context(server_process(t.args, t.name)) for t in targets]
+            await warm_up(servers, requests)
             for stream in (False, True):
                 label = f"{'streamed' if stream else 'non-streamed'} round"
-                samples = await gvp.alternating_rounds(
+                samples = await alternating_rounds(
                     servers, requests, rounds, stream, label=label, who="benchmarks.event_loop"
                 )
                 for target, runs in zip(targets, samples, strict=True):
@@ -77,18 +74,24 @@ async def main(requests: int = 2000, rounds: int = 6) -> None:
 
     uv, aio, proxy, proxy_uv = targets
     print(
-        f"the event loop: concurrency {gvp.HIGH_CONCURRENCY}, {requests} calls x {rounds} rounds per server and "
+        f"the event loop: concurrency {HIGH_CONCURRENCY}, {requests} calls x {rounds} rounds per server and "
         "mode, alternating order; req/s median (best), CPU ms per call median"
     )
     print()
-    head = f"{'server':<18}{'non-streamed req/s':>22}{'CPU':>8}{'streamed req/s':>22}{'CPU':>8}"
-    print(head)
-    print("-" * len(head))
-    for t in targets:
-        print(
-            f"{t.name:<18}"
-            + "".join(f"{f'{t.rate(s):,.0f} ({t.best(s):,.0f})':>22}{t.cpu(s):>8.3f}" for s in (False, True))
-        )
+    print_table(
+        ["server", "non-streamed req/s", "CPU", "streamed req/s", "CPU"],
+        [
+            [
+                t.name,
+                *(
+                    x
+                    for s in (False, True)
+                    for x in (f"{t.rate(s):,.0f} ({t.best(s):,.0f})", f"{t.cpu(s):.3f}")
+                ),
+            ]
+            for t in targets
+        ],
+    )
     print()
     for stream in (False, True):
         mode = "streamed" if stream else "non-streamed"
@@ -109,4 +112,4 @@ if __name__ == "__main__":
     )
     parser.add_argument("--rounds", type=int, default=6, help="rounds per mode (default 6)")
     a = parser.parse_args()
-    asyncio.run(main(a.requests, a.rounds))
+    cli.run(lambda: main(a.requests, a.rounds), "benchmarks.event_loop")

@@ -5,7 +5,7 @@ made of. Every variant is an OS process of its own, relaying ``POST /v1/messages
 upstream over HTTP on 127.0.0.1, under the same non-streamed load at concurrency 32, round after round in
 alternating order:
 
-- **proxy**: the bare aiohttp pass-through proxy of ``benchmarks.gateway_vs_proxy``;
+- **proxy**: the bare aiohttp pass-through proxy (``benchmarks.support.proxy``);
 - **gateway**: ``gateway-contracts serve`` as a user runs it (full capture on SQLite, JSON logs at INFO);
 - **no logs**: the same with ``--log-level WARNING`` (no access line, no info line per call);
 - **no capture**: the same app with a capture store that keeps nothing and answers at once (every other step,
@@ -28,7 +28,6 @@ Run: ``python -m benchmarks.gateway_cost [--requests N] [--rounds R]``
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 import statistics
 import tempfile
@@ -37,21 +36,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from benchmarks.gateway_vs_proxy import (
-    CLIENT_KEY,
-    HIGH_CONCURRENCY,
-    HOST,
-    TARGET_RATIO,
-    alternating_rounds,
-    proxy_command,
+from benchmarks.support import cli
+from benchmarks.support.processes import (
+    gateway_args,
+    run_on_loop,
     serve_until_stopped,
     server_process,
-    warm_up,
+    upstream_args,
 )
-from gateway_contracts.commands import _loop as loops
+from benchmarks.support.proxy import proxy_command
+from benchmarks.support.rounds import alternating_rounds, warm_up
+from benchmarks.support.settings import CLIENT_KEY, HIGH_CONCURRENCY, HOST, TARGET_RATIO
+from benchmarks.support.table import print_table
 from reference_server.capture.types import CallRecord, CaptureReceipt, KillSwitchState
-
-CLI = ["-m", "gateway_contracts.cli"]
 
 
 class NullCaptureStore:
@@ -111,11 +108,7 @@ class Variant:
 
 def variants(upstream_url: str, tmp: Path) -> list[Variant]:
     def serve(name: str, level: str) -> list[str]:
-        db_url = f"sqlite:///{tmp / f'{name}.sqlite3'}"
-        return [
-            *CLI, "serve", "--host", HOST, "--port", "0", "--db-url", db_url, "--upstream", upstream_url,
-            "--log-level", level, "--client-key", CLIENT_KEY,
-        ]  # fmt: skip
+        return gateway_args(upstream_url, f"sqlite:///{tmp / f'{name}.sqlite3'}", level)
 
     def null(level: str) -> list[str]:
         return [
@@ -139,7 +132,7 @@ def variants(upstream_url: str, tmp: Path) -> list[Variant]:
 async def main(requests: int = 1500, rounds: int = 5) -> None:
     with tempfile.TemporaryDirectory(prefix="gateway-cost-") as tmp:
         async with (
-            server_process([*CLI, "upstream", "--host", HOST, "--port", "0"], "upstream") as upstream,
+            server_process(upstream_args(), "upstream") as upstream,
             AsyncExitStack() as stack,
         ):
             runs = variants(upstream.url, Path(tmp))
@@ -160,15 +153,20 @@ async def main(requests: int = 1500, rounds: int = 5) -> None:
     )
     print("  CPU ms/call: the server process's own CPU (all threads) per call, median over rounds")
     print()
-    head = f"{'variant':<13}{'CPU ms/call':>12}{'min-max':>13}{'x proxy':>9}{'req/s':>8}{'of proxy':>10}"
-    print(head)
-    print("-" * len(head))
-    for v in runs:
-        spread = f"{min(v.cpu_ms):.3f}-{max(v.cpu_ms):.3f}"
-        print(
-            f"{v.name:<13}{v.cpu:>12.3f}{spread:>13}{v.cpu / proxy.cpu:>8.1f}x{v.rate:>8,.0f}"
-            f"{v.rate / proxy.rate:>10.0%}"
-        )
+    print_table(
+        ["variant", "CPU ms/call", "min-max", "x proxy", "req/s", "of proxy"],
+        [
+            [
+                v.name,
+                f"{v.cpu:.3f}",
+                f"{min(v.cpu_ms):.3f}-{max(v.cpu_ms):.3f}",
+                f"{v.cpu / proxy.cpu:.1f}x",
+                f"{v.rate:,.0f}",
+                f"{v.rate / proxy.rate:.0%}",
+            ]
+            for v in runs
+        ],
+    )
     gateway, no_logs, no_capture, neither = (
         by_name[n] for n in ("gateway", "no logs", "no capture", "neither")
     )
@@ -200,6 +198,6 @@ if __name__ == "__main__":
     a = parser.parse_args()
     if a.serve_without_capture:
         # On the loop `serve` picks by default, so that the split compares like with like.
-        loops.run(lambda: serve_without_capture(a.serve_without_capture, a.log_level), "auto")
+        run_on_loop(lambda: serve_without_capture(a.serve_without_capture, a.log_level), "auto")
     else:
-        asyncio.run(main(a.requests, a.rounds))
+        cli.run(lambda: main(a.requests, a.rounds), "benchmarks.gateway_cost")
