@@ -38,8 +38,8 @@ from pathlib import Path
 from typing import Any
 
 import benchmarks.gateway_vs_proxy as gvp
-from gateway_contracts.commands import _loop as loops
 from reference_server.capture.types import CallRecord, CaptureReceipt, KillSwitchState
+from reference_server.commands import _loop as loops
 
 CLI = ["-m", "gateway_contracts.cli"]
 _FRAME = struct.Struct("!I")

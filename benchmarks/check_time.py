@@ -16,8 +16,9 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-from gateway_contracts.cli import main as cli_main
 from gateway_contracts.embedded import embedded_target
+
+from gateway_contracts.cli import main as cli_main
 
 TARGET_SECONDS = 60.0
 

@@ -48,8 +48,8 @@ from benchmarks.gateway_vs_proxy import (
     server_process,
     warm_up,
 )
-from gateway_contracts.commands import _loop as loops
 from reference_server.capture.types import CallRecord, CaptureReceipt, KillSwitchState
+from reference_server.commands import _loop as loops
 
 CLI = ["-m", "gateway_contracts.cli"]
 

@@ -48,8 +48,8 @@ from pathlib import Path
 import aiohttp
 from aiohttp import web
 
-from gateway_contracts.commands import _loop as loops
-from gateway_contracts.commands._loop import LOOPS
+from reference_server.commands import _loop as loops
+from reference_server.commands._loop import LOOPS
 
 TARGET_RATIO = 0.60
 """Gateway requests/s at concurrency 32 as a share of the proxy's, streamed and non-streamed."""
@@ -113,7 +113,7 @@ def proxy_app(upstream_url: str) -> web.Application:
 async def serve_until_stopped(runner: web.AppRunner, what: str) -> None:
     """Serve ``runner`` on a free loopback port, print ``<what> listening on URL`` (what
     :func:`server_process` waits for), and stop on SIGTERM/SIGINT."""
-    from gateway_contracts.commands._signals import wait_for_stop_signal
+    from reference_server.commands._signals import wait_for_stop_signal
 
     await runner.setup()
     site = web.TCPSite(runner, HOST, 0)

@@ -12,10 +12,12 @@ import sys
 from collections.abc import Sequence
 
 from gateway_contracts import __version__
-from gateway_contracts.commands import check, db, fuzz, report, scrub, selftest, serve, sse_lint, upstream
+from gateway_contracts.commands import check, fuzz, report, scrub, sse_lint
 from gateway_contracts.errors import CliError
 
-COMMANDS = [check, fuzz, selftest, report, serve, upstream, db, scrub, sse_lint]
+COMMANDS = [check, fuzz, report, scrub, sse_lint]
+"""The harness's commands. The reference gateway's (serve, upstream, db, audit-verify, embedded, selftest) are
+``reference-gateway``'s: the harness checks a gateway, it does not run one."""
 
 
 def parser() -> argparse.ArgumentParser:

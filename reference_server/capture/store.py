@@ -56,6 +56,7 @@ from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from contracts.db_urls import parse_db_url
 from reference_server.capture.rows import BatchRows, build_batch
 from reference_server.capture.types import CallRecord, CaptureReceipt, KillSwitchState
 from reference_server.db.chain import CHAIN_LOCK_KEY, GENESIS_HASH, timestamp_text
@@ -64,7 +65,6 @@ from reference_server.db.models import AuditEvent, LedgerEntry, RoutingOutcome
 from reference_server.db.models import Price as PriceRow
 from reference_server.db.ops import require_head
 from reference_server.db.pricing import DEFAULT_PRICES, Price, PriceTable, nusd_to_usd, usd_to_nusd
-from reference_server.db.urls import parse_db_url
 from reference_server.mutants import mutated
 
 log = logging.getLogger(__name__)

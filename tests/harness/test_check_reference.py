@@ -7,8 +7,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from gateway_contracts.cli import main
 from gateway_contracts.embedded import embedded_target
+
+from gateway_contracts.cli import main
 from gateway_contracts.target import Target
 
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from contracts.clauses import catalogue
 from gateway_contracts import selftest
-from gateway_contracts.clauses import catalogue
 from gateway_contracts.cli import main
 from gateway_contracts.errors import EXIT_FAILED
 from reference_server.mutants import MUTANTS, Mutant

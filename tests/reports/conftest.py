@@ -8,11 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from gateway_contracts.clauses import catalogue
-from gateway_contracts.cli import main
 from gateway_contracts.embedded import embedded_target
 from gateway_contracts.reports.examples import check_args
+
+from contracts.clauses import catalogue
+from gateway_contracts.cli import main
 from gateway_contracts.results import ClauseResults, TestRecord
 from gateway_contracts.target import Target
 from tests.support.servers import ServerThread
