@@ -28,7 +28,17 @@ from pathlib import Path
 
 import benchmarks.gateway_vs_proxy as gvp
 
-CLI = ["-m", "gateway_contracts.cli"]
+
+def cli(repo: Path) -> list[str]:
+    """The reference gateway's command line in ``repo``: ``reference-gateway`` since it has its own, the
+    harness's before."""
+    return (
+        ["-m", "reference_server"]
+        if (repo / "reference_server" / "cli.py").is_file()
+        else ["-m", "gateway_contracts.cli"]
+    )
+
+
 HERE = gvp.REPO
 """This checkout: the working tree's gateway, the upstream and the proxy run from here."""
 
@@ -77,12 +87,12 @@ async def main(revision: str, stream: bool, requests: int, rounds: int) -> None:
     with worktree(revision) as tree, tempfile.TemporaryDirectory(prefix="gateway-rev-db-") as tmp:
         async with AsyncExitStack() as stack:
             upstream = await start(
-                stack, Target("upstream", here, [*CLI, "upstream", "--host", gvp.HOST, "--port", "0"])
+                stack, Target("upstream", here, [*cli(here), "upstream", "--host", gvp.HOST, "--port", "0"])
             )
 
             def gateway(name: str, repo: Path) -> Target:
                 db_url = f"sqlite:///{Path(tmp) / f'{name}.sqlite3'}"
-                args = [*CLI, "serve", "--host", gvp.HOST, "--port", "0", "--db-url", db_url]
+                args = [*cli(repo), "serve", "--host", gvp.HOST, "--port", "0", "--db-url", db_url]
                 args += ["--upstream", upstream.url, "--log-level", "INFO", "--client-key", gvp.CLIENT_KEY]
                 return Target(name, repo, args, db_url)
 

@@ -8,14 +8,24 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from gateway_contracts.embedded import embedded_target
-from gateway_contracts.reports.examples import check_args
 
 from contracts.clauses import catalogue
 from gateway_contracts.cli import main
 from gateway_contracts.results import ClauseResults, TestRecord
 from gateway_contracts.target import Target
+from gateway_contracts.target.config import to_flags
+from tests.support.embedded import embedded_target
 from tests.support.servers import ServerThread
+
+
+def check_args(
+    target: Target, report_dir: Path, waivers: Path, profiles: tuple[str, ...] | None = None
+) -> list[str]:
+    """``check`` arguments that hand it everything the started target offers (its profiles, or ``profiles``)."""
+    flags = to_flags(target, omit=("target.profiles",) if profiles is not None else ())
+    chosen = [x for p in profiles or () for x in ("--profile", p)]
+    return ["check", *flags, *chosen, "--report-dir", str(report_dir), "--waivers", str(waivers)]
+
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "reports" / "examples"
