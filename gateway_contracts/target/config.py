@@ -263,8 +263,8 @@ READY_SOURCE = "(set by the start command)"
 def read_inputs(
     config: str | Path | None, flags: dict[str, Any], *, default_file: Path | None = DEFAULT_FILE
 ) -> Inputs:
-    """The file (``config``; else ``./gateway-contracts.toml``; else, when no flag names a base URL, the reference
-    gateway's own file) and the flags."""
+    """The file (``config``; else ``./gateway-contracts.toml``; else, when no flag names a base URL or a start
+    command, the reference gateway's own file) and the flags."""
     path: Path | None
     if config is not None:
         if not str(config).strip():
@@ -272,7 +272,7 @@ def read_inputs(
         path = Path(config)
     elif default_file is not None and default_file.is_file():
         path = default_file
-    elif "target.base_url" in flags:
+    elif "target.base_url" in flags or "target.start" in flags:
         path = None
     else:
         path = REFERENCE_FILE

@@ -94,18 +94,19 @@ def _await_ready(
     fd = proc.stdout.fileno()
     selector = selectors.DefaultSelector()
     selector.register(fd, selectors.EVENT_READ)
+    # The command's own end wakes the wait too (a pidfd is readable once the process exits): a child it left
+    # behind may hold stdout open, and no end of file would come.
+    exited = _exit_watch(proc)
+    if exited is not None:
+        selector.register(exited, selectors.EVENT_READ)
     deadline = time.monotonic() + timeout
     pending = b""
     said: list[str] = []
     why = f"no ready line within {timeout:g}s"
     try:
         while (left := deadline - time.monotonic()) > 0:
-            if not selector.select(timeout=left):
-                continue
-            chunk = os.read(fd, 65536)
-            if not chunk:
-                why = f"it exited (status {proc.wait()}) without a ready line"
-                break
+            events = selector.select(timeout=left if exited is not None else min(left, 0.5))
+            chunk = os.read(fd, 65536) if any(key.fd == fd for key, _ in events) else b""
             pending += chunk
             *lines, pending = pending.split(b"\n")
             for raw in lines:
@@ -121,8 +122,19 @@ def _await_ready(
                     return ready
                 if line.strip():
                     said.append(line.strip())
+            if chunk:
+                continue  # read on until the pipe is empty before deciding the command is gone
+            status = proc.poll()
+            if status is not None:
+                why = f"it exited (status {status}) without a ready line"
+                break
+            if any(key.fd == fd for key, _ in events):  # readable, and nothing to read: the end of its stdout
+                why = "it closed its stdout without a ready line"
+                break
     finally:
         selector.close()
+        if exited is not None:
+            os.close(exited)
     stop(proc)
     tail = _last_line(log) or (said[-1] if said else "it printed nothing")
     raise CliError(
@@ -130,6 +142,14 @@ def _await_ready(
         f"last said: {printable(tail)}",
         EXIT_UNREACHABLE,
     )
+
+
+def _exit_watch(proc: subprocess.Popen[bytes]) -> int | None:
+    """A file descriptor readable once ``proc`` exits (Linux' pidfd), or None where there is none."""
+    try:
+        return os.pidfd_open(proc.pid)
+    except (AttributeError, OSError):
+        return None
 
 
 def _drain(proc: subprocess.Popen[bytes], into: Path) -> None:
