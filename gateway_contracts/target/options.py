@@ -25,7 +25,7 @@ FEATURES = (
     "upstream-echo",
     "kill-switch",
 )
-"""Optional behaviour a target can offer. ``scripted-upstream``: it fronts ``gateway-contracts upstream`` and
+"""Optional behaviour a target can offer. ``scripted-upstream``: it fronts ``reference-gateway upstream`` and
 forwards its directive header; ``backend-selection``: a header pins the backend; ``upstream-echo``: the scripted
 upstream's record of what it received is readable (``--upstream-url``); ``kill-switch``: a second instance whose
 cost kill-switch is engaged (``--kill-switch-url``)."""
