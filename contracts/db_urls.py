@@ -31,8 +31,6 @@ class DatabaseURLError(ValueError):
     """A database URL the gateway cannot use; the message says what was wrong and what is accepted."""
 
 
-DB_URL_STATUSES = "exit 4 when the database URL is malformed or the database cannot be reached or read"
-"""For the commands' help: the rule above, in one phrase."""
 _ACCEPTED = "use sqlite:///path/to/file.db or postgresql://user[:password]@host[:port]/dbname"
 
 

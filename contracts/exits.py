@@ -15,6 +15,8 @@ EXIT_UNREACHABLE = 3
 """The target gateway cannot be reached, or it hangs past the per-request timeout."""
 EXIT_DATABASE = 4
 """The database URL is unreachable or the database is not in the expected shape."""
+DB_URL_STATUSES = "exit 4 when the database URL is malformed or the database cannot be reached or read"
+"""For the help of every command that takes ``--db-url``: the rule of ``contracts.db_urls``, in one phrase."""
 EXIT_BAD_LOG = 5
 """The log file is missing or not JSON lines."""
 EXIT_REFUSED = 6

@@ -13,8 +13,7 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-from contracts.db_urls import DB_URL_STATUSES, checked_db_url
-from contracts.exits import EXIT_DATABASE, EXIT_FAILED, CliError, first_line, redact_url
+from contracts.exits import DB_URL_STATUSES, EXIT_DATABASE, EXIT_FAILED, CliError, first_line, redact_url
 
 
 def register(sub: Any) -> None:
@@ -43,6 +42,7 @@ def register(sub: Any) -> None:
 
 
 def run_db(args: argparse.Namespace) -> int:
+    from contracts.db_urls import checked_db_url
     from reference_server.db import ops
 
     url = checked_db_url(args.db_url)
@@ -60,6 +60,7 @@ def run_verify(args: argparse.Namespace) -> int:
     """Exit 0 on an intact chain, 1 with one line naming the first bad seq and what is wrong, 4 (one line on
     stderr) when the database cannot be read: a malformed URL, unreachable, no such SQLite file, or not at
     migration head."""
+    from contracts.db_urls import checked_db_url
     from reference_server.db import ops
 
     url = checked_db_url(args.db_url)

@@ -22,7 +22,6 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from contracts.db_urls import checked_db_url
 from contracts.exits import EXIT_USAGE, CliError
 from contracts.start import WORKDIR_ENV, given_options, ready_line
 
@@ -93,6 +92,8 @@ def run(args: argparse.Namespace) -> int:
     given = given_options()
     db_url = args.db_url or given.get("capture.db_url") or None
     if db_url:
+        from contracts.db_urls import checked_db_url
+
         checked_db_url(db_url)
     body_limit = args.body_limit or given.get("target.body_limit") or DEFAULT_BODY_LIMIT
     workdir = args.workdir or (Path(os.environ[WORKDIR_ENV]) if os.environ.get(WORKDIR_ENV) else None)

@@ -13,7 +13,6 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from contracts.clauses import catalogue
 from contracts.exits import EXIT_FAILED, EXIT_USAGE, CliError
 
 
@@ -99,6 +98,8 @@ def _line(outcome: Any) -> str:
         found = ", ".join(outcome.failed + outcome.untested + outcome.fuzz_findings) or "none"
         return f"reference gateway: {ok} (findings: {found}){_err(outcome.error)} {outcome.seconds:.1f}s"
     word = "caught" if outcome.ok else "MISSED"
+    from contracts.clauses import catalogue
+
     clauses = catalogue().clauses
     also = [c for c in outcome.failed if c != outcome.breaks and c in clauses and clauses[c].must]
     detail = f" also {', '.join(also)}" if also else ""

@@ -7,7 +7,6 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from contracts.db_urls import checked_db_url
 from contracts.exits import EXIT_DATABASE, EXIT_USAGE, CliError, first_line, redact_url
 from reference_server.commands import _loop
 from reference_server.commands._loop import LOOP_HELP, LOOPS
@@ -70,6 +69,7 @@ def run(args: argparse.Namespace) -> int:
 
     from aiohttp import web
 
+    from contracts.db_urls import checked_db_url
     from reference_server.app import build_app
     from reference_server.config import GatewayConfig, default_db_url
     from reference_server.observability.access_log import ScrubbingAccessLogger
