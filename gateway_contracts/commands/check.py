@@ -15,6 +15,7 @@ import argparse
 import dataclasses
 import json
 import os
+import shlex
 import sys
 import time
 from contextlib import ExitStack
@@ -148,6 +149,7 @@ def resolve_target(args: argparse.Namespace, cat: Catalogue) -> Target:
 
 def start_target(spec: Target, workdir: Path) -> Any:
     """``spec`` started by its start command (a context manager); a database URL it names is checked first."""
+    from contracts.scrub import default_scrubber
     from gateway_contracts.target.start import started
 
     if spec.db_url:
@@ -155,7 +157,8 @@ def start_target(spec: Target, workdir: Path) -> Any:
 
         checked_db_url(spec.db_url)
     where = f" on {redact_url(spec.db_url)}" if spec.db_url else ""
-    print(f"gateway-contracts: starting the target{where}: {' '.join(spec.start)}", flush=True)
+    command = default_scrubber().scrub_text(shlex.join(spec.start))  # a key may be among its arguments
+    print(f"gateway-contracts: starting the target{where}: {command}", flush=True)
     return started(spec, workdir)
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import selectors
+import shlex
 import signal
 import subprocess
 import sys
@@ -23,6 +24,7 @@ from contextlib import ExitStack, contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
+from contracts.scrub import default_scrubber
 from contracts.start import GIVEN_ENV, WORKDIR_ENV, parse_ready
 from gateway_contracts.errors import EXIT_UNREACHABLE, EXIT_USAGE, CliError, printable
 from gateway_contracts.target.config import ConfigError, build, explicit_values
@@ -138,8 +140,8 @@ def _await_ready(
     stop(proc)
     tail = _last_line(log) or (said[-1] if said else "it printed nothing")
     raise CliError(
-        f"the target's start command ({printable(' '.join(command), 80)}) did not start the gateway: {why}; "
-        f"last said: {printable(tail)}",
+        f"the target's start command ({printable(default_scrubber().scrub_text(shlex.join(command)), 80)}) did "
+        f"not start the gateway: {why}; last said: {printable(default_scrubber().scrub_text(tail))}",
         EXIT_UNREACHABLE,
     )
 
