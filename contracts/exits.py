@@ -7,6 +7,10 @@ database they cannot read.
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Callable
+from typing import Any
+
 EXIT_FAILED = 1
 """A contract clause at MUST level failed (or a verification found a problem)."""
 EXIT_USAGE = 2
@@ -60,3 +64,15 @@ def printable(text: object, limit: int = 200) -> str:
     most ``limit`` characters, an ellipsis if cut. For names that come from the user: paths, URLs."""
     shown = str(text)[: limit + 1].translate(_CONTROL)
     return shown if len(shown) <= limit else shown[: limit - 1] + "…"
+
+
+def run_command(prog: str, run: Callable[[Any], int], args: Any) -> int:
+    """Run a parsed subcommand: its status, or one line ``prog: message`` on stderr and the error's status (130 on
+    Ctrl-C); never a traceback for a failure the user can cause."""
+    try:
+        return int(run(args))
+    except CliError as exc:
+        print(f"{prog}: {exc}", file=sys.stderr)
+        return exc.status
+    except KeyboardInterrupt:
+        return 130

@@ -17,7 +17,7 @@ import importlib.util
 import sys
 from collections.abc import Sequence
 
-from contracts.exits import EXIT_USAGE, CliError
+from contracts.exits import EXIT_USAGE, run_command
 
 PROG = "reference-gateway"
 SERVER_STACK = ("aiohttp", "alembic", "sqlalchemy", "aiosqlite", "asyncpg")
@@ -52,14 +52,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return EXIT_USAGE
     args = parser().parse_args(argv)
-    try:
-        status: int = args.run(args)
-    except CliError as exc:
-        print(f"{PROG}: {exc}", file=sys.stderr)
-        return exc.status
-    except KeyboardInterrupt:
-        return 130
-    return status
+    return run_command(PROG, args.run, args)
 
 
 if __name__ == "__main__":

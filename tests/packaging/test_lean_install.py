@@ -74,16 +74,14 @@ def lean_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return venv
 
 
-def run(
-    venv: Path, tool: str, *args: str, stdin: str | None = None, cwd: Path | None = None
-) -> subprocess.CompletedProcess[str]:
+def run(venv: Path, tool: str, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [str(venv / "bin" / tool), *args],
         input=stdin,
         capture_output=True,
         text=True,
         timeout=RUN_TIMEOUT,
-        cwd=cwd,
+        cwd=venv.parent,  # not the checkout: nothing of it may shadow the installed packages
         env={k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "GATEWAY_API_KEY")},
     )
 
@@ -95,23 +93,23 @@ def test_the_server_stack_is_absent(lean_venv: Path) -> None:
 
 
 def test_check_help_sse_lint_and_scrub_work(lean_venv: Path, tmp_path: Path) -> None:
-    help_ = run(lean_venv, "gateway-contracts", "check", "--help", cwd=tmp_path)
+    help_ = run(lean_venv, "gateway-contracts", "check", "--help")
     assert help_.returncode == 0 and "--start" in help_.stdout, help_.stderr
     stream = ROOT / "fixtures" / "sse_vectors" / "anthropic" / "valid_text.sse"
-    lint = run(lean_venv, "gateway-contracts", "sse-lint", str(stream), cwd=tmp_path)
+    lint = run(lean_venv, "gateway-contracts", "sse-lint", str(stream))
     assert lint.returncode == 0, lint.stdout + lint.stderr
     broken = ROOT / "fixtures" / "sse_vectors" / "anthropic" / "event_after_error.sse"
-    assert run(lean_venv, "gateway-contracts", "sse-lint", str(broken), cwd=tmp_path).returncode == 1
+    assert run(lean_venv, "gateway-contracts", "sse-lint", str(broken)).returncode == 1
     secret = "sk-ant-api03-" + "Ab1" * 30
     log = f'{{"level": "info", "message": "auth with {secret}"}}\nplain line\n'
-    scrubbed = run(lean_venv, "gateway-contracts", "scrub", stdin=log, cwd=tmp_path)
+    scrubbed = run(lean_venv, "gateway-contracts", "scrub", stdin=log)
     assert scrubbed.returncode == 0, scrubbed.stderr
     assert secret not in scrubbed.stdout and "[REDACTED:anthropic]" in scrubbed.stdout
     assert scrubbed.stdout.endswith("plain line\n")
 
 
 def test_reference_gateway_says_what_to_install(lean_venv: Path, tmp_path: Path) -> None:
-    done = run(lean_venv, "reference-gateway", "serve", cwd=tmp_path)
+    done = run(lean_venv, "reference-gateway", "serve")
     assert done.returncode != 0 and done.stdout == ""
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and "pip install 'gateway-contracts[reference]'" in lines[0], done.stderr
@@ -121,30 +119,33 @@ def test_check_by_url_passes_the_generic_profiles(lean_venv: Path, tmp_path: Pat
     """The reference gateway from this install, the harness from the lean one: by URL, as any gateway."""
     with embedded(tmp_path / "gateway", kill_switch=False) as ready:
         flags = [
-            *("--target", ready["target.base_url"], "--api-key", ready["auth.api_key"], "--auth-enforced"),
             *(
+                "--target",
+                ready["target.base_url"],
                 "--model",
                 "ainfera-inference",
-                "--internal-key",
-                ready["metrics.key"],
                 "--body-limit",
                 "1048576",
             ),
+            *("--api-key", ready["auth.api_key"], "--auth-enforced", "--internal-key", ready["metrics.key"]),
             *("--metrics-auth", "header:X-Ainfera-Internal-Key", "--log-file", ready["logs.file"]),
-            *("--db-url", ready["capture.db_url"], "--upstream-url", ready["features.upstream_url"]),
+            *("--upstream-url", ready["features.upstream_url"]),
             *(
-                "--feature",
-                "scripted-upstream",
-                "--feature",
-                "upstream-echo",
-                "--feature",
-                "backend-selection",
+                x
+                for f in ("scripted-upstream", "upstream-echo", "backend-selection")
+                for x in ("--feature", f)
             ),
             *(x for p in GENERIC_PROFILES for x in ("--profile", p)),
         ]
-        done = run(
-            lean_venv, "gateway-contracts", "check", *flags, "--report-dir", str(tmp_path / "r"), cwd=tmp_path
+        db = ("--db-url", ready["capture.db_url"])
+        done = run(lean_venv, "gateway-contracts", "check", *flags, *db, "--report-dir", str(tmp_path / "r"))
+        # A PostgreSQL capture database needs the postgres extra's driver: one line saying so, exit 4.
+        pg = ("--db-url", "postgresql://postgres@127.0.0.1:5432/test")
+        no_driver = run(
+            lean_venv, "gateway-contracts", "check", *flags, *pg, "--report-dir", str(tmp_path / "p")
         )
     verdict = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else done.stderr
     assert done.returncode == 0, f"{verdict}\n{done.stdout[-3000:]}\n{done.stderr[-2000:]}"
     assert "gateway-contracts: PASS" in done.stdout and "PARTIAL" not in done.stdout, done.stdout[-3000:]
+    assert no_driver.returncode == 4, no_driver.stdout[-2000:] + no_driver.stderr
+    assert "pip install 'gateway-contracts[postgres]'" in no_driver.stdout + no_driver.stderr
