@@ -55,9 +55,10 @@ def started(spec: Target, workdir: Path | None = None) -> Iterator[Target]:
         ready = _await_ready(proc, spec.start, spec.start_timeout, log)
         _drain(proc, base / "start.stdout")
         try:
-            yield build(spec.inputs, ready)
+            target = build(spec.inputs, ready)
         except ConfigError as exc:
             raise CliError(str(exc), EXIT_USAGE) from None
+        yield target
 
 
 def _launch(
