@@ -2,6 +2,7 @@
 #   make check   - the main job: check the embedded reference gateway against the contract
 #   make test    - the test suite
 #   make examples - regenerate reports/examples (a passing and a failing run's reports)
+# The venv gets the harness with the `reference` and `test` extras (`dev`); the harness alone is `pip install .`.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -19,7 +20,7 @@ check: $(STAMP)
 	$(BIN)/gateway-contracts check --config contracts/targets/reference.toml --report-dir reports/latest
 
 serve: $(STAMP)
-	$(BIN)/gateway-contracts serve
+	$(BIN)/reference-gateway serve
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
@@ -35,13 +36,13 @@ format: $(STAMP)
 
 # Every mutant of the reference gateway against check (and fuzz), plus the reference itself: the mutation score.
 selftest: $(STAMP)
-	$(BIN)/gateway-contracts selftest --report-dir reports/selftest
+	$(BIN)/reference-gateway selftest --report-dir reports/selftest
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
 
 examples: $(STAMP)
-	$(BIN)/python -m gateway_contracts.reports.examples
+	$(BIN)/python -m reference_server.examples
 
 clean:
 	rm -rf $(VENV) data reports/latest reports/selftest

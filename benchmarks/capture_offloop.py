@@ -9,7 +9,7 @@ Three servers at once, each its own process, relaying ``POST /v1/messages`` to o
 HTTP on 127.0.0.1, the same calls at concurrency 32, round after round in alternating order:
 
 - **proxy**: the bare aiohttp proxy (``benchmarks.support.proxy``) (asyncio's loop, as the target states it);
-- **gateway**: ``gateway-contracts serve`` as a user runs it (capture on SQLite in its own process);
+- **gateway**: ``reference-gateway serve`` as a user runs it (capture on SQLite in its own process);
 - **off-loop**: the gateway's app with :class:`ChildProcessCaptureStore`: each ``record()`` is pickled to a
   child process over a pipe, with whatever else was queued in the same loop iteration; the child runs the real
   :class:`~reference_server.capture.store.SqlCaptureStore` (the same group commit, durability and chain) and

@@ -17,7 +17,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from gateway_contracts.cli import main as cli_main
-from gateway_contracts.embedded import embedded_target
+from reference_server.embedded import embedded
 
 TARGET_SECONDS = 60.0
 
@@ -25,7 +25,7 @@ TARGET_SECONDS = 60.0
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
-        with embedded_target(Path(tmp) / "startup-only"):
+        with embedded(Path(tmp) / "startup-only"):
             pass
         startup = time.perf_counter() - t0
 

@@ -29,7 +29,7 @@ from benchmarks.support.processes import Server, gateway_args, server_process, u
 from benchmarks.support.proxy import proxy_command
 from benchmarks.support.record import count_outcomes
 from benchmarks.support.rounds import alternating_rounds, warm_up
-from benchmarks.support.settings import HIGH_CONCURRENCY, REPO
+from benchmarks.support.settings import CLI, HIGH_CONCURRENCY, REPO
 from benchmarks.support.table import print_table
 
 HERE = REPO
@@ -79,7 +79,11 @@ async def main(revision: str, stream: bool, requests: int, rounds: int) -> None:
 
             def gateway(name: str, repo: Path) -> Target:
                 db_url = f"sqlite:///{Path(tmp) / f'{name}.sqlite3'}"
-                return Target(name, repo, gateway_args(upstream.url, db_url), db_url)
+                args = gateway_args(upstream.url, db_url)
+                if not (repo / "reference_server" / "cli.py").is_file():
+                    # A revision from before the reference gateway had its own command line ran it as the harness's.
+                    args = ["-m", "gateway_contracts.cli", *args[len(CLI) :]]
+                return Target(name, repo, args, db_url)
 
             targets = [
                 gateway(revision, tree),

@@ -1,6 +1,6 @@
 """The gateway and the bare proxy each on uvloop and on asyncio's own loop, in one run: what the loop is worth.
 
-``gateway-contracts serve`` runs on uvloop where it is installed (``--loop auto``). This is the measurement behind
+``reference-gateway serve`` runs on uvloop where it is installed (``--loop auto``). This is the measurement behind
 that choice, and the comparison the throughput target leaves open: the target is stated against a bare aiohttp
 proxy as written, on asyncio's own loop, so this also shows the ratio with both servers on uvloop.
 

@@ -6,7 +6,7 @@ upstream over HTTP on 127.0.0.1, under the same non-streamed load at concurrency
 alternating order:
 
 - **proxy**: the bare aiohttp pass-through proxy (``benchmarks.support.proxy``);
-- **gateway**: ``gateway-contracts serve`` as a user runs it (full capture on SQLite, JSON logs at INFO);
+- **gateway**: ``reference-gateway serve`` as a user runs it (full capture on SQLite, JSON logs at INFO);
 - **no logs**: the same with ``--log-level WARNING`` (no access line, no info line per call);
 - **no capture**: the same app with a capture store that keeps nothing and answers at once (every other step,
   metrics and the event loop included, as in the gateway);

@@ -4,9 +4,9 @@ A user choosing a gateway compares it with other gateways, not with a proxy that
 side by side on the same upstream, the same calls and the same machine, each an OS process of its own on
 127.0.0.1 (traffic goes nowhere else):
 
-- **upstream**: ``gateway-contracts upstream``, the scripted upstream over HTTP;
+- **upstream**: ``reference-gateway upstream``, the scripted upstream over HTTP;
 - **bare proxy**: the aiohttp pass-through of ``benchmarks.support.proxy`` (the ceiling for an aiohttp gateway);
-- **reference gateway**: ``gateway-contracts serve --upstream URL`` as a user runs it, with full durable capture
+- **reference gateway**: ``reference-gateway serve --upstream URL`` as a user runs it, with full durable capture
   (SQLite WAL, ``synchronous=FULL``, group commit: each call's outcome row, two audit events and ledger debit
   are durable before its response claims success) and JSON logs with the access log at INFO;
 - **Portkey**: Portkey's open-source gateway (npm ``@portkey-ai/gateway``, pinned in examples/portkey/), with

@@ -2,11 +2,11 @@
 
 Set-up, all on 127.0.0.1, every server an OS process of its own; the load generator is this process:
 
-- **upstream**: ``gateway-contracts upstream --port 0``, the scripted upstream over HTTP;
+- **upstream**: ``reference-gateway upstream --port 0``, the scripted upstream over HTTP;
 - **ceiling**: a bare aiohttp pass-through proxy (``benchmarks.support.proxy``): it relays
   ``POST /v1/messages`` to the upstream and the answer back, streamed chunks as they arrive; no validation,
   routing, capture or logging;
-- **gateway**: ``gateway-contracts serve --upstream URL`` exactly as a user runs it: full capture on SQLite (WAL,
+- **gateway**: ``reference-gateway serve --upstream URL`` exactly as a user runs it: full capture on SQLite (WAL,
   ``synchronous=FULL``, group commit: every call's outcome row, two audit events and ledger debit are durable
   before its response claims success), JSON logs and the access log at INFO (to stderr, discarded here).
 
@@ -23,7 +23,7 @@ times that CPU, so both servers relay fewer calls. Each server's own CPU per cal
 ``/proc``): the work a call costs that server, rather than how the CPUs were shared out.
 
 Afterwards the gateway's database must hold exactly one outcome row per call it answered and
-``gateway-contracts audit-verify`` must pass, or the figures are void (exit status 1).
+``reference-gateway audit-verify`` must pass, or the figures are void (exit status 1).
 
 Run: ``python -m benchmarks.gateway_vs_proxy [--requests N] [--rounds R] [--load-generator raw|aiohttp]`` (quick:
 ``--requests 200 --rounds 1``)
@@ -120,7 +120,7 @@ async def main(
         f"  load generator: {generator} ({'aiohttp.ClientSession' if generator == 'aiohttp' else 'pre-encoded HTTP/1.1 on asyncio streams'})"
     )
     print(
-        f"  gateway: gateway-contracts serve --upstream URL --loop {gateway_loop}; SQLite WAL, synchronous=FULL, "
+        f"  gateway: reference-gateway serve --upstream URL --loop {gateway_loop}; SQLite WAL, synchronous=FULL, "
         "group commit; JSON logs + access log at INFO"
     )
     print(f"  proxy: bare aiohttp pass-through on the {proxy_loop} event loop")

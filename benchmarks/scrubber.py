@@ -36,8 +36,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from gateway_contracts.scrub import default_scrubber
-from gateway_contracts.scrub.lines import scrub_line
+from contracts.scrub import default_scrubber
+from contracts.scrub.lines import scrub_line
 from reference_server.observability.logging_setup import JsonLogFormatter
 
 CORPUS_GENERATOR = Path(__file__).resolve().parents[1] / "fixtures" / "scrub_corpus" / "generate.py"
@@ -199,7 +199,7 @@ def main(rounds: int = 7) -> None:
     )
     results = {
         "seed's 4 regexes + 9 keys": evaluate(entries, seed_line),
-        "gateway_contracts.scrub": evaluate(entries, lambda line: scrub_line(scrubber, line)),
+        "contracts.scrub": evaluate(entries, lambda line: scrub_line(scrubber, line)),
     }
     print(f"{'scrubber':<28}{'caught':>10}{'wrongly redacted':>20}")
     for name, (recall, fp_rate, _, _) in results.items():

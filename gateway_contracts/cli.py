@@ -11,11 +11,13 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from contracts.exits import run_command
 from gateway_contracts import __version__
-from gateway_contracts.commands import check, db, fuzz, report, scrub, selftest, serve, sse_lint, upstream
-from gateway_contracts.errors import CliError
+from gateway_contracts.commands import check, fuzz, report, scrub, sse_lint
 
-COMMANDS = [check, fuzz, selftest, report, serve, upstream, db, scrub, sse_lint]
+COMMANDS = [check, fuzz, report, scrub, sse_lint]
+"""The harness's commands. The reference gateway's (serve, upstream, db, audit-verify, embedded, selftest) are
+``reference-gateway``'s: the harness checks a gateway, it does not run one."""
 
 
 def parser() -> argparse.ArgumentParser:
@@ -31,14 +33,7 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    try:
-        status: int = args.run(args)
-    except CliError as exc:
-        print(f"gateway-contracts: {exc}", file=sys.stderr)
-        return exc.status
-    except KeyboardInterrupt:
-        return 130
-    return status
+    return run_command("gateway-contracts", args.run, args)
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ from typing import Any
 
 import pytest
 
-from gateway_contracts.clauses import Catalogue, Clause, catalogue
+from contracts.clauses import Catalogue, Clause, catalogue
 from gateway_contracts.errors import CliError
 from gateway_contracts.failures import Blocked, ClauseFailure
 from gateway_contracts.results import ClauseResults, TestRecord
@@ -93,10 +93,10 @@ class ConformancePlugin:
         except ConfigError as exc:
             raise pytest.UsageError(f"gateway-contracts: {exc}") from None
         try:
-            if spec.embedded:
-                from gateway_contracts.embedded import embedded_target
+            if spec.start:
+                from gateway_contracts.target.start import started
 
-                target = self._stack.enter_context(embedded_target(spec=spec))
+                target = self._stack.enter_context(started(spec))
             else:
                 target = spec
             from gateway_contracts.target.preflight import preflight

@@ -17,12 +17,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from contracts.clauses import Catalogue
+from contracts.scrub import default_scrubber
 from gateway_contracts import __version__
-from gateway_contracts.clauses import Catalogue
 from gateway_contracts.reports import evidence, verdict
 from gateway_contracts.reports.identify import identify
 from gateway_contracts.reports.schema import SCHEMA_VERSION
-from gateway_contracts.scrub import default_scrubber
 from gateway_contracts.target import Target
 
 REPORT_SCHEMA_VERSION = SCHEMA_VERSION

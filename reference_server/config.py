@@ -1,4 +1,4 @@
-"""Gateway configuration: everything ``gateway-contracts serve`` can set, with the embedded defaults."""
+"""Gateway configuration: everything ``reference-gateway serve`` can set, with the embedded defaults."""
 
 from __future__ import annotations
 

@@ -13,17 +13,6 @@ from aiohttp import web
 
 from reference_server.mutants import mutated
 
-STATUS_BY_TYPE: dict[str, int] = {
-    "invalid_request_error": 400,
-    "authentication_error": 401,
-    "permission_error": 403,
-    "not_found_error": 404,
-    "request_too_large": 413,
-    "rate_limit_error": 429,
-    "api_error": 500,
-    "overloaded_error": 529,
-}
-
 
 class GatewayError(Exception):
     def __init__(self, status: int, error_type: str, message: str, **extra: str) -> None:

@@ -31,8 +31,8 @@ from benchmarks.support.settings import (
     START_TIMEOUT_S,
     STOP_TIMEOUT_S,
 )
-from gateway_contracts.commands import _loop
-from gateway_contracts.commands._loop import LOOPS
+from reference_server.commands import _loop
+from reference_server.commands._loop import LOOPS
 
 __all__ = [
     "LOOPS",
@@ -64,14 +64,14 @@ class Server:
 
 
 def upstream_args() -> list[str]:
-    """``gateway-contracts upstream`` on a free loopback port, serving the benchmarks' model as well."""
+    """``reference-gateway upstream`` on a free loopback port, serving the benchmarks' model as well."""
     return [*CLI, "upstream", "--host", HOST, "--port", "0", "--model", MODEL]
 
 
 def gateway_args(
     upstream_url: str, db_url: str, log_level: str = "INFO", loop: str | None = None
 ) -> list[str]:
-    """``gateway-contracts serve`` as a user runs it: capture in ``db_url``, JSON logs and the access log at
+    """``reference-gateway serve`` as a user runs it: capture in ``db_url``, JSON logs and the access log at
     ``log_level`` (on stderr, discarded), ``loop`` when given (else ``serve``'s default, uvloop where
     installed)."""
     args = [*CLI, "serve", "--host", HOST, "--port", "0", "--db-url", db_url, "--upstream", upstream_url]
@@ -156,7 +156,7 @@ async def server_process(args: list[str], name: str, repo: Path = REPO) -> Async
 async def serve_until_stopped(runner: web.AppRunner, what: str) -> None:
     """Serve ``runner`` on a free loopback port, print ``<what> listening on URL`` (what :func:`server_process`
     waits for), and stop on SIGTERM/SIGINT."""
-    from gateway_contracts.commands._signals import wait_for_stop_signal
+    from reference_server.commands._signals import wait_for_stop_signal
 
     await runner.setup()
     site = web.TCPSite(runner, HOST, 0)

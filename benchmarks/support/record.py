@@ -1,5 +1,5 @@
 """Whether the gateway's figures count: afterwards its database must hold one outcome row per call it answered,
-and ``gateway-contracts audit-verify`` must pass."""
+and ``reference-gateway audit-verify`` must pass."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ async def count_outcomes(db_url: str) -> tuple[int, int]:
 
 
 async def audit_verify(db_url: str) -> tuple[bool, str]:
-    """``gateway-contracts audit-verify`` as a user runs it: (exit status 0, its one line)."""
+    """``reference-gateway audit-verify`` as a user runs it: (exit status 0, its one line)."""
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         *CLI,

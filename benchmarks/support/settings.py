@@ -8,7 +8,7 @@ REPO = Path(__file__).resolve().parents[2]
 """This checkout: servers run from here with it first on ``PYTHONPATH``."""
 HOST = "127.0.0.1"
 """Every server listens on loopback and every call goes there: no benchmark sends traffic anywhere else."""
-CLI = ["-m", "gateway_contracts.cli"]
+CLI = ["-m", "reference_server"]
 """``python CLI ...`` runs ``gateway-contracts`` from the interpreter running the benchmark."""
 CLIENT_KEY = "bench-client-key"
 MODEL = "ainfera-inference"

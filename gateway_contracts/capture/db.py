@@ -8,11 +8,15 @@ and keeps the harness from holding connections (or locks) on the gateway's datab
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
+
+from contracts.db_urls import to_async_url
+from contracts.exits import first_line
 
 
 class DatabaseError(Exception):
@@ -20,14 +24,17 @@ class DatabaseError(Exception):
 
 
 def async_url(url: str) -> str:
-    if url.startswith("sqlite:///"):
-        return "sqlite+aiosqlite:///" + url.removeprefix("sqlite:///")
-    for prefix in ("postgresql://", "postgres://"):
-        if url.startswith(prefix):
-            return "postgresql+asyncpg://" + url.removeprefix(prefix)
-    raise DatabaseError(
-        f"unsupported database URL scheme in {url.split(':', 1)[0]!r}: use sqlite:/// or postgresql://"
-    )
+    """The driver URL for ``url`` (the URL rules both sides share: ``contracts.db_urls``), or ``DatabaseError``."""
+    try:
+        driver_url = to_async_url(url)
+    except ValueError as exc:  # a DatabaseURLError, or the URL parser's own (a port that is not a number)
+        raise DatabaseError(first_line(exc)) from None
+    if driver_url.startswith("postgresql+asyncpg") and importlib.util.find_spec("asyncpg") is None:
+        # The harness alone reads SQLite; PostgreSQL's driver is an extra (the reference gateway's includes it).
+        raise DatabaseError(
+            "reading a PostgreSQL database needs asyncpg: pip install 'gateway-contracts[postgres]'"
+        )
+    return driver_url
 
 
 # The capture invariants' rows of one call, in the seed's schema (the built-in mapping). A target file maps its

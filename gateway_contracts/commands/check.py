@@ -1,7 +1,7 @@
 """``gateway-contracts check``: run the conformance suite against a gateway and write the compliance reports.
 
-Without ``--target`` it starts the embedded reference gateway (SQLite, scripted upstream) and checks every
-profile. It writes ``report.json``, ``junit.xml``, ``report.md`` and ``report.html`` into ``--report-dir``.
+Without ``--target`` it checks the reference gateway: its own target file (``contracts/targets/reference.toml``)
+starts it embedded (SQLite, scripted upstream) and names every profile. It writes ``report.json``, ``junit.xml``, ``report.md`` and ``report.html`` into ``--report-dir``.
 
 The exit status is non-zero iff the verdict fails: a MUST clause failed or has no test, unless a waiver covers
 it, or (with ``--baseline``, under the default ``--fail-on new``) it already failed in the baseline; an expired
@@ -15,6 +15,7 @@ import argparse
 import dataclasses
 import json
 import os
+import shlex
 import sys
 import time
 from contextlib import ExitStack
@@ -23,7 +24,7 @@ from typing import Any
 
 import pytest
 
-from gateway_contracts.clauses import Catalogue
+from contracts.clauses import Catalogue
 from gateway_contracts.errors import EXIT_FAILED, EXIT_USAGE, CliError, redact_url
 from gateway_contracts.reports.schema import ReportError
 from gateway_contracts.reports.verdict import POLICIES
@@ -43,7 +44,8 @@ def register(sub: Any) -> None:
         "check",
         help="check a gateway against the contract",
         description="Check a gateway against the contract. With no target (no --config, no "
-        "./gateway-contracts.toml, no --target) it checks the embedded reference gateway.",
+        "./gateway-contracts.toml, no --target) it checks the reference gateway, started embedded by the start "
+        "command of contracts/targets/reference.toml.",
     )
     options.add_arguments(p)
     p.add_argument("--report-dir", type=Path, default=Path("reports/latest"), help="where the results go")
@@ -145,8 +147,23 @@ def resolve_target(args: argparse.Namespace, cat: Catalogue) -> Target:
     return spec
 
 
+def start_target(spec: Target, workdir: Path) -> Any:
+    """``spec`` started by its start command (a context manager); a database URL it names is checked first."""
+    from contracts.scrub import default_scrubber
+    from gateway_contracts.target.start import started
+
+    if spec.db_url:
+        from contracts.db_urls import checked_db_url
+
+        checked_db_url(spec.db_url)
+    where = f" on {redact_url(spec.db_url)}" if spec.db_url else ""
+    command = default_scrubber().scrub_text(shlex.join(spec.start))  # a key may be among its arguments
+    print(f"gateway-contracts: starting the target{where}: {command}", flush=True)
+    return started(spec, workdir)
+
+
 def run(args: argparse.Namespace) -> int:
-    from gateway_contracts.clauses import CatalogueError, catalogue
+    from contracts.clauses import CatalogueError, catalogue
 
     try:
         cat = catalogue()
@@ -163,20 +180,7 @@ def run(args: argparse.Namespace) -> int:
         stale.unlink(missing_ok=True)  # a run that dies must not leave the last run's reports looking current
     started = time.monotonic()
     with ExitStack() as stack:
-        if spec.embedded:
-            from gateway_contracts.embedded import embedded_target
-
-            where = redact_url(spec.db_url) if spec.db_url else "a fresh SQLite database"
-            print(f"gateway-contracts: starting the embedded reference gateway on {where}", flush=True)
-            if spec.db_url:
-                from gateway_contracts.commands.dburl import checked_db_url
-
-                checked_db_url(spec.db_url)
-            target = stack.enter_context(
-                embedded_target(args.report_dir / "embedded", db_url=spec.db_url, spec=spec)
-            )
-        else:
-            target = spec
+        target = stack.enter_context(start_target(spec, args.report_dir / "started")) if spec.start else spec
         preflight(target)
         profiles = ", ".join(target.profiles or cat.generic_profiles)
         named = target.name if target.name != target.base_url else "the gateway"

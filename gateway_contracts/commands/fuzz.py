@@ -1,6 +1,6 @@
 """``gateway-contracts fuzz``: run schemathesis against a gateway from the contract, with the contract's checks.
 
-Without ``--target`` it fuzzes the embedded reference gateway (SQLite, scripted upstream). Outputs go to fixed
+Without ``--target`` it fuzzes the reference gateway, started embedded (SQLite, scripted upstream). Outputs go to fixed
 paths under ``--report-dir``/fuzz: the document and configuration fuzzed, ``junit.xml``, ``events.ndjson`` and
 ``findings.json`` (each finding with a curl reproduction). The exit status is non-zero iff there is a finding the
 baseline does not accept; harness problems are one line each with their own status, as for ``check``.
@@ -15,7 +15,7 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-from gateway_contracts.errors import EXIT_FAILED, EXIT_USAGE, CliError, redact_url
+from gateway_contracts.errors import EXIT_FAILED, EXIT_USAGE, CliError
 from gateway_contracts.fuzz.baseline import Baseline, BaselineError
 from gateway_contracts.fuzz.outcome import Outcome
 from gateway_contracts.fuzz.runner import RunPaths
@@ -101,17 +101,12 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _target(spec: Target, paths: RunPaths, stack: ExitStack) -> Target:
-    if not spec.embedded:
+    if not spec.start:
         return spec
-    from gateway_contracts.embedded import embedded_target
+    from gateway_contracts.commands.check import start_target
 
-    if spec.db_url:
-        from gateway_contracts.commands.dburl import checked_db_url
-
-        checked_db_url(spec.db_url)
-    where = redact_url(spec.db_url) if spec.db_url else "a fresh SQLite database"
-    print(f"gateway-contracts: starting the embedded reference gateway on {where}", flush=True)
-    return stack.enter_context(embedded_target(paths.directory / "embedded", db_url=spec.db_url, spec=spec))
+    target: Target = stack.enter_context(start_target(spec, paths.directory / "started"))
+    return target
 
 
 def _fuzz(args: argparse.Namespace, paths: RunPaths, phases: tuple[str, ...], target: Target) -> Outcome:
@@ -155,7 +150,7 @@ def _into_report(report_dir: Path, found: list[Any], outcome: Outcome, target: T
     """The findings, each with its clause and curl (scrubbed), as the ``fuzz`` section of ``report.json`` in the
     report directory: added to the report ``check`` wrote there, or to a report of their own (no clause checked
     by ``check``) when there is none; the Markdown, HTML and JUnit files are rendered again with them."""
-    from gateway_contracts.clauses import catalogue
+    from contracts.clauses import catalogue
     from gateway_contracts.reports.evidence import scrub_text
     from gateway_contracts.reports.write import JSON_NAME, write_all
     from gateway_contracts.results import ClauseResults

@@ -93,8 +93,8 @@ def _interactive(stream: IO[bytes]) -> bool:
 
 
 def run(args: argparse.Namespace) -> int:
-    from gateway_contracts.scrub import Scrubber, default_scrubber, load_rules
-    from gateway_contracts.scrub.lines import line_findings, scrub_line
+    from contracts.scrub import Scrubber, default_scrubber, load_rules
+    from contracts.scrub.lines import line_findings, scrub_line
 
     try:
         scrubber = Scrubber(load_rules(args.rules)) if args.rules else default_scrubber()

@@ -7,7 +7,7 @@ from typing import Any
 import jsonschema
 
 from contracts import component_schema
-from gateway_contracts.envelopes import expected_type
+from contracts.envelopes import error_type_for_status
 from gateway_contracts.failures import ClauseFailure
 
 ANTHROPIC_ENVELOPE = "WIRE-004"
@@ -34,11 +34,11 @@ def assert_error(r: Any, status: int | tuple[int, ...], error_type: str | None =
             ANTHROPIC_ENVELOPE, f"{r.status_code} is not the error envelope", f"{exc.message}: {r.text[:200]}"
         ) from None
     kind = body["error"]["type"]
-    if kind != expected_type(r.status_code):
+    if kind != error_type_for_status(r.status_code):
         raise ClauseFailure(
             ANTHROPIC_ENVELOPE,
             f"status {r.status_code} carries error type {kind}",
-            f"the contract says {expected_type(r.status_code)}",
+            f"the contract says {error_type_for_status(r.status_code)}",
         )
     if error_type:
         assert kind == error_type, f"error type {kind}, want {error_type}"

@@ -10,8 +10,8 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
+from contracts.scrub import default_scrubber
 from gateway_contracts.conformance.client import Exchanges
-from gateway_contracts.scrub import default_scrubber
 
 pytestmark = pytest.mark.needs("surface:messages")
 

@@ -11,7 +11,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from gateway_contracts.envelopes import expected_type
+from contracts.envelopes import error_type_for_status as expected_type
 
 
 def envelope_problems(status: int, headers: Mapping[str, list[str]], content: bytes) -> list[str]:

@@ -16,8 +16,8 @@ import dataclasses
 import functools
 from typing import TYPE_CHECKING, Any
 
+from contracts.scrub import Scrubber, default_scrubber
 from gateway_contracts.reports import reproduce
-from gateway_contracts.scrub import Scrubber, default_scrubber
 from gateway_contracts.target import Target
 
 if TYPE_CHECKING:

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import tomllib
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -139,6 +141,8 @@ def _coerce(o: Option, value: Any, where: str) -> Any:
                     f"{label}: unknown value(s) {', '.join(bad)}; known: {', '.join(o.choices)}"
                 )
         return list(dict.fromkeys(items))
+    if o.kind == "command":
+        return _command(value, label)
     if o.kind == "headers":
         return _headers(value if where == "file" else _pairs(value, ":", label), label)
     if o.kind == "queries":
@@ -200,6 +204,22 @@ def _route(route: str, label: str) -> str:
     return route
 
 
+def _command(value: Any, label: str) -> tuple[str, ...]:
+    """A command as its words: a list of strings (the file), or one shell-quoted string (a flag, or the file)."""
+    if isinstance(value, str):
+        try:
+            words = shlex.split(value)
+        except ValueError as exc:
+            raise ConfigError(f"{label}: not a command line ({exc})") from None
+    elif isinstance(value, list) and all(isinstance(v, str) for v in value):
+        words = list(value)
+    else:
+        raise ConfigError(f"{label} must be a command: a list of strings, or one string")
+    if not words or not words[0].strip():
+        raise ConfigError(f"{label} is empty: give the command that starts the gateway, or leave it out")
+    return tuple(words)
+
+
 def check_url(url: str, label: str) -> str:
     """An http(s) base URL with a host, without a trailing slash, or a one-line ``ConfigError``."""
     if not url.strip():
@@ -227,11 +247,24 @@ def _style(value: str, label: str, allow_none: bool) -> str:
 
 
 # -- resolution --------------------------------------------------------------------------------------------
-def resolve(
+@dataclass(frozen=True)
+class Inputs:
+    """What a target is resolved from, kept so that a started target can be resolved again with its ready line."""
+
+    path: Path | None
+    from_file: dict[str, Any]
+    sources: dict[str, str]
+    flags: dict[str, Any]
+
+
+READY_SOURCE = "(set by the start command)"
+
+
+def read_inputs(
     config: str | Path | None, flags: dict[str, Any], *, default_file: Path | None = DEFAULT_FILE
-) -> Target:
-    """The target from a file (``config``; else ``./gateway-contracts.toml``; else, when no flag names a base
-    URL, the reference gateway's own file) and the flags, which win over the file."""
+) -> Inputs:
+    """The file (``config``; else ``./gateway-contracts.toml``; else, when no flag names a base URL or a start
+    command, the reference gateway's own file) and the flags."""
     path: Path | None
     if config is not None:
         if not str(config).strip():
@@ -239,14 +272,28 @@ def resolve(
         path = Path(config)
     elif default_file is not None and default_file.is_file():
         path = default_file
-    elif "target.base_url" in flags:
+    elif "target.base_url" in flags or "target.start" in flags:
         path = None
     else:
         path = REFERENCE_FILE
     from_file = read_file(path) if path is not None else {}
     sources = _file_sources(path) if path is not None else {}
+    return Inputs(path, from_file, sources, dict(flags))
+
+
+def resolve(
+    config: str | Path | None, flags: dict[str, Any], *, default_file: Path | None = DEFAULT_FILE
+) -> Target:
+    """The target from a file and the flags, which win over the file. A target with a start command comes back
+    not yet started (no base URL needed): ``gateway_contracts.target.start`` starts it."""
+    return build(read_inputs(config, flags, default_file=default_file))
+
+
+def explicit_values(inputs: Inputs) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The options the flags and the file set, in their kinds, and the record of each for the report."""
     values: dict[str, Any] = {}
     given: dict[str, Any] = {}
+    flags, from_file = inputs.flags, inputs.from_file
     for o in OPTIONS:
         if o.key in flags:
             value = _coerce(o, flags[o.key], "flag")
@@ -262,26 +309,57 @@ def resolve(
         elif o.key in from_file:
             values[o.key] = _coerce(o, from_file[o.key], "file")
             given[o.key] = (
-                f"(secret, from {sources.get(o.key, 'the target file')})" if o.secret else values[o.key]
+                f"(secret, from {inputs.sources.get(o.key, 'the target file')})"
+                if o.secret
+                else values[o.key]
             )
+    return values, given
+
+
+def build(inputs: Inputs, ready: dict[str, Any] | None = None) -> Target:
+    """The target: the flags, then the file, then (once started) the start command's ready line, then the
+    environment, then the defaults."""
+    values, given = explicit_values(inputs)
+    started = ready is not None
+    ready = ready or {}
+    unknown = sorted(k for k in ready if k not in BY_KEY or k in ("target.start", "target.start_timeout"))
+    if unknown:
+        raise ConfigError(
+            f"the start command's ready line names unknown target option(s) {', '.join(unknown)}"
+        )
+    for o in OPTIONS:
+        if o.key in values:
+            continue
+        if o.key in ready:
+            try:
+                values[o.key] = _coerce(o, ready[o.key], "file")
+            except ConfigError as exc:
+                raise ConfigError(f"the start command's ready line: {exc}") from None
+            given[o.key] = READY_SOURCE
         elif o.env and os.environ.get(o.env):
             values[o.key] = os.environ[o.env]
             given[o.key] = f"(secret, from ${o.env})" if o.secret else values[o.key]
         else:
             values[o.key] = o.default
-    if path is not None:
-        given["config"] = str(path)
-    return _target(values, given)
+    if inputs.path is not None:
+        given["config"] = str(inputs.path)
+    return _target(values, given, inputs, started)
 
 
-def _target(v: dict[str, Any], given: dict[str, Any]) -> Target:
-    embedded = bool(v["target.embedded"])
+def _target(v: dict[str, Any], given: dict[str, Any], inputs: Inputs, started: bool) -> Target:
+    start: tuple[str, ...] = v["target.start"] or ()
     base_url = v["target.base_url"]
-    if embedded and base_url is not None:
-        raise ConfigError("give either a base URL (--target, target.base_url) or --embedded, not both")
-    if not embedded:
+    if started:
+        start = ()  # done: what it started is described by the ready line
         if base_url is None:
-            raise ConfigError("no target: give the gateway's base URL (--target URL, or target.base_url)")
+            raise ConfigError(
+                "the start command's ready line gives no target.base_url, and no --target is set"
+            )
+    elif not start and base_url is None:
+        raise ConfigError(
+            "no target: give the gateway's base URL (--target URL, or target.base_url) or a start command"
+        )
+    if base_url is not None:
         base_url = check_url(base_url, "--target")
     default_model = v["models.default"] or ""
     messages_model = v["models.messages"] or default_model
@@ -307,8 +385,11 @@ def _target(v: dict[str, Any], given: dict[str, Any]) -> Target:
     log_file = v["logs.file"]
     return Target(
         base_url=base_url or "",
-        name=v["target.name"] or base_url or "the embedded reference gateway",
-        embedded=embedded,
+        name=v["target.name"] or base_url or "the started gateway",
+        embedded=bool(started),
+        start=start,
+        start_timeout=v["target.start_timeout"],
+        inputs=inputs,
         timeout=v["target.timeout"],
         body_limit=v["target.body_limit"],
         profiles=tuple(v["target.profiles"] or ()),

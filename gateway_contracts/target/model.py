@@ -1,7 +1,7 @@
 """A target: how to reach a gateway, how to talk to it, and what it offers.
 
-Built from the target file and flags (``gateway_contracts.target.config``), or by the embedded reference's
-runner. A test declares what it *needs* (``@pytest.mark.needs("db")``); :meth:`Target.lacks` says why a target
+Built from the target file and flags (``gateway_contracts.target.config``), and once more with the ready line of
+its start command when the harness starts it (``gateway_contracts.target.start``). A test declares what it *needs* (``@pytest.mark.needs("db")``); :meth:`Target.lacks` says why a target
 cannot meet a need, and the test is then skipped with that reason, never failed.
 """
 
@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gateway_contracts.target.options import FEATURES, SURFACES
+
+if TYPE_CHECKING:
+    from gateway_contracts.target.config import Inputs
 
 DEFAULT_BODY_LIMIT = 32 * 1024 * 1024
 DEFAULT_TIMEOUT = 30.0
@@ -36,6 +39,10 @@ class Target:
     base_url: str
     name: str = "gateway"
     embedded: bool = False
+    """Started by the harness (its start command): a throwaway instance, whose URLs a reproduction cannot reuse."""
+    start: tuple[str, ...] = ()
+    """The command that starts it, until it is started (``gateway_contracts.target.start``)."""
+    start_timeout: float = 120.0
     timeout: float = DEFAULT_TIMEOUT
     body_limit: int = DEFAULT_BODY_LIMIT
     profiles: tuple[str, ...] = ()
@@ -66,6 +73,8 @@ class Target:
     kill_switch_db_url: str | None = None
     given: dict[str, Any] = field(default_factory=dict)
     """What the user gave, for the report: option key → value (a secret's source, never its value)."""
+    inputs: Inputs | None = field(default=None, compare=False, repr=False)
+    """The file and flags it was resolved from: a started target is resolved again with its ready line."""
 
     # -- what it offers -----------------------------------------------------------------------------------
     @property

@@ -16,7 +16,7 @@ import argparse
 from dataclasses import dataclass
 from typing import Any, Literal
 
-Kind = Literal["str", "int", "float", "bool", "list", "headers", "route_headers", "queries"]
+Kind = Literal["str", "int", "float", "bool", "list", "command", "headers", "route_headers", "queries"]
 
 AUTH_STYLES_HELP = "x-api-key, bearer, or header:NAME"
 FEATURES = (
@@ -25,7 +25,7 @@ FEATURES = (
     "upstream-echo",
     "kill-switch",
 )
-"""Optional behaviour a target can offer. ``scripted-upstream``: it fronts ``gateway-contracts upstream`` and
+"""Optional behaviour a target can offer. ``scripted-upstream``: it fronts ``reference-gateway upstream`` and
 forwards its directive header; ``backend-selection``: a header pins the backend; ``upstream-echo``: the scripted
 upstream's record of what it received is readable (``--upstream-url``); ``kill-switch``: a second instance whose
 cost kill-switch is engaged (``--kill-switch-url``)."""
@@ -64,7 +64,21 @@ OPTIONS: tuple[Option, ...] = (
     Option(
         "target.base_url", "--target", "str", "the gateway's base URL", metavar="URL", pytest="--gateway-url"
     ),
-    Option("target.embedded", "--embedded", "bool", "start and check the embedded reference gateway"),
+    Option(
+        "target.start",
+        "--start",
+        "command",
+        "a command that starts the gateway and prints one ready line saying where it is (contracts/start.py); "
+        "the harness stops it at the end. In the file a list of words, as a flag one shell-quoted string",
+        metavar="COMMAND",
+    ),
+    Option(
+        "target.start_timeout",
+        "--start-timeout",
+        "float",
+        "seconds the start command has to print its ready line",
+        default=120.0,
+    ),
     Option("target.name", "--name", "str", "what the report calls the target (default: its URL)"),
     Option("target.timeout", "--timeout", "float", "per-request timeout in seconds", default=30.0),
     Option(

@@ -42,6 +42,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from contracts.db_urls import parse_db_url
 from reference_server.capture.batch_commit import BatchCommitter
 from reference_server.capture.rows import BatchRows
 from reference_server.capture.types import CallRecord, CaptureReceipt, KillSwitchState
@@ -51,7 +52,6 @@ from reference_server.db.models import AuditEvent, LedgerEntry
 from reference_server.db.models import Price as PriceRow
 from reference_server.db.ops import require_head
 from reference_server.db.pricing import DEFAULT_PRICES, Price, PriceTable, nusd_to_usd, usd_to_nusd
-from reference_server.db.urls import parse_db_url
 from reference_server.mutants import mutated
 
 log = logging.getLogger(__name__)

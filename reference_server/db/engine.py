@@ -20,7 +20,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from reference_server.db.urls import parse_db_url
+from contracts.db_urls import parse_db_url
 
 SQLITE_BUSY_TIMEOUT_S = 30.0
 """How long a SQLite connection waits for another process's write lock before giving up."""
@@ -30,7 +30,7 @@ BEGIN_IMMEDIATE = "sqlite_begin_immediate"
 
 
 def create_engine(db_url: str, **kwargs: Any) -> AsyncEngine:
-    """An :class:`AsyncEngine` for a user database URL (see :mod:`reference_server.db.urls`)."""
+    """An :class:`AsyncEngine` for a user database URL (see :mod:`contracts.db_urls`)."""
     url = parse_db_url(db_url)
     # Error messages (which end up in logs) never carry row values: they hold request ids, model strings, ...
     kwargs.setdefault("hide_parameters", True)

@@ -25,6 +25,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.pool import NullPool
 
+from contracts.db_urls import backend_of
 from reference_server.db.anchors import AA_INDEX_SOURCE, ANCHORS
 from reference_server.db.chain import (
     MIGRATION_LOCK_KEY,
@@ -36,7 +37,6 @@ from reference_server.db.chain import (
 from reference_server.db.engine import BEGIN_IMMEDIATE, create_engine
 from reference_server.db.models import AuditEvent, Price, RoutingBackend, RoutingOutcome
 from reference_server.db.pricing import DEFAULT_PRICES
-from reference_server.db.urls import backend_of
 from reference_server.mutants import mutated
 
 __all__ = [
@@ -57,7 +57,7 @@ T = TypeVar("T")
 
 
 class SchemaNotCurrentError(RuntimeError):
-    """The database is not at migration head (run ``gateway-contracts db upgrade --db-url URL``)."""
+    """The database is not at migration head (run ``reference-gateway db upgrade --db-url URL``)."""
 
 
 @dataclass(frozen=True)
@@ -130,7 +130,7 @@ async def require_head(conn: AsyncConnection) -> None:
     if current != head:
         raise SchemaNotCurrentError(
             f"database schema is at {current or 'no revision'}, the gateway needs {head}: "
-            "run `gateway-contracts db upgrade --db-url URL` first"
+            "run `reference-gateway db upgrade --db-url URL` first"
         )
 
 

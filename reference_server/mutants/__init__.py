@@ -5,7 +5,7 @@ sit at the one place where the behaviour lives, so a mutant is the smallest real
 wrong constant, a serializer that slips), not a different program. Unset, the gateway is the reference.
 
 The mutants are listed by area, one module each (``wire``, ``streams``, ``openai``, ``capture``, …), so that the
-list reads like the clause files it mirrors; ``gateway-contracts selftest`` runs ``check`` against every one.
+list reads like the clause files it mirrors; ``reference-gateway selftest`` runs ``check`` against every one.
 """
 
 from __future__ import annotations

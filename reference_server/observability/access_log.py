@@ -15,7 +15,7 @@ from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 from aiohttp.web_request import BaseRequest
 
-from gateway_contracts.scrub import default_scrubber
+from contracts.scrub import default_scrubber
 from reference_server.mutants import mutated
 from reference_server.observability.logging_setup import PRESCRUBBED
 from reference_server.observability.middleware import route_template

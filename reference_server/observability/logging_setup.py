@@ -4,7 +4,7 @@ Every line carries ``timestamp`` (UTC, ISO 8601), ``level``, ``logger``, ``messa
 ``trace_id`` (null outside a request; inside one they come from the log call's ``extra`` or else from the
 request's context), then the record's extras, then ``exception`` when there is one.
 
-Nothing reaches the line unscrubbed (``gateway_contracts.scrub``): extras go through the key and shape rules
+Nothing reaches the line unscrubbed (``contracts.scrub``): extras go through the key and shape rules
 structurally, the message is formatted from scrubbed ``%`` arguments and scrubbed again as text, exceptions are
 rendered from scrubbed arguments, and tracebacks (never with frame locals) are scrubbed as text.
 """
@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
-from gateway_contracts.scrub import Scrubber, default_scrubber
+from contracts.scrub import Scrubber, default_scrubber
 from reference_server.mutants import mutated
 from reference_server.observability.context import current_scope
 

@@ -15,6 +15,10 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
+# The contract's status -> error type map, which the adapters fold upstream errors into (re-exported for them).
+from contracts.envelopes import ERROR_TYPE_BY_STATUS as ERROR_TYPE_BY_STATUS
+from contracts.envelopes import error_type_for_status as error_type_for_status
+
 StreamEvent = dict[str, Any]
 """One Anthropic-shaped stream event: ``{"type": "content_block_delta", "index": 0, "delta": {...}}``."""
 
@@ -87,22 +91,3 @@ class UpstreamAdapter(Protocol):
     def stream_chat(self, request: UpstreamRequest) -> AsyncIterator[StreamEvent]: ...
 
     async def close(self) -> None: ...
-
-
-ERROR_TYPE_BY_STATUS: dict[int, str] = {
-    400: "invalid_request_error",
-    401: "authentication_error",
-    403: "permission_error",
-    404: "not_found_error",
-    413: "request_too_large",
-    429: "rate_limit_error",
-    500: "api_error",
-    529: "overloaded_error",
-}
-
-
-def error_type_for_status(status: int) -> str:
-    """Anthropic's error type for an upstream HTTP status (unknown 5xx are ``api_error``)."""
-    if status in ERROR_TYPE_BY_STATUS:
-        return ERROR_TYPE_BY_STATUS[status]
-    return "invalid_request_error" if 400 <= status < 500 else "api_error"

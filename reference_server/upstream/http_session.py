@@ -18,6 +18,8 @@ from typing import Any
 import aiohttp
 from yarl import URL
 
+from contracts.envelopes import STATUS_BY_ERROR_TYPE
+
 from .base import ERROR_TYPE_BY_STATUS, StreamEvent, StreamItem, UpstreamError, error_type_for_status
 
 USER_AGENT = "gateway-contracts-reference/0.1"
@@ -219,8 +221,6 @@ class BatchedEventStream:
 
 # --- failures --------------------------------------------------------------------------------------------
 
-_STATUS_BY_ERROR_TYPE = {error_type: status for status, error_type in ERROR_TYPE_BY_STATUS.items()}
-
 # Key-shaped tokens an upstream might echo back in an error message (OpenAI quotes a masked key on 401), and
 # long opaque tokens in general.
 _KEY_SHAPES = re.compile(
@@ -241,7 +241,7 @@ def scrub_message(text: str) -> str:
 
 
 def status_for_error_type(error_type: str) -> int | None:
-    return _STATUS_BY_ERROR_TYPE.get(error_type)
+    return STATUS_BY_ERROR_TYPE.get(error_type)
 
 
 def normalize_status(status: int) -> int:

@@ -5,7 +5,7 @@
 - :class:`CaptureWatch`: the in-process signal that a call's capture has settled (committed, or failed for
   good). A client that disconnects mid-stream has its capture written *after* it left; the watch lets a test
   wait for exactly that event instead of sleeping.
-- :class:`GatewayProcess`: ``python -m gateway_contracts.cli serve ...`` as a real OS process.
+- :class:`GatewayProcess`: ``python -m reference_server serve ...`` as a real OS process.
 - :func:`captured`: the rows one request id left in the three capture tables.
 - Request builders and a stream reader that disconnects after the first ``content_block_delta``.
 """
@@ -288,8 +288,8 @@ def sse_events(response: httpx.Response) -> list[str]:
 
 
 def cli(*args: str) -> list[str]:
-    """The command line of the real CLI (``python -m gateway_contracts.cli ...``)."""
-    return [sys.executable, "-m", "gateway_contracts.cli", *args]
+    """The command line of the reference gateway's real CLI (``python -m reference_server ...``)."""
+    return [sys.executable, "-m", "reference_server", *args]
 
 
 def subprocess_env() -> dict[str, str]:
@@ -321,7 +321,7 @@ _LISTENING = re.compile(r"listening on (http://127\.0\.0\.1:[0-9]+)")
 
 
 class GatewayProcess:
-    """``gateway-contracts serve --port 0 ...`` as an OS process; :meth:`start` returns once it printed the
+    """``reference-gateway serve --port 0 ...`` as an OS process; :meth:`start` returns once it printed the
     URL it listens on (bounded wait on its stdout, no sleeps)."""
 
     def __init__(self, args: list[str], stderr_path: Path) -> None:

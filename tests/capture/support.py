@@ -10,9 +10,9 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.pool import NullPool
 
+from contracts.db_urls import backend_of
 from reference_server.capture.types import CallRecord
 from reference_server.db.engine import create_engine
-from reference_server.db.urls import backend_of
 
 # The PostgreSQL machinery lives in tests.support.postgres (shared by every test package); re-exported here
 # for the capture tests that import it from this module.

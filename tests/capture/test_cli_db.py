@@ -1,4 +1,4 @@
-"""The database commands as a user runs them: ``gateway-contracts audit-verify`` and ``serve`` on a database it
+"""The database commands as a user runs them: ``reference-gateway audit-verify`` and ``serve`` on a database it
 cannot use, each as a real subprocess, on SQLite and PostgreSQL.
 
 ``audit-verify`` exits 0 on an intact chain; after tampering behind the gateway's back it exits 1 with one
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from gateway_contracts.errors import EXIT_DATABASE, EXIT_FAILED
+from contracts.exits import EXIT_DATABASE, EXIT_FAILED
 from reference_server.capture.store import SqlCaptureStore
 from reference_server.db import ops
 from tests.capture.gateway_support import run_cli
@@ -80,10 +80,10 @@ async def test_audit_verify_on_a_database_not_at_head_is_a_one_line_error(
     status, out, err = await run_cli("audit-verify", "--db-url", db_url)
     assert (status, out) == (EXIT_DATABASE, ""), (out, err)
     line = one_line(err)
-    assert line.startswith("gateway-contracts: cannot verify the audit chain on "), line
+    assert line.startswith("reference-gateway: cannot verify the audit chain on "), line
     assert "not at migration head" in line
     assert f"schema is at {revision or 'no revision'}" in line
-    assert "gateway-contracts db upgrade --db-url" in line
+    assert "reference-gateway db upgrade --db-url" in line
     assert_no_traceback(err)
 
 
@@ -93,7 +93,7 @@ async def test_audit_verify_does_not_create_a_missing_sqlite_file(tmp_path: Path
     status, out, err = await run_cli("audit-verify", "--db-url", f"sqlite:///{missing}")
     assert (status, out) == (EXIT_DATABASE, ""), (out, err)
     assert (
-        one_line(err) == f"gateway-contracts: no SQLite database file at {missing}: check the --db-url path"
+        one_line(err) == f"reference-gateway: no SQLite database file at {missing}: check the --db-url path"
     )
     assert not missing.exists()
 
@@ -109,7 +109,7 @@ async def test_serve_on_an_unreachable_postgres_exits_with_one_line() -> None:
     assert "listening on" not in out
     human = [line for line in err.splitlines() if not _is_json_object(line)]
     assert len(human) == 1, err
-    assert re.match(rf"^gateway-contracts: cannot start: database {re.escape(url)}: \w+", human[0]), human
+    assert re.match(rf"^reference-gateway: cannot start: database {re.escape(url)}: \w+", human[0]), human
     assert "check that the server is up" in human[0]
     assert not any(line.startswith(("Traceback", "  File ")) for line in err.splitlines()), err
 

@@ -1,5 +1,5 @@
 """200 concurrent mixed calls through the gateway over real HTTP: every one captured exactly once, and the audit
-chain verifies with the real ``gateway-contracts audit-verify`` CLI; on SQLite and PostgreSQL with one gateway,
+chain verifies with the real ``reference-gateway audit-verify`` CLI; on SQLite and PostgreSQL with one gateway,
 and on one PostgreSQL database shared by two gateway processes.
 
 The mix (fixed, so every run is the same): both routes (``/v1/messages`` and ``/v1/chat/completions``),
@@ -181,7 +181,7 @@ async def test_200_concurrent_mixed_calls_through_one_gateway(db_url: str, clien
 async def test_200_concurrent_calls_split_across_two_gateway_processes_on_one_postgres(
     pg_url: str, client: httpx.AsyncClient, tmp_path: Path
 ) -> None:
-    """Two ``gateway-contracts serve`` processes started together on one empty PostgreSQL database (both
+    """Two ``reference-gateway serve`` processes started together on one empty PostgreSQL database (both
     migrate it at once) take the 200 calls alternately: 200 outcome rows and 200 ledger rows with the
     responses' request ids, 400 audit events in one chain (no fork, no gap: ``audit-verify`` exits 0), and
     both processes stop cleanly."""

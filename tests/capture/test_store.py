@@ -12,11 +12,11 @@ from typing import Any
 
 import pytest
 
+from contracts.db_urls import DatabaseURLError
 from reference_server.capture.store import CaptureError, CaptureStoreClosedError, SqlCaptureStore
 from reference_server.capture.types import KillSwitchState
 from reference_server.db import ops
 from reference_server.db.pricing import Price
-from reference_server.db.urls import DatabaseURLError
 from tests.capture.support import TRACE_ID, Sql, make_call
 
 CANONICAL = "ainfera-inference"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from reference_server.db.urls import DatabaseURLError, backend_of, redacted, to_async_url
+from contracts.db_urls import DatabaseURLError, backend_of, redacted, to_async_url
 
 
 @pytest.mark.parametrize(

@@ -49,7 +49,7 @@ def test_unreachable_target(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
 
 
 def test_unreadable_database(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from gateway_contracts.embedded import embedded_target
+    from tests.support.embedded import embedded_target
 
     with embedded_target(tmp_path / "target") as target:
         code = run_fuzz(

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from gateway_contracts.embedded import embedded_target
 from gateway_contracts.errors import EXIT_FAILED
 from gateway_contracts.reports.schema import validate_report
 from tests.fuzz.support import SMALL, findings, run_fuzz, target_args
+from tests.support.embedded import embedded_target
 
 CASES = [
     # (mutant, the check that must fire, what its finding's title says, phases)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from gateway_contracts.embedded import embedded_target
 from gateway_contracts.fuzz.document import merged_document, operation_ids
 from tests.fuzz.support import findings_document, request_sequence, run_fuzz, target_args
+from tests.support.embedded import embedded_target
 
 TIME_LIMIT = 120.0
 CALLS = ("POST /v1/messages", "POST /v1/chat/completions")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from contracts import CONTRACTS_DIR
-from gateway_contracts.clauses import CatalogueError, load_catalogue
+from contracts.clauses import CatalogueError, load_catalogue
 
 
 def copy_contracts(tmp_path: Path) -> Path:

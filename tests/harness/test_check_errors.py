@@ -88,7 +88,7 @@ def test_bad_database_scheme(gateway: ServerThread, tmp_path: Path) -> None:
         "--report-dir",
         str(tmp_path),
     )
-    assert_one_line(proc, EXIT_DATABASE, "unsupported database URL scheme")
+    assert_one_line(proc, EXIT_DATABASE, "unsupported database scheme 'mysql'")
 
 
 def test_unreachable_database(gateway: ServerThread, tmp_path: Path) -> None:

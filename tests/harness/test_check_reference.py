@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from gateway_contracts.cli import main
-from gateway_contracts.embedded import embedded_target
 from gateway_contracts.target import Target
+from tests.support.embedded import embedded_target
 
 
 def run_check(target: Target, report_dir: Path, *extra: str) -> tuple[int, dict[str, Any]]:

@@ -1,4 +1,4 @@
-"""``gateway-contracts selftest``: every MUST clause has a mutant, mutants are caught by their own clause, a mutant
+"""``reference-gateway selftest``: every MUST clause has a mutant, mutants are caught by their own clause, a mutant
 caught only by other clauses counts as missed, and the command's score, files and exit status say so.
 
 The whole selftest (every mutant) is one command, ``make selftest``, run by ``.ci/run``; here a fast subset, one
@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from gateway_contracts import selftest
-from gateway_contracts.clauses import catalogue
-from gateway_contracts.cli import main
-from gateway_contracts.errors import EXIT_FAILED
+from contracts.clauses import catalogue
+from contracts.exits import EXIT_FAILED
+from reference_server import selftest
+from reference_server.cli import main
 from reference_server.mutants import MUTANTS, Mutant
 from reference_server.mutants.registry import AREAS
 

@@ -208,5 +208,5 @@ def test_every_option_is_a_flag_a_pytest_option_and_a_file_key() -> None:
         assert o.flag in flags, o.key
         assert o.key in {op.key for op in options.OPTIONS}
     reference = read_file(REFERENCE_FILE)
-    assert reference["target.embedded"] is True
+    assert reference["target.start"] == ["python3", "-m", "reference_server", "embedded"]
     assert set(reference) <= {o.key for o in options.OPTIONS}

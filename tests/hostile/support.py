@@ -7,21 +7,11 @@ import socket
 from dataclasses import dataclass, field
 from typing import Any
 
+from contracts.envelopes import error_type_for_status
+
 SECRET = "sk-ant-api03-HOSTILEcanary0000000000000000000000000000000000000000000000000000000000000000AA"
 """A planted secret: an answer that contains it (or its distinctive middle) echoes what the client sent."""
 SECRET_MARK = "HOSTILEcanary"
-ERROR_TYPE_BY_STATUS = {
-    400: "invalid_request_error",
-    401: "authentication_error",
-    403: "permission_error",
-    404: "not_found_error",
-    408: "invalid_request_error",
-    413: "request_too_large",
-    422: "invalid_request_error",
-    429: "rate_limit_error",
-    500: "api_error",
-    529: "overloaded_error",
-}
 
 
 @dataclass
@@ -114,7 +104,7 @@ def envelope_problems(status: int | None, headers: dict[str, str], body: bytes) 
         return [*problems, f"{status} body is not the envelope: {body[:120]!r}"]
     if not isinstance(error.get("message"), str) or not error["message"]:
         problems.append(f"{status} error without a message")
-    want = ERROR_TYPE_BY_STATUS.get(status, "invalid_request_error" if status < 500 else "api_error")
+    want = error_type_for_status(status)
     if error.get("type") != want:
         problems.append(f"{status} carries error type {error.get('type')!r}, want {want!r}")
     if not headers.get("request-id", "").startswith("req_"):

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from gateway_contracts.embedded import await_url, start_command, stop_process
+from reference_server.embedded import await_url, start_command, stop_process
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "examples" / "portkey"

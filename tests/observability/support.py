@@ -1,5 +1,5 @@
 """Helpers for the observability tests: scraping and parsing /metrics, reading the gateway's SQLite database,
-and running ``gateway-contracts serve`` as a real process with its JSON log file."""
+and running ``reference-gateway serve`` as a real process with its JSON log file."""
 
 from __future__ import annotations
 
@@ -118,11 +118,11 @@ class GatewayProcess:
 
 @contextmanager
 def gateway_process(tmp: Path, *args: str) -> Iterator[GatewayProcess]:
-    """``gateway-contracts serve`` on a free loopback port with a JSON log file; stopped with SIGTERM."""
+    """``reference-gateway serve`` on a free loopback port with a JSON log file; stopped with SIGTERM."""
     log_file = tmp / "gateway.log.jsonl"
     db_path = tmp / "gateway.sqlite3"
     cmd = [
-        sys.executable, "-m", "gateway_contracts.cli", "serve", "--host", "127.0.0.1", "--port", "0",
+        sys.executable, "-m", "reference_server", "serve", "--host", "127.0.0.1", "--port", "0",
         "--db-url", f"sqlite:///{db_path}", "--log-file", str(log_file), *args,
     ]  # fmt: skip
     stderr = (tmp / "gateway.stderr").open("w")

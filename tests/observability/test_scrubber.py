@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from gateway_contracts.scrub import Scrubber, default_scrubber, load_rules, normalize_key
-from gateway_contracts.scrub.lines import scrub_line
-from gateway_contracts.scrub.rules import compile_rules
+from contracts.scrub import Scrubber, default_scrubber, load_rules, normalize_key
+from contracts.scrub.lines import scrub_line
+from contracts.scrub.rules import compile_rules
 
 REPO = Path(__file__).resolve().parents[2]
 S = default_scrubber()
@@ -310,7 +310,7 @@ def test_redacted_json_stays_json_even_when_cut() -> None:
     redacts after a JSON key is still written as a JSON string, so what was JSON stays JSON where it is whole."""
     import json
 
-    from gateway_contracts.scrub import default_scrubber
+    from contracts.scrub import default_scrubber
 
     body = {"id": "msg_1", "content": [{"type": "text", "text": "words " * 50}], "password": 12345, "n": 1}
     whole = json.dumps(body)

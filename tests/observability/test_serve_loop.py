@@ -12,8 +12,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from gateway_contracts.commands import _loop
-from gateway_contracts.errors import EXIT_USAGE, CliError
+from contracts.exits import EXIT_USAGE, CliError
+from reference_server.commands import _loop
 from tests.observability.support import GatewayProcess, db_rows, gateway_process
 from tests.support.servers import ServerThread
 

@@ -1,5 +1,5 @@
 """One trace id across all hops (BRIEF §6) and the gateway's JSON log (BRIEF §5), on a real
-``gateway-contracts serve`` process with --log-file, in front of the scripted upstream over HTTP."""
+``reference-gateway serve`` process with --log-file, in front of the scripted upstream over HTTP."""
 
 from __future__ import annotations
 

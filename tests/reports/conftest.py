@@ -9,10 +9,9 @@ from typing import Any
 import pytest
 
 from gateway_contracts.cli import main
-from gateway_contracts.embedded import embedded_target
-from gateway_contracts.reports.examples import check_args
 from gateway_contracts.target import Target
-from tests.reports.support import MUTANT, CheckRun, build_report
+from tests.reports.support import MUTANT, CheckRun, build_report, check_args
+from tests.support.embedded import embedded_target
 from tests.support.servers import ServerThread
 
 

@@ -8,9 +8,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from gateway_contracts.clauses import catalogue
+from contracts.clauses import catalogue
 from gateway_contracts.results import ClauseResults, TestRecord
 from gateway_contracts.target import Target
+from gateway_contracts.target.config import to_flags
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "reports" / "examples"
@@ -20,6 +21,15 @@ MUTANT_CLAUSE = "DISC-002"
 PLANTED_KEY = "sk-ant-api03-" + "Zq7" * 20
 """A credential-shaped value the synthetic tests plant in evidence: it must never reach a report file."""
 UNREACHABLE = "http://127.0.0.1:9"
+
+
+def check_args(
+    target: Target, report_dir: Path, waivers: Path, profiles: tuple[str, ...] | None = None
+) -> list[str]:
+    """``check`` arguments that hand it everything the started target offers (its profiles, or ``profiles``)."""
+    flags = to_flags(target, omit=("target.profiles",) if profiles is not None else ())
+    chosen = [x for p in profiles or () for x in ("--profile", p)]
+    return ["check", *flags, *chosen, "--report-dir", str(report_dir), "--waivers", str(waivers)]
 
 
 def exchange(

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
 from contracts import CONTRACTS_DIR
-from gateway_contracts.clauses import load_catalogue
+from contracts.clauses import load_catalogue
 from gateway_contracts.sse import GrammarError, clause_ids, grammar, load_clauses, validate
 from gateway_contracts.sse.grammar import CLAUSE_FILE, GRAMMAR_FILE, load_grammars
 

@@ -38,7 +38,7 @@ def _url_from_cli() -> str:
 
 
 def run_migrations_offline() -> None:
-    from reference_server.db.urls import to_async_url
+    from contracts.db_urls import to_async_url
 
     context.configure(url=to_async_url(_url_from_cli()), target_metadata=target_metadata, literal_binds=True)
     with context.begin_transaction():

@@ -5,6 +5,7 @@ the cases that need a reachable ``--target`` point at."""
 from __future__ import annotations
 
 import contextlib
+import importlib
 import io
 import os
 import random
@@ -31,14 +32,24 @@ TIMEOUT = 20.0
 WORKERS = max(2, min(6, (os.cpu_count() or 2) * 2))
 SEED = 15
 
-# The launcher: the real entry point, as `python -m gateway_contracts.cli`, under a memory limit set by the child
-# itself (preexec_fn is not safe with the thread pool that starts the cases).
+# The launcher: the real entry point, as `python -m gateway_contracts.cli` (or `reference_server.cli` for the
+# reference gateway's database commands), under a memory limit set by the child itself (preexec_fn is not safe
+# with the thread pool that starts the cases).
 LAUNCHER = (
     "import resource, runpy, sys; "
     f"resource.setrlimit(resource.RLIMIT_AS, ({MEMORY_LIMIT}, {MEMORY_LIMIT})); "
-    "sys.argv = ['gateway-contracts', *sys.argv[1:]]; "
-    "runpy.run_module('gateway_contracts.cli', run_name='__main__', alter_sys=True)"
+    "prog, module = sys.argv[1:3]; "
+    "sys.argv = [prog, *sys.argv[3:]]; "
+    "runpy.run_module(module, run_name='__main__', alter_sys=True)"
 )
+REFERENCE_COMMANDS = frozenset({"audit-verify", "db", "serve", "upstream", "embedded", "selftest"})
+
+
+def cli_module(argv: tuple[str, ...]) -> tuple[str, str]:
+    """The command line a case runs (its module and program name): the harness's, or the reference gateway's."""
+    if argv and argv[0] in REFERENCE_COMMANDS:
+        return "reference_server.cli", "reference-gateway"
+    return "gateway_contracts.cli", "gateway-contracts"
 
 
 # -- running a case ---------------------------------------------------------------------------------------------
@@ -111,8 +122,7 @@ def suite_argv(command: str, target: str, *options: str) -> tuple[str, ...]:
 
 def run_in_process(case: Case) -> Outcome:
     """``cli.main`` with stdout and stderr captured and a timer: an exception is a traceback the user would see."""
-    from gateway_contracts import cli
-
+    cli = importlib.import_module(cli_module(case.argv)[0])
     out = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")
     err = io.StringIO()
     started = time.monotonic()
@@ -143,7 +153,7 @@ def run_case(case: Case) -> Outcome:
     started = time.monotonic()
     with tempfile.TemporaryFile() as err:
         proc = subprocess.Popen(
-            [sys.executable, "-c", LAUNCHER, *case.argv],
+            [sys.executable, "-c", LAUNCHER, *reversed(cli_module(case.argv)), *case.argv],
             stdin=subprocess.PIPE if case.stdin is not None else subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=err,

@@ -14,8 +14,8 @@ from collections.abc import Mapping
 from types import TracebackType
 from typing import Any
 
-from gateway_contracts.scrub.rules import RuleSet
-from gateway_contracts.scrub.text import Finding, TextScanner
+from contracts.scrub.rules import RuleSet
+from contracts.scrub.text import Finding, TextScanner
 
 MAX_DEPTH = 32
 """Deeper structures are cut (``[TRUNCATED]``): a log line is no place for them, and it bounds the work."""

@@ -14,7 +14,7 @@ import importlib.util
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
-from gateway_contracts.errors import EXIT_USAGE, CliError
+from contracts.exits import EXIT_USAGE, CliError
 
 LOOPS = ("auto", "uvloop", "asyncio")
 LOOP_HELP = "event loop: uvloop (the default where installed: less CPU per call) or asyncio's own"

@@ -11,7 +11,7 @@ import contextlib
 import re
 from dataclasses import dataclass
 
-from gateway_contracts.scrub.rules import RuleSet
+from contracts.scrub.rules import RuleSet
 
 # A key followed by ':' or '=', as in `api_key=...`, `"password": ...`, `'content': [...]`, `Authorization: ...`.
 # ':' followed by '//' is a URL scheme and '==' a comparison; neither introduces a value.

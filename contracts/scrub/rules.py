@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 
 from contracts import CONTRACTS_DIR
-from gateway_contracts.scrub.checks import Check, build_check
+from contracts.scrub.checks import Check, build_check
 
 DEFAULT_RULES_PATH = CONTRACTS_DIR / "scrubbing.yaml"
 

@@ -1,4 +1,4 @@
-"""``gateway-contracts upstream``: the scripted upstream as its own HTTP server."""
+"""``reference-gateway upstream``: the scripted upstream as its own HTTP server."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import argparse
 import asyncio
 from typing import Any
 
-from gateway_contracts.commands._signals import wait_for_stop_signal
-from gateway_contracts.errors import EXIT_USAGE, CliError
+from contracts.exits import EXIT_USAGE, CliError
+from reference_server.commands._signals import wait_for_stop_signal
 
 
 def register(sub: Any) -> None:
@@ -42,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
             runner, port = await start_server(args.host, args.port, served)
         except OSError as exc:
             raise CliError(f"cannot listen on {args.host}:{args.port}: {exc.strerror}", EXIT_USAGE) from None
-        print(f"gateway-contracts: scripted upstream listening on http://{args.host}:{port}", flush=True)
+        print(f"reference-gateway: scripted upstream listening on http://{args.host}:{port}", flush=True)
         try:
             await wait_for_stop_signal()
         finally:

@@ -1,13 +1,16 @@
-"""The embedded target: the reference gateway in front of the scripted upstream, as real processes on loopback.
+"""The embedded reference gateway: the gateway in front of the scripted upstream, as real processes on loopback.
 
-They run as subprocesses through the same ``gateway-contracts serve`` / ``upstream`` commands a user runs, so the
-suite checks the embedded gateway exactly as it checks anyone's: by URL, database, log file and key. A second
+They run as subprocesses through the same ``reference-gateway serve`` / ``upstream`` commands a user runs, so the
+harness checks the embedded gateway exactly as it checks anyone's: by URL, database, log file and key. A second
 gateway instance with its kill-switch threshold at 0 serves the kill-switch clause.
+
+:func:`embedded` yields what the harness needs to know of them as target options (dotted keys, the ready line of
+``contracts/start.py``); ``reference-gateway embedded`` prints them as that line, and is how the reference's own
+target file (``contracts/targets/reference.toml``) has the harness start it.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import re
 import secrets
@@ -19,23 +22,24 @@ import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
+from typing import Any
 
-from gateway_contracts.errors import EXIT_UNREACHABLE, CliError
-from gateway_contracts.target import Target
+from contracts.exits import EXIT_UNREACHABLE, CliError
 from reference_server.mutants import MUTANT_ENV
 
 _LISTENING = re.compile(r"listening on (http://[0-9.]+:[0-9]+)")
 START_TIMEOUT = 60.0
+DEFAULT_BODY_LIMIT = 1024 * 1024
 
 
 def start_command(args: list[str], log: Path, mutant: str | None = None) -> subprocess.Popen[str]:
-    """Start a ``gateway-contracts`` subcommand on port 0 (``await_url`` then reads the URL it prints)."""
+    """Start a ``reference-gateway`` subcommand on port 0 (``await_url`` then reads the URL it prints)."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     env.pop(MUTANT_ENV, None)
     if mutant:
         env[MUTANT_ENV] = mutant
     return subprocess.Popen(
-        [sys.executable, "-m", "gateway_contracts.cli", *args],
+        [sys.executable, "-m", "reference_server", *args],
         stdout=subprocess.PIPE,
         stderr=log.open("w"),
         text=True,
@@ -77,29 +81,23 @@ def stop_process(proc: subprocess.Popen[str]) -> None:
 
 
 @contextmanager
-def embedded_target(
+def embedded(
     workdir: Path | None = None,
     mutant: str | None = None,
     db_url: str | None = None,
     upstream_url: str | None = None,
     kill_switch: bool = True,
-    *,
-    spec: Target | None = None,
-) -> Iterator[Target]:
-    """Start the embedded target, on ``db_url`` (default: a fresh SQLite file); ``mutant`` names a deliberately
-    broken variant (``reference_server.mutants``); ``upstream_url`` reuses a running scripted upstream (it keeps
-    no state between calls) instead of starting one; ``kill_switch=False`` skips the second gateway whose
-    kill-switch is engaged (the kill-switch clause is then skipped, not failed).
+    body_limit: int = DEFAULT_BODY_LIMIT,
+) -> Iterator[dict[str, Any]]:
+    """Start the embedded gateway, on ``db_url`` (default: a fresh SQLite file in ``workdir``); ``mutant`` names a
+    deliberately broken variant (``reference_server.mutants``); ``upstream_url`` reuses a running scripted
+    upstream (it keeps no state between calls) instead of starting one; ``kill_switch=False`` skips the second
+    gateway whose kill-switch is engaged (the kill-switch clause is then skipped, not failed).
 
-    ``spec`` is what the target file says of it (default: the reference gateway's own file,
-    ``contracts/targets/reference.toml``); this fills in what only exists once it runs: the URLs, the
-    database, the log, a fresh client key the gateway enforces and a fresh internal key."""
-    if spec is None:
-        from gateway_contracts.target.config import REFERENCE_FILE, resolve
-
-        spec = resolve(REFERENCE_FILE, {})
+    Yields the target options only a running instance has: its URLs, database, log, a fresh client key it
+    enforces and a fresh internal key."""
     with ExitStack() as stack:
-        base = workdir or Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="gateway-contracts-")))
+        base = workdir or Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="reference-gateway-")))
         base.mkdir(parents=True, exist_ok=True)
         if upstream_url is None:
             upstream = start_command(["upstream", "--port", "0"], base / "upstream.stderr")
@@ -115,7 +113,7 @@ def embedded_target(
             "--upstream",
             upstream_url,
             "--max-body-bytes",
-            str(spec.body_limit),
+            str(body_limit),
             "--client-key",
             client_key,
         ]
@@ -145,21 +143,19 @@ def embedded_target(
             )
             stack.callback(stop_process, killed)
         url = await_url(gateway, "serve", base / "gateway.stderr")
-        ks_url = await_url(killed, "serve", base / "kill-switch.stderr") if killed is not None else None
-        yield dataclasses.replace(
-            spec,
-            base_url=url,
-            db_url=db_url,
-            log_file=log_file,
-            internal_key=key,
-            api_key=client_key,
-            upstream_url=upstream_url,
-            kill_switch_url=ks_url,
-            kill_switch_db_url=ks_db if killed is not None else None,
-            features=spec.features - (set() if kill_switch else {"kill-switch"}),
-            name=_name(mutant, db_url),
-            embedded=True,
-        )
+        ready: dict[str, Any] = {
+            "target.base_url": url,
+            "target.name": _name(mutant, db_url),
+            "auth.api_key": client_key,
+            "metrics.key": key,
+            "logs.file": str(log_file),
+            "capture.db_url": db_url,
+            "features.upstream_url": upstream_url,
+        }
+        if killed is not None:
+            ready["features.kill_switch_url"] = await_url(killed, "serve", base / "kill-switch.stderr")
+            ready["features.kill_switch_db_url"] = ks_db
+        yield ready
 
 
 def _name(mutant: str | None, db_url: str) -> str:

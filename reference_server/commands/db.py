@@ -1,9 +1,9 @@
-"""``gateway-contracts db upgrade|seed`` and ``gateway-contracts audit-verify``.
+"""``reference-gateway db upgrade|seed`` and ``reference-gateway audit-verify``.
 
 Exit statuses: 0 done (an intact chain); 1 the audit chain is broken (``audit-verify``); 2 the command line
 itself is wrong (an option missing); 4 anything wrong with the database ``--db-url`` names, from a URL that
 cannot be parsed to a database that cannot be reached, read or migrated. ``check`` and ``fuzz`` give 4 for the
-same (see ``gateway_contracts.commands.dburl``). Each failure is one line on stderr.
+same (see ``contracts.db_urls``). Each failure is one line on stderr.
 """
 
 from __future__ import annotations
@@ -13,8 +13,7 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-from gateway_contracts.commands.dburl import DB_URL_STATUSES, checked_db_url
-from gateway_contracts.errors import EXIT_DATABASE, EXIT_FAILED, CliError, first_line, redact_url
+from contracts.exits import DB_URL_STATUSES, EXIT_DATABASE, EXIT_FAILED, CliError, first_line, redact_url
 
 
 def register(sub: Any) -> None:
@@ -43,6 +42,7 @@ def register(sub: Any) -> None:
 
 
 def run_db(args: argparse.Namespace) -> int:
+    from contracts.db_urls import checked_db_url
     from reference_server.db import ops
 
     url = checked_db_url(args.db_url)
@@ -52,7 +52,7 @@ def run_db(args: argparse.Namespace) -> int:
         raise CliError(
             f"{args.action} failed on {redact_url(url)}: {first_line(exc)}", EXIT_DATABASE
         ) from None
-    print(f"gateway-contracts: db {args.action} done on {redact_url(url)}")
+    print(f"reference-gateway: db {args.action} done on {redact_url(url)}")
     return 0
 
 
@@ -60,6 +60,7 @@ def run_verify(args: argparse.Namespace) -> int:
     """Exit 0 on an intact chain, 1 with one line naming the first bad seq and what is wrong, 4 (one line on
     stderr) when the database cannot be read: a malformed URL, unreachable, no such SQLite file, or not at
     migration head."""
+    from contracts.db_urls import checked_db_url
     from reference_server.db import ops
 
     url = checked_db_url(args.db_url)
@@ -81,7 +82,7 @@ def run_verify(args: argparse.Namespace) -> int:
 
 def _require_sqlite_file(url: str) -> None:
     """Verifying reads an existing database: SQLite would silently create an empty file for a mistyped path."""
-    from reference_server.db.urls import backend_of, parse_db_url
+    from contracts.db_urls import backend_of, parse_db_url
 
     if backend_of(url) != "sqlite":
         return

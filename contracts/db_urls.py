@@ -1,9 +1,15 @@
-"""User-facing database URLs and the async driver URLs SQLAlchemy needs.
+"""User-facing database URLs and the async driver URLs SQLAlchemy needs, for both sides: the reference gateway
+(its capture store, migrations and ``audit-verify``) and the harness (reading a target's capture tables).
 
-Users write the URLs they know (``sqlite:///gateway.db``, ``postgresql://user@host:5432/db``); the gateway
-runs on asyncio, so each maps to its async driver (``sqlite+aiosqlite``, ``postgresql+asyncpg``). Anything
-else is refused up front with a :class:`DatabaseURLError` rather than failing later inside a driver with a
-less useful message.
+Users write the URLs they know (``sqlite:///gateway.db``, ``postgresql://user@host:5432/db``); both run on
+asyncio, so each maps to its async driver (``sqlite+aiosqlite``, ``postgresql+asyncpg``). Anything else is
+refused up front with a :class:`DatabaseURLError` rather than failing later inside a driver with a less useful
+message.
+
+One rule for every command that takes ``--db-url`` (``check``, ``fuzz``, ``audit-verify``, ``db``):
+:func:`checked_db_url` makes anything wrong with the database it names exit 4 (``EXIT_DATABASE``), whether the
+URL cannot be parsed (empty, garbage, an unsupported scheme, no database name) or the database cannot be reached
+or read. Exit 2 (``EXIT_USAGE``) is left to the command line itself: an option missing or misspelt.
 """
 
 from __future__ import annotations
@@ -12,6 +18,8 @@ from typing import Literal
 
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
+
+from contracts.exits import EXIT_DATABASE, CliError, first_line
 
 Backend = Literal["sqlite", "postgresql"]
 
@@ -83,3 +91,17 @@ def redacted(db_url: str) -> str:
         return make_url(db_url).render_as_string(hide_password=True)
     except ArgumentError:
         return "<unparseable database URL>"
+
+
+def checked_db_url(url: str) -> str:
+    """``url`` unchanged if it names a database either side can use, else ``CliError`` with ``EXIT_DATABASE``.
+    The message never repeats the URL (it may carry a password)."""
+    try:
+        to_async_url(url)
+    except DatabaseURLError as exc:
+        raise CliError(first_line(exc), EXIT_DATABASE) from None
+    except (
+        ValueError
+    ) as exc:  # raised by the URL parser itself: a port that is not a number, a bracket left open
+        raise CliError(f"not a database URL ({first_line(exc)}): {_ACCEPTED}", EXIT_DATABASE) from None
+    return url

@@ -15,9 +15,9 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from gateway_contracts.scrub.rules import RuleSet, load_rules, normalize_key
-from gateway_contracts.scrub.scrubber import Scrubber
-from gateway_contracts.scrub.text import Finding
+from contracts.scrub.rules import RuleSet, load_rules, normalize_key
+from contracts.scrub.scrubber import Scrubber
+from contracts.scrub.text import Finding
 
 __all__ = [
     "Finding",

@@ -6,13 +6,18 @@ failing only other clauses is a miss (the suite noticed something, but not the p
 report would send a reader to the wrong place). A mutant with a ``fuzz_check`` must also be caught by that fuzz
 check. The unmutated gateway must have no finding at all: no failed or untested clause and no fuzz finding.
 
-Each run is a fresh embedded target (its own SQLite databases and log file) with ``check`` in a subprocess of its
-own, so one mutant's state cannot leak into the next; the scripted upstream, which keeps no state, is shared.
+Each run is ``gateway-contracts check`` (and ``fuzz``) in a subprocess of its own, given the reference's target file
+and a start command that runs ``reference-gateway embedded --mutant NAME``: the harness starts a fresh embedded
+gateway (its own SQLite databases and log file) for each run, exactly as ``make check`` does, so one mutant's state
+cannot leak into the next; the scripted upstream, which keeps no state, is shared. The verdicts are read from the
+runs' files (``report.json``, whose schema is ``contracts/report.schema.json``, and ``fuzz/findings.json``): the
+harness is a command here, never an import.
 """
 
 from __future__ import annotations
 
 import json
+import shlex
 import subprocess
 import sys
 import time
@@ -21,12 +26,14 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from gateway_contracts.clauses import catalogue
-from gateway_contracts.embedded import await_url, embedded_target, start_command, stop_process
-from gateway_contracts.target.config import to_flags
+from contracts import CONTRACTS_DIR
+from reference_server.embedded import await_url, start_command, stop_process
 from reference_server.mutants import MUTANTS, Mutant
+
+if TYPE_CHECKING:
+    from contracts.clauses import Catalogue
 
 SCOPES = ("clause", "profile", "all")
 """How much of ``check`` runs against each mutant: the broken clause's tests, its whole profile, or everything."""
@@ -36,6 +43,30 @@ RUN_TIMEOUT_S = 600.0
 EMPTY_WAIVERS = "version: 1\nwaivers: []\n"
 KILL_SWITCH_CLAUSES = frozenset({"CAP-011"})
 """The clauses whose tests need the second gateway (kill-switch engaged): a process start the others skip."""
+REFERENCE_TARGET = CONTRACTS_DIR / "targets" / "reference.toml"
+
+
+def catalogue() -> Catalogue:
+    """The contract's clauses (imported when first needed: ``reference-gateway embedded``, which every run
+    starts, parses this command line too, and has no use for the catalogue's schema validator)."""
+    from contracts.clauses import catalogue as load
+
+    return load()
+
+
+def embedded_command(mutant: str | None, upstream_url: str, kill_switch: bool = True) -> list[str]:
+    """The start command of one run: the embedded gateway (this interpreter), as ``mutant``, on ``upstream_url``."""
+    command = [sys.executable, "-m", "reference_server", "embedded", "--upstream", upstream_url]
+    if mutant:
+        command += ["--mutant", mutant]
+    return command if kill_switch else [*command, "--no-kill-switch"]
+
+
+def target_args(mutant: str | None, upstream_url: str, kill_switch: bool = True) -> list[str]:
+    """``check``/``fuzz`` arguments for a run against a fresh embedded gateway: the reference's target file, with
+    this run's start command."""
+    start = shlex.join(embedded_command(mutant, upstream_url, kill_switch))
+    return ["--config", str(REFERENCE_TARGET), "--start", start]
 
 
 @dataclass
@@ -108,7 +139,7 @@ def shared_upstream(workdir: Path) -> Iterator[str]:
 
 def _cli(*args: str, timeout: float) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "gateway_contracts.cli", *args],
+        [sys.executable, "-m", "gateway_contracts", *args],
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -145,41 +176,37 @@ def run_mutant(mutant: Mutant, opts: Options, upstream_url: str) -> MutantResult
     try:
         # The second gateway (kill-switch engaged) costs a process start; only the kill-switch clause needs it.
         needs_kill_switch = opts.scope != "clause" or clause.id in KILL_SWITCH_CLAUSES
-        with embedded_target(
-            base / "target", mutant=mutant.name, upstream_url=upstream_url, kill_switch=needs_kill_switch
-        ) as target:
-            omit = ("target.profiles",) if opts.scope == "profile" else ()
+        target = target_args(mutant.name, upstream_url, needs_kill_switch)
+        proc = _cli(
+            "check",
+            *target,
+            *scope,
+            "--waivers",
+            str(waivers),
+            "--report-dir",
+            str(base / "check"),
+            timeout=opts.timeout,
+        )
+        report = _check_report(base / "check")
+        if report is None:
+            result.error = f"check gave no report: {_last_line(proc)}"
+        else:
+            failed = sorted(c["id"] for c in report["clauses"] if c["result"] == "failed")
+            result.caught = mutant.breaks in failed
+            result.failed = sorted(failed, key=lambda c: (c != mutant.breaks, c))
+        if opts.fuzz and mutant.fuzz_check:
             proc = _cli(
-                "check",
-                *to_flags(target, omit),
-                *scope,
-                "--waivers",
-                str(waivers),
-                "--report-dir",
-                str(base / "check"),
+                "fuzz",
+                *target,
+                *("--max-examples", FUZZ_EXAMPLES, "--phases", mutant.fuzz_phases),
+                *("--report-dir", str(base / "fuzz-run")),
                 timeout=opts.timeout,
             )
-            report = _check_report(base / "check")
-            if report is None:
-                result.error = f"check gave no report: {_last_line(proc)}"
-            else:
-                failed = sorted(c["id"] for c in report["clauses"] if c["result"] == "failed")
-                result.caught = mutant.breaks in failed
-                result.failed = sorted(failed, key=lambda c: (c != mutant.breaks, c))
-            if opts.fuzz and mutant.fuzz_check:
-                assert target.db_url and target.internal_key
-                proc = _cli(
-                    "fuzz",
-                    *to_flags(target),
-                    *("--max-examples", FUZZ_EXAMPLES, "--phases", mutant.fuzz_phases),
-                    *("--report-dir", str(base / "fuzz-run")),
-                    timeout=opts.timeout,
-                )
-                fired = _fuzz_fired(base / "fuzz-run")
-                result.fuzz_fired = fired or []
-                result.fuzz_caught = fired is not None and mutant.fuzz_check in fired
-                if fired is None:
-                    result.error = result.error or f"fuzz gave no findings file: {_last_line(proc)}"
+            fired = _fuzz_fired(base / "fuzz-run")
+            result.fuzz_fired = fired or []
+            result.fuzz_caught = fired is not None and mutant.fuzz_check in fired
+            if fired is None:
+                result.error = result.error or f"fuzz gave no findings file: {_last_line(proc)}"
     except subprocess.TimeoutExpired as exc:
         result.error = f"a run took longer than {exc.timeout:g}s"
     except Exception as exc:  # one broken run is one miss with its reason, never the end of the selftest
@@ -194,32 +221,31 @@ def run_reference(opts: Options, upstream_url: str) -> ReferenceResult:
     waivers = opts.workdir / "no-waivers.yaml"
     result = ReferenceResult([], [], [], 0.0)
     try:
-        with embedded_target(base / "target", upstream_url=upstream_url) as target:
+        target = target_args(None, upstream_url)
+        proc = _cli(
+            "check",
+            *target,
+            *("--waivers", str(waivers), "--report-dir", str(base / "check")),
+            timeout=opts.timeout,
+        )
+        report = _check_report(base / "check")
+        if report is None:
+            result.error = f"check gave no report: {_last_line(proc)}"
+        else:
+            result.failed = sorted(c["id"] for c in report["clauses"] if c["result"] == "failed")
+            result.untested = list(report["verdict"]["untested_must"])
+        if opts.fuzz:
             proc = _cli(
-                "check",
-                *to_flags(target),
-                *("--waivers", str(waivers), "--report-dir", str(base / "check")),
+                "fuzz",
+                *target,
+                *("--max-examples", FUZZ_EXAMPLES),
+                *("--report-dir", str(base / "fuzz-run")),
                 timeout=opts.timeout,
             )
-            report = _check_report(base / "check")
-            if report is None:
-                result.error = f"check gave no report: {_last_line(proc)}"
-            else:
-                result.failed = sorted(c["id"] for c in report["clauses"] if c["result"] == "failed")
-                result.untested = list(report["verdict"]["untested_must"])
-            if opts.fuzz:
-                assert target.db_url and target.internal_key
-                proc = _cli(
-                    "fuzz",
-                    *to_flags(target),
-                    *("--max-examples", FUZZ_EXAMPLES),
-                    *("--report-dir", str(base / "fuzz-run")),
-                    timeout=opts.timeout,
-                )
-                fired = _fuzz_fired(base / "fuzz-run")
-                if fired is None:
-                    result.error = result.error or f"fuzz gave no findings file: {_last_line(proc)}"
-                result.fuzz_findings = fired or []
+            fired = _fuzz_fired(base / "fuzz-run")
+            if fired is None:
+                result.error = result.error or f"fuzz gave no findings file: {_last_line(proc)}"
+            result.fuzz_findings = fired or []
     except subprocess.TimeoutExpired as exc:
         result.error = f"a run took longer than {exc.timeout:g}s"
     except Exception as exc:

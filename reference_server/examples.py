@@ -1,51 +1,55 @@
 """Regenerate ``reports/examples/``: the reports of a passing run and of a failing one, as ``check`` writes them.
 
-    python -m gateway_contracts.reports.examples          (or: make examples)
+    python -m reference_server.examples          (or: make examples)
 
 - ``passing/``: every profile against the embedded reference gateway;
 - ``failing/``: every profile against a deliberately broken copy of it (``reference_server.mutants``), with
   ``passing/report.json`` as the baseline, so its reports show a new failure against the baseline.
 
-Both are real runs through ``gateway-contracts check --target``, exactly as a user checks their own gateway: the
-URLs, ports and paths in them are those of the run's throwaway gateways. No waivers file applies (an empty one
+Both are real runs of ``gateway-contracts check`` (a command, not an import), given the reference's target file
+and a start command that runs ``reference-gateway embedded``, as ``make check`` does: the URLs, ports and paths in
+them are those of the run's throwaway gateways. No waivers file applies (an empty one
 is given explicitly), so the examples do not depend on the checkout's ``waivers.yaml``.
 """
 
 from __future__ import annotations
 
 import argparse
+import shlex
 import shutil
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-from gateway_contracts.embedded import embedded_target
-from gateway_contracts.target import Target
-from gateway_contracts.target.config import to_flags
 from reference_server.mutants import MUTANTS
+from reference_server.selftest import REFERENCE_TARGET
 
 DEFAULT_OUTPUT = Path("reports/examples")
 FAILING_MUTANT = "dead-string-llms"
 """Breaks one clause (DISC-002, llms.txt names a legacy model) and nothing else, so the failing example is
 about one finding whose evidence fits on a screen."""
-
-
-def check_args(
-    target: Target, report_dir: Path, waivers: Path, profiles: tuple[str, ...] | None = None
-) -> list[str]:
-    """``check`` arguments that hand it everything the embedded target offers (its profiles, or ``profiles``)."""
-    flags = to_flags(target, omit=("target.profiles",) if profiles is not None else ())
-    chosen = [x for p in profiles or () for x in ("--profile", p)]
-    return ["check", *flags, *chosen, "--report-dir", str(report_dir), "--waivers", str(waivers)]
+RUN_TIMEOUT_S = 900.0
 
 
 def _run(work: Path, out: Path, waivers: Path, mutant: str | None, *extra: str) -> int:
-    from gateway_contracts.cli import main
-
     if out.exists():
         shutil.rmtree(out)
-    with embedded_target(work / (mutant or "reference"), mutant=mutant) as target:
-        return main([*check_args(target, out, waivers), *extra])
+    start = [
+        sys.executable,
+        "-m",
+        "reference_server",
+        "embedded",
+        "--workdir",
+        str(work / (mutant or "reference")),
+    ]
+    start += ["--mutant", mutant] if mutant else []
+    command = [sys.executable, "-m", "gateway_contracts", "check", "--config", str(REFERENCE_TARGET)]
+    command += ["--start", shlex.join(start)]
+    command += ["--report-dir", str(out), "--waivers", str(waivers), *extra]
+    code = subprocess.run(command, check=False, timeout=RUN_TIMEOUT_S).returncode
+    shutil.rmtree(out / "started", ignore_errors=True)  # the start command's log, not an example
+    return code
 
 
 def regenerate(output: Path, mutant: str = FAILING_MUTANT) -> tuple[int, int]:
@@ -61,7 +65,7 @@ def regenerate(output: Path, mutant: str = FAILING_MUTANT) -> tuple[int, int]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m gateway_contracts.reports.examples", description=__doc__)
+    p = argparse.ArgumentParser(prog="python -m reference_server.examples", description=__doc__)
     p.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help=f"default: {DEFAULT_OUTPUT}")
     p.add_argument("--mutant", choices=sorted(MUTANTS), default=FAILING_MUTANT, help="the broken gateway")
     args = p.parse_args(argv)

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import json
 
-from gateway_contracts.scrub.scrubber import Scrubber
-from gateway_contracts.scrub.text import Finding
+from contracts.scrub.scrubber import Scrubber
+from contracts.scrub.text import Finding
 
 
 def _json_body(line: str) -> object | None:

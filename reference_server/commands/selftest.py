@@ -1,4 +1,4 @@
-"""``gateway-contracts selftest``: the mutation score of the suite against the reference gateway's mutants.
+"""``reference-gateway selftest``: the mutation score of the suite against the reference gateway's mutants.
 
 Prints one line per run as it finishes, then the score: each mutant caught or missed, by which clause, in how
 long; and the unmutated gateway's findings (there must be none). Writes ``selftest.json`` and ``selftest.md``
@@ -13,13 +13,12 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from gateway_contracts.clauses import catalogue
-from gateway_contracts.errors import EXIT_FAILED, EXIT_USAGE, CliError
+from contracts.exits import EXIT_FAILED, EXIT_USAGE, CliError
 
 
 def register(sub: Any) -> None:
-    from gateway_contracts.selftest import SCOPES, area_names
     from reference_server.mutants import MUTANTS
+    from reference_server.selftest import SCOPES, area_names
 
     p: argparse.ArgumentParser = sub.add_parser(
         "selftest", help="run check against every mutant of the reference gateway: the mutation score"
@@ -47,7 +46,7 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from gateway_contracts import selftest
+    from reference_server import selftest
 
     unknown = [m for m in args.mutant if m not in args.known_mutants]
     if unknown:
@@ -66,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
     shutil.rmtree(work, ignore_errors=True)
     reference = not args.no_reference
     print(
-        f"gateway-contracts selftest: {len(mutants)} mutants{' and the reference' if reference else ''}, "
+        f"reference-gateway selftest: {len(mutants)} mutants{' and the reference' if reference else ''}, "
         f"scope {args.scope}, {args.jobs} at a time",
         flush=True,
     )
@@ -87,18 +86,20 @@ def run(args: argparse.Namespace) -> int:
     (args.report_dir / "selftest.md").write_text(markdown(document), encoding="utf-8")
     print()
     print(summary(document))
-    print(f"gateway-contracts: selftest written to {args.report_dir / 'selftest.md'} and selftest.json")
+    print(f"reference-gateway: selftest written to {args.report_dir / 'selftest.md'} and selftest.json")
     return 0 if score.passed else EXIT_FAILED
 
 
 def _line(outcome: Any) -> str:
-    from gateway_contracts.selftest import MutantResult
+    from reference_server.selftest import MutantResult
 
     if not isinstance(outcome, MutantResult):
         ok = "clean" if outcome.ok else "FINDINGS"
         found = ", ".join(outcome.failed + outcome.untested + outcome.fuzz_findings) or "none"
         return f"reference gateway: {ok} (findings: {found}){_err(outcome.error)} {outcome.seconds:.1f}s"
     word = "caught" if outcome.ok else "MISSED"
+    from contracts.clauses import catalogue
+
     clauses = catalogue().clauses
     also = [c for c in outcome.failed if c != outcome.breaks and c in clauses and clauses[c].must]
     detail = f" also {', '.join(also)}" if also else ""

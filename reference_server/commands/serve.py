@@ -1,4 +1,4 @@
-"""``gateway-contracts serve``: run the reference gateway."""
+"""``reference-gateway serve``: run the reference gateway."""
 
 from __future__ import annotations
 
@@ -7,11 +7,10 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from gateway_contracts.commands import _loop
-from gateway_contracts.commands._loop import LOOP_HELP, LOOPS
-from gateway_contracts.commands._signals import wait_for_stop_signal
-from gateway_contracts.commands.dburl import checked_db_url
-from gateway_contracts.errors import EXIT_DATABASE, EXIT_USAGE, CliError, first_line, redact_url
+from contracts.exits import EXIT_DATABASE, EXIT_USAGE, CliError, first_line, redact_url
+from reference_server.commands import _loop
+from reference_server.commands._loop import LOOP_HELP, LOOPS
+from reference_server.commands._signals import wait_for_stop_signal
 
 
 def register(sub: Any) -> None:
@@ -70,11 +69,12 @@ def run(args: argparse.Namespace) -> int:
 
     from aiohttp import web
 
+    from contracts.db_urls import checked_db_url
     from reference_server.app import build_app
     from reference_server.config import GatewayConfig, default_db_url
     from reference_server.observability.access_log import ScrubbingAccessLogger
 
-    log = logging.getLogger("gateway_contracts.serve")
+    log = logging.getLogger("reference_server.serve")
 
     db_url = checked_db_url(args.db_url or default_db_url())
     if db_url.startswith("sqlite:///") and ":memory:" not in db_url:
@@ -141,14 +141,14 @@ def run(args: argparse.Namespace) -> int:
             },
         )
         print(
-            f"gateway-contracts: reference gateway listening on http://{config.host}:{port} "
+            f"reference-gateway: listening on http://{config.host}:{port} "
             f"(db {redact_url(db_url)}, upstream {', '.join(config.upstreams)}); Ctrl-C stops it",
             flush=True,
         )
         try:
             await wait_for_stop_signal()
         finally:
-            print("gateway-contracts: stopping", flush=True)
+            print("reference-gateway: stopping", flush=True)
             log.info("gateway stopping", extra={"event": "gateway.stopping"})
             await runner.cleanup()
 
