@@ -13,6 +13,7 @@ from gateway_contracts.clauses import catalogue
 from gateway_contracts.cli import main
 from gateway_contracts.embedded import embedded_target
 from gateway_contracts.reports.examples import check_args
+from gateway_contracts.reports.model import Report
 from gateway_contracts.results import ClauseResults, TestRecord
 from gateway_contracts.target import Target
 from tests.support.servers import ServerThread
@@ -55,7 +56,7 @@ def exchange(
 Records = dict[str, list[TestRecord]]
 
 
-def build_report(records: Records, profiles: set[str] | None = None, seed: int | None = 7) -> dict[str, Any]:
+def build_report(records: Records, profiles: set[str] | None = None, seed: int | None = 7) -> Report:
     """A report through the real builder, from made-up test records; clauses without records pass."""
     cat = catalogue()
     results = ClauseResults(cat)
@@ -73,8 +74,11 @@ def failed(cid: str, message: str = "AssertionError: deliberate", **evidence: An
     return [TestRecord(nodeid, "failed", "call", message, 0.02, evidence)]
 
 
+Build = Callable[..., Report]
+
+
 @pytest.fixture()
-def synthetic() -> Callable[..., dict[str, Any]]:
+def synthetic() -> Build:
     return build_report
 
 
