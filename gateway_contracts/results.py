@@ -87,13 +87,15 @@ class ClauseResults:
         clause = self.catalogue.clauses[clause_id]
         if clause.profile not in profiles:
             return "skipped", [f"profile {clause.profile} not selected"]
+        recs = self.records[clause_id]
+        # Before asking whether a test of the clause was collected: a precondition fails under its own clause
+        # (``failures.Blocked``) from another clause's test, even in a run that collected none of its own.
+        if any(r.outcome == "failed" for r in recs):
+            return "failed", sorted({r.message for r in recs if r.outcome == "failed"})
         if not self.tests[clause_id]:
             if not whole_suite:
                 return "skipped", ["not collected in this run"]
             return "untested", ["no test checks this clause"]
-        recs = self.records[clause_id]
-        if any(r.outcome == "failed" for r in recs):
-            return "failed", sorted({r.message for r in recs if r.outcome == "failed"})
         if any(r.outcome == "passed" for r in recs):
             return "passed", []
         if recs:

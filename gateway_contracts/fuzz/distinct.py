@@ -49,14 +49,15 @@ def _schema_error(message: str) -> tuple[str, str]:
     schema = paragraphs[at + 1] if at + 1 < len(paragraphs) else ""
     statuses = [m["status"] for p in paragraphs[:at] if (m := _STATUS_CONTEXT.search(p))]
     status = statuses[0] if statuses else ""
-    path = match["path"] or "the schema's root"
+    path = match["path"] or ""
     first_key = _FIRST_KEY.match(schema)
     keyword = first_key["key"] if first_key else "schema"
     # The detail names the property only for `required`: other messages quote the generated value. Two
     # violations of one keyword at one path are one finding, as schemathesis counts them.
     required = _REQUIRED.match(paragraphs[0].strip())
     what = f'"{required["name"]}" required' if required and keyword == "required" else keyword
-    detail = (f"{status} answer, " if status else "") + f"{path}: {what}"
+    where = ", ".join(x for x in (f"{status} answer" if status else "", path) if x)
+    detail = f"{where}: {what}" if where else what
     digest = hashlib.sha256(schema.encode()).hexdigest()[:12]
     return f"{status}|{path}|{keyword}|{digest}", detail
 

@@ -30,8 +30,6 @@ Policy = Literal["any", "new"]
 
 FAILING = frozenset({"failed", "untested"})
 """Outcomes that count as a failure of the clause (for the baseline diff and the verdict)."""
-COUNTED: tuple[Result, ...] = ("passed", "failed", "skipped", "untested", "waived")
-"""The results a profile summary counts."""
 BLOCKED_BY = "blocked by "
 NOT_JUDGED = "not judged: the test failed on "
 
@@ -225,16 +223,6 @@ class ProfileSummary:
     skip_reasons: tuple[SkipReason, ...]
     partial: bool = False
     """Selected, but every MUST clause of it was skipped: it showed nothing, which is not a plain pass."""
-
-    def count(self, result: Result) -> int:
-        counts: dict[str, int] = {
-            "passed": self.passed,
-            "failed": self.failed,
-            "skipped": self.skipped,
-            "untested": self.untested,
-            "waived": self.waived,
-        }
-        return counts[result]
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ The gateway behind it still captures every call, so the database checks hold, an
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 
 import aiohttp
@@ -28,6 +28,7 @@ from tests.support.servers import ServerThread
 FAULTY = "/v1/messages"
 FAULTS = ("header", "usage", "envelope")
 # Hop-by-hop headers, and those aiohttp sets itself for the body it sends.
+SESSION = web.AppKey("session", aiohttp.ClientSession)
 _DROPPED = {"connection", "keep-alive", "transfer-encoding", "content-length", "content-encoding", "host"}
 
 
@@ -49,7 +50,7 @@ def _broken(status: int, content_type: str, body: bytes, faults: tuple[str, ...]
 
 def proxy_app(upstream: str, faults: tuple[str, ...]) -> web.Application:
     async def forward(request: web.Request) -> web.StreamResponse:
-        session: aiohttp.ClientSession = request.app["session"]
+        session = request.app[SESSION]
         headers = {k: v for k, v in request.headers.items() if k.lower() not in _DROPPED}
         async with session.request(
             request.method,
@@ -68,10 +69,10 @@ def proxy_app(upstream: str, faults: tuple[str, ...]) -> web.Application:
                 out_headers["x-ainfera-stream-mode"] = "sideways"
         return web.Response(status=status, body=body, headers=out_headers)
 
-    async def session_context(app: web.Application) -> Iterator[None]:  # type: ignore[misc]
-        app["session"] = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60))
+    async def session_context(app: web.Application) -> AsyncIterator[None]:
+        app[SESSION] = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60))
         yield
-        await app["session"].close()
+        await app[SESSION].close()
 
     app = web.Application(client_max_size=64 * 1024 * 1024)
     app.cleanup_ctx.append(session_context)
