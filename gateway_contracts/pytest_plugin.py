@@ -16,7 +16,6 @@ What the plugin enforces:
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from collections.abc import Iterator
@@ -29,6 +28,7 @@ import pytest
 from contracts.clauses import Catalogue, Clause, catalogue
 from gateway_contracts.errors import CliError
 from gateway_contracts.failures import Blocked, ClauseFailure
+from gateway_contracts.reports.model import blocked_reason, not_judged_reason
 from gateway_contracts.results import ClauseResults, TestRecord
 from gateway_contracts.target import KNOWN_NEEDS, Target, options
 from gateway_contracts.target.config import ConfigError, resolve
@@ -194,9 +194,7 @@ class ConformancePlugin:
                 attributed, blocked = getattr(report, "attributed", (ids[0], False))
                 message = _short_failure(report)
                 record(attributed, "failed", message)
-                why = (
-                    f"blocked by {attributed}" if blocked else f"not judged: the test failed on {attributed}"
-                )
+                why = blocked_reason(attributed) if blocked else not_judged_reason(attributed)
                 for cid in ids:
                     if cid != attributed:
                         record(cid, "skipped", why)
@@ -225,14 +223,17 @@ class ConformancePlugin:
         if self.stopped is not None:
             self._stack.close()
             return  # no report: nothing was judged
-        summary = self.results.finish(
+        report = self.results.finish(
             self.selected_profiles, self.target, whole_suite=self.whole_suite, seed=self.seed
         )
         path = self.config.getoption("--gateway-report")
         if path:
+            from gateway_contracts.reports.write import serialise, write_file
+
+            # Not validated here (a traceback at session end helps no one): check validates it as it reads it.
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-            Path(path).write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
-        if self.whole_suite and summary["verdict"]["untested_must"] and session.exitstatus == 0:
+            write_file(Path(path), serialise(report))
+        if self.whole_suite and report.verdict.untested_must and session.exitstatus == 0:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
         self._stack.close()
 

@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import os
 import shlex
 import sys
 import time
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -34,6 +33,10 @@ from gateway_contracts.reports.write import JSON_NAME, RENDERERS
 from gateway_contracts.target import Target, options
 from gateway_contracts.target.config import ConfigError, resolve
 from gateway_contracts.target.preflight import preflight
+
+if TYPE_CHECKING:
+    from gateway_contracts.reports.baseline import Prior
+    from gateway_contracts.reports.model import Report
 
 DEFAULT_SEED = 0
 REPORT_NAME = JSON_NAME
@@ -194,24 +197,25 @@ def run(args: argparse.Namespace) -> int:
     if not report.exists():
         raise CliError(f"the conformance run ended without a report (pytest exit {code})", EXIT_FAILED)
     from gateway_contracts.reports import verdict
+    from gateway_contracts.reports.loader import load_report
     from gateway_contracts.reports.write import write_all
 
-    summary = verdict.apply(
-        json.loads(report.read_text(encoding="utf-8")),
-        waivers,
-        baseline,
-        baseline_source=str(args.baseline) if args.baseline else "",
-        policy=args.fail_on,
-    )
     try:
-        paths = write_all(summary, args.report_dir)
+        judged = verdict.apply(
+            load_report(report),
+            waivers,
+            baseline,
+            baseline_source=str(args.baseline) if args.baseline else "",
+            policy=args.fail_on,
+        )
+        paths = write_all(judged, args.report_dir)
     except ReportError as exc:  # a harness bug, not the gateway's: say so, keep the raw report for the bug
         raise CliError(f"internal error: {exc}", EXIT_FAILED) from None
-    print_summary(summary, time.monotonic() - started, paths)
+    print_summary(judged, time.monotonic() - started, paths)
     if code not in (0, 1):  # interrupted, internal error, usage or collection error
         print(f"gateway-contracts: the test run itself failed (pytest exit {code})", file=sys.stderr)
         return EXIT_FAILED if code == 5 else int(code)
-    return 0 if summary["verdict"]["passed"] else EXIT_FAILED
+    return 0 if judged.verdict.passed else EXIT_FAILED
 
 
 def _run_pytest(argv: list[str], preset: _Preset) -> int:
@@ -233,7 +237,7 @@ def _run_pytest(argv: list[str], preset: _Preset) -> int:
 _NO_AUTOLOAD = "PYTEST_DISABLE_PLUGIN_AUTOLOAD"
 
 
-def _inputs(args: argparse.Namespace, known: set[str]) -> tuple[list[Waiver], dict[str, Any] | None]:
+def _inputs(args: argparse.Namespace, known: set[str]) -> tuple[list[Waiver], Prior | None]:
     """The waivers and the baseline, read before anything starts: a typo there must not cost a whole run."""
     from gateway_contracts.reports.baseline import load_baseline
 
@@ -248,47 +252,48 @@ def _inputs(args: argparse.Namespace, known: set[str]) -> tuple[list[Waiver], di
     return waivers, baseline
 
 
-def print_summary(summary: dict[str, Any], seconds: float, paths: dict[str, Path] | None = None) -> None:
+def print_summary(report: Report, seconds: float, paths: dict[str, Path] | None = None) -> None:
     """Top-down, as a reviewer reads: the verdict, then one line per failed clause (its test and why), then the
     per-profile counts; the evidence and the reproduction commands are in the report files."""
-    verdict = summary["verdict"]
-    word = "PASS" if verdict["passed"] else "FAIL"
-    partial = [pid for pid, p in summary["profiles"].items() if p.get("partial")]
-    if verdict["passed"] and partial:
+    verdict = report.verdict
+    word = "PASS" if verdict.passed else "FAIL"
+    partial = [p.id for p in report.profiles if p.partial]
+    if verdict.passed and partial:
         word = f"PASS (partial: nothing judged in {', '.join(partial)})"
     print()
     print(f"gateway-contracts: {word}")
-    for reason in verdict["reasons"]:
+    for reason in verdict.reasons:
         print(f"  {reason}")
     change_word = {"new-failure": " (new)", "still-failing": " (old)"}
-    for clause in summary["clauses"]:
-        change = change_word.get(clause["change"] or "", "")
-        if clause["result"] == "failed":
-            why = clause["reasons"][0].splitlines()[0] if clause["reasons"] else ""
-            test = next((t["nodeid"] for t in clause["tests"] if t["outcome"] == "failed"), "")
-            print(f"FAILED{change} {clause['id']} [{clause['level']}] {clause['title']}")
+    for clause in report.clauses:
+        change = change_word.get(clause.change or "", "")
+        if clause.result == "failed":
+            why = clause.reasons[0].splitlines()[0] if clause.reasons else ""
+            test = next((t.nodeid for t in clause.tests if t.outcome == "failed"), "")
+            print(f"FAILED{change} {clause.id} [{clause.level}] {clause.title}")
             print(f"    {test}: {why[:200]}")
-        elif clause["result"] == "untested":
-            print(f"UNTESTED{change} {clause['id']} [{clause['level']}]: no test checks this clause")
-        elif clause["result"] == "waived":
-            w = clause["waiver"]
-            print(f"WAIVED {clause['id']} [{clause['level']}] until {w['expires']}: {w['reason']}")
-    baseline = summary["baseline"]
+        elif clause.result == "untested":
+            print(f"UNTESTED{change} {clause.id} [{clause.level}]: no test checks this clause")
+        elif clause.result == "waived" and clause.waiver is not None:
+            print(
+                f"WAIVED {clause.id} [{clause.level}] until {clause.waiver.expires}: {clause.waiver.reason}"
+            )
+    baseline = report.baseline
     if baseline is not None:
         print(
-            f"against the baseline: {len(baseline['new_failures'])} new, {len(baseline['fixed'])} fixed, "
-            f"{len(baseline['still_failing'])} still failing"
+            f"against the baseline: {len(baseline.new_failures)} new, {len(baseline.fixed)} fixed, "
+            f"{len(baseline.still_failing)} still failing"
         )
     print()
     print(f"{'profile':<12}{'passed':>8}{'failed':>8}{'skipped':>9}{'untested':>10}{'waived':>8}")
-    for pid, p in summary["profiles"].items():
-        counts = f"{p['passed']:>8}{p['failed']:>8}{p['skipped']:>9}{p['untested']:>10}{p['waived']:>8}"
-        state = "" if p.get("selected", True) else "  (not selected)"
-        if p.get("partial"):
+    for p in report.profiles:
+        counts = f"{p.passed:>8}{p.failed:>8}{p.skipped:>9}{p.untested:>10}{p.waived:>8}"
+        state = "" if p.selected else "  (not selected)"
+        if p.partial:
             state = "  PARTIAL: every MUST clause skipped"
-        print(f"{pid:<12}{counts}{state}")
-        if p.get("selected", True):
-            for skip in p["skip_reasons"]:
-                print(f"{'':<12}skipped ({len(skip['clauses'])}): {skip['reason']}")
+        print(f"{p.id:<12}{counts}{state}")
+        if p.selected:
+            for skip in p.skip_reasons:
+                print(f"{'':<12}skipped ({len(skip.clauses)}): {skip.reason}")
     where = ", ".join(str(p) for p in paths.values()) if paths else "see --report-dir"
     print(f"gateway-contracts: {word} in {seconds:.1f}s — reports: {where}")

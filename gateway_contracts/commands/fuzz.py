@@ -9,7 +9,7 @@ baseline does not accept; harness problems are one line each with their own stat
 from __future__ import annotations
 
 import argparse
-import json
+import dataclasses
 import time
 from contextlib import ExitStack
 from pathlib import Path
@@ -17,6 +17,7 @@ from typing import Any
 
 from gateway_contracts.errors import EXIT_FAILED, EXIT_USAGE, CliError
 from gateway_contracts.fuzz.baseline import Baseline, BaselineError
+from gateway_contracts.fuzz.findings import Finding
 from gateway_contracts.fuzz.outcome import Outcome
 from gateway_contracts.fuzz.runner import RunPaths
 from gateway_contracts.target import Target, options
@@ -146,45 +147,30 @@ def _fuzz(args: argparse.Namespace, paths: RunPaths, phases: tuple[str, ...], ta
     return Outcome.read(paths, code, document.operation_ids(doc), target.db_url)
 
 
-def _into_report(report_dir: Path, found: list[Any], outcome: Outcome, target: Target) -> Path:
+def _into_report(report_dir: Path, found: list[Finding], outcome: Outcome, target: Target) -> Path:
     """The findings, each with its clause and curl (scrubbed), as the ``fuzz`` section of ``report.json`` in the
     report directory: added to the report ``check`` wrote there, or to a report of their own (no clause checked
-    by ``check``) when there is none; the Markdown, HTML and JUnit files are rendered again with them."""
+    by ``check``) when there is none (or only one this harness cannot read); the Markdown, HTML and JUnit files
+    are rendered again with them."""
     from contracts.clauses import catalogue
-    from gateway_contracts.reports.evidence import scrub_text
+    from gateway_contracts.reports.loader import load_report
+    from gateway_contracts.reports.schema import ReportError
     from gateway_contracts.reports.write import JSON_NAME, write_all
     from gateway_contracts.results import ClauseResults
 
-    section = {
-        "seed": outcome.seed,
-        "requests": outcome.requests,
-        "seconds": round(outcome.seconds, 1),
-        "findings": [
-            {
-                "clause": f.clause,
-                "check": f.check,
-                "operation": f.operation,
-                "title": scrub_text(f.title),
-                "message": scrub_text(f.message)[:4000],
-                "status": f.status,
-                "curl": scrub_text(f.curl) if f.curl else None,
-                "new": f.new,
-            }
-            for f in found
-        ],
-    }
     path = report_dir / JSON_NAME
-    doc: dict[str, Any] | None = None
+    report = None
     if path.is_file():
         try:
-            loaded = json.loads(path.read_text(encoding="utf-8"))
-            doc = loaded if isinstance(loaded, dict) and loaded.get("clauses") else None
-        except (OSError, ValueError):
-            doc = None
-    if doc is None:
-        doc = ClauseResults(catalogue()).finish(set(), target, whole_suite=False, seed=outcome.seed)
-    doc["fuzz"] = section
-    write_all(doc, report_dir)
+            report = load_report(path)
+        except ReportError as exc:
+            print(f"gateway-contracts: {exc}; the fuzz findings go into a report of their own", flush=True)
+    if report is None:
+        report = ClauseResults(catalogue()).finish(set(), target, whole_suite=False, seed=outcome.seed)
+    try:
+        write_all(dataclasses.replace(report, fuzz=outcome.section(found)), report_dir)
+    except ReportError as exc:  # a harness bug, not the gateway's
+        raise CliError(f"internal error: {exc}", EXIT_FAILED) from None
     return path
 
 
@@ -207,14 +193,16 @@ def _conclude(
         print(f"NOT EXERCISED {label}: no request got past validation to a 2xx answer")
     new = [f for f in found if f.new]
     for f in new[:MAX_LISTED]:
-        print(f"NEW {f.clause or 'no clause'} {f.operation} [{f.check}] {f.title}")
+        print(f"NEW {f.clause or 'no clause'} {f.operation} [{f.check}] {f.headline}")
     if len(new) > MAX_LISTED:
         print(f"… and {len(new) - MAX_LISTED} more new findings")
     known = len(found) - len(new)
     if baseline is not None:
         for entry in baseline.fixed(found):
+            detail = f" ({entry['detail']})" if entry.get("detail") else ""
             print(
-                f"FIXED {entry.get('operation')} [{entry.get('check')}] {entry.get('title')} (still in the baseline)"
+                f"FIXED {entry.get('operation')} [{entry.get('check')}] {entry.get('title')}{detail} "
+                "(still in the baseline)"
             )
     word = "PASS" if not new else "FAIL"
     print(

@@ -40,20 +40,20 @@ def register(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from gateway_contracts.reports import verdict, waivers
     from gateway_contracts.reports.baseline import load_baseline
-    from gateway_contracts.reports.loader import load_document
+    from gateway_contracts.reports.loader import load_report
     from gateway_contracts.reports.write import encode, render
 
     try:
-        doc = load_document(args.source)
+        report = load_report(args.source)
         if args.baseline is not None:
-            doc = verdict.apply(
-                doc,
-                waivers.from_report(doc["waivers"]),
+            report = verdict.apply(
+                report,
+                waivers.from_report(report),
                 load_baseline(args.baseline),
                 baseline_source=str(args.baseline),
                 policy=args.fail_on,
             )
-        text = render(doc, args.format)
+        text = render(report, args.format)
     except ReportError as exc:
         raise CliError(str(exc), EXIT_USAGE) from None
     if args.output is None:

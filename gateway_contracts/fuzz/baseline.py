@@ -1,7 +1,7 @@
 """The fuzz baseline: findings a team has accepted, so CI fails only on new ones.
 
-A JSON file listing fingerprints with what they stand for (operation, check, title) so a reviewer can read it.
-Findings are matched by fingerprint only; an entry whose finding no longer shows is reported as fixed, and kept
+A JSON file listing fingerprints with what they stand for (operation, check, title, and what differs where the
+title does not say) so a reviewer can read it. Findings are matched by fingerprint only; an entry whose finding no longer shows is reported as fixed, and kept
 until the baseline is rewritten (``--update-baseline``), so a flaky finding does not come back as "new".
 """
 
@@ -54,7 +54,13 @@ class Baseline:
 
 def save(path: Path, findings: list[Finding]) -> None:
     entries = [
-        {"fingerprint": f.fingerprint, "operation": f.operation, "check": f.check, "title": f.title}
+        {
+            "fingerprint": f.fingerprint,
+            "operation": f.operation,
+            "check": f.check,
+            "title": f.title,
+            **({"detail": f.detail} if f.detail else {}),
+        }
         for f in findings
     ]
     document = {"format_version": FORMAT_VERSION, "findings": entries}

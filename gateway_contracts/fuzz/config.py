@@ -2,6 +2,10 @@
 
 Everything here is documented schemathesis configuration. The notable choices:
 
+* ``continue-on-failure``: an operation is fuzzed to its last case even once a check has failed on it. Without
+  it, the first failure ends the operation's search (the case is shrunk instead), so a fault on every answer
+  (a bad header) kept the fuzzer from ever reaching another (a broken error body): one finding hid the others.
+  Every failing case is recorded; each distinct finding is reproduced by the first request that showed it;
 * the contract checks come in through ``hooks``; schemathesis' own ``positive_data_acceptance`` is replaced by
   ``valid_data_accepted``, which knows the contract's semantic refusals (``refusals.py``);
 * ``ignored_auth`` runs on the metrics endpoint (its key is mandatory there). The client key rides on every call
@@ -103,6 +107,7 @@ def render(config: RunConfig) -> str:
         f"hooks = {_value(HOOKS_MODULE)}",
         f"max-stream-events = {streams.MAX_STREAM_EVENTS}",
         f"request-timeout = {_value(config.request_timeout)}",
+        "continue-on-failure = true",
         f"headers = {_inline({**header_placeholders(config.headers), **dict(config.auth_headers)})}",
         "",
         "[cache]",

@@ -46,6 +46,8 @@ class CheckFailure:
     title: str
     message: str
     interaction: Interaction | None
+    kind: str = ""
+    """schemathesis' failure type (``JsonSchemaError``, ``MissingHeaders``, …; ``ContractFailure`` for ours)."""
 
 
 @dataclass(frozen=True)
@@ -123,6 +125,7 @@ def _scenario(event: dict[str, Any], out: RunEvents) -> None:
                     title=str(failure.get("title", "")),
                     message=str(failure.get("message", "")),
                     interaction=interaction,
+                    kind=str(failure.get("type", "")),
                 )
             )
 

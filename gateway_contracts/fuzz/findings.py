@@ -1,8 +1,13 @@
-"""Findings: one per (operation, check, title), each with the request that showed it as a curl command.
+"""Findings: one per distinct failure, each with the request that showed it as a curl command.
+
+A finding is one (operation, check, title, what differs): two failures of one check on one operation are two
+findings when they break different things (``distinct``), so that one finding never hides another. The first
+request that showed each one is its reproduction.
 
 ``findings.json`` is the fuzz run's contribution to the compliance report: a stable, documented shape (below) that
 the report folds in without knowing schemathesis. The fingerprint is what the baseline stores; it leaves out
-everything that changes from run to run (request ids, generated values, case ids).
+everything that changes from run to run (request ids, generated values, case ids). A finding whose title says it
+all (every contract check's) has the fingerprint of its (operation, check, title), as it always had.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from gateway_contracts.fuzz.canaries import is_credential_header
+from gateway_contracts.fuzz.distinct import distinction
 from gateway_contracts.fuzz.events import CheckFailure, Request, RunError, RunEvents
 from gateway_contracts.reports.reproduce import header_variable
 
@@ -51,13 +57,22 @@ class Finding:
     new: bool = True
     clause: str | None = None
     """The clause the finding breaks (``gateway_contracts.fuzz.clauses``)."""
+    detail: str = ""
+    """What this finding breaks where its title does not say (``distinct``): the schema path, the header …"""
+
+    @property
+    def headline(self) -> str:
+        """The title, with what differs from the check's other findings on the operation when it does not say."""
+        return f"{self.title} ({self.detail})" if self.detail else self.title
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
-def fingerprint(operation: str, check: str, title: str) -> str:
-    return hashlib.sha256(f"{operation}\0{check}\0{title}".encode()).hexdigest()[:16]
+def fingerprint(operation: str, check: str, title: str, key: str = "") -> str:
+    """The finding's identity for the baseline; ``key`` tells apart findings of one title (``distinct``)."""
+    text = f"{operation}\0{check}\0{title}" + (f"\0{key}" if key else "")
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def curl_command(request: Request) -> str:
@@ -97,17 +112,20 @@ def _as_probed(failure: CheckFailure, request: Request) -> Request:
 
 def _from_failure(failure: CheckFailure) -> Finding:
     interaction = failure.interaction
+    status = interaction.status if interaction else None
+    key, detail = distinction(failure.kind, failure.message, status)
     return Finding(
-        fingerprint=fingerprint(failure.label, failure.check, failure.title),
+        fingerprint=fingerprint(failure.label, failure.check, failure.title, key),
         operation=failure.label,
         check=failure.check,
         code=failure.code,
         title=failure.title,
         message=failure.message,
         phase=failure.phase,
-        status=interaction.status if interaction else None,
+        status=status,
         response_excerpt=interaction.content[:EXCERPT].decode("utf-8", "replace") if interaction else "",
         curl=curl_command(_as_probed(failure, interaction.request)) if interaction else None,
+        detail=detail,
     )
 
 
@@ -128,13 +146,14 @@ def _from_error(error: RunError) -> Finding:
 
 
 def collect(events: RunEvents, extra: list[Finding] | None = None) -> list[Finding]:
-    """Deduplicated findings, in a stable order (by operation, check, title)."""
+    """One finding per distinct failure (the first request that showed it), in a stable order (by operation,
+    check, title, what differs)."""
     found: dict[str, Finding] = {}
     for item in [*(_from_failure(f) for f in events.failures), *(_from_error(e) for e in events.errors)]:
         found.setdefault(item.fingerprint, item)
     for item in extra or []:
         found.setdefault(item.fingerprint, item)
-    return sorted(found.values(), key=lambda f: (f.operation, f.check, f.title))
+    return sorted(found.values(), key=lambda f: (f.operation, f.check, f.title, f.detail))
 
 
 def write(path: Path, findings: list[Finding], meta: dict[str, Any]) -> None:

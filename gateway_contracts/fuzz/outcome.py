@@ -18,8 +18,11 @@ from gateway_contracts.fuzz.events import read_events
 from gateway_contracts.fuzz.findings import Finding
 from gateway_contracts.fuzz.runner import RunPaths
 from gateway_contracts.fuzz.summary import OperationStats, coverage
+from gateway_contracts.reports.model import FuzzFinding, FuzzSection
 
 CHAIN_OPERATION = "(audit chain)"
+MAX_MESSAGE = 4000
+"""A finding's message in the report is cut here: the full one is in ``findings.json``."""
 
 
 @dataclass
@@ -56,6 +59,30 @@ class Outcome:
             requests=len(events.interactions),
             seed=events.seed,
             phases_seen=sorted({i.phase for i in events.interactions}),
+        )
+
+    def section(self, found: list[Finding]) -> FuzzSection:
+        """The run as the compliance report's ``fuzz`` section: each finding with its clause, check and curl,
+        scrubbed as all report evidence is (the curl keeps its credentials as environment variables)."""
+        from gateway_contracts.reports.evidence import scrub_text
+
+        return FuzzSection(
+            seed=self.seed,
+            requests=self.requests,
+            seconds=round(self.seconds, 1),
+            findings=tuple(
+                FuzzFinding(
+                    clause=f.clause,
+                    check=f.check,
+                    operation=f.operation,
+                    title=scrub_text(f.headline),
+                    message=scrub_text(f.message)[:MAX_MESSAGE],
+                    status=f.status,
+                    curl=scrub_text(f.curl) if f.curl else None,
+                    new=f.new,
+                )
+                for f in found
+            ),
         )
 
     def meta(self, args: Any) -> dict[str, Any]:

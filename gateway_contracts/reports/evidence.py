@@ -1,4 +1,4 @@
-"""The evidence of a failed test, as a report finding: exchanges, rows, log lines, reproduce commands — scrubbed.
+"""The evidence of a failed test, as a report's failure: exchanges, rows, log lines, reproduce commands — scrubbed.
 
 Tests record what they sent and got (``gateway_contracts.conformance.client.Exchanges``); here the harness adds
 what the gateway kept of those calls (its captured rows and its log lines, found by the response's
@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from contracts.scrub import Scrubber, default_scrubber
 from gateway_contracts.reports import reproduce
+from gateway_contracts.reports.model import Command, Evidence, Exchange, Failure, LogLine, RowSet, When
 from gateway_contracts.target import Target
 
 if TYPE_CHECKING:
@@ -112,56 +113,39 @@ def _headers(raw: Any) -> dict[str, str]:
     return {str(k): str(v) for k, v in scrubbed.items()}
 
 
-def exchange(raw: dict[str, Any]) -> dict[str, Any]:
-    """A recorded exchange, scrubbed, in the report's shape."""
+def exchange(raw: dict[str, Any]) -> Exchange:
+    """A recorded exchange, scrubbed."""
     req, resp = raw["request"], raw["response"]
     response_headers = _headers(resp.get("headers"))
     content_type = next((v for k, v in response_headers.items() if k.lower() == "content-type"), "")
     body = str(req.get("body") or "")
-    return {
-        "request": {
-            "method": str(req["method"]),
-            "path": scrub_text(str(req.get("path", ""))),
-            "headers": _headers(req.get("headers")),
-            "body": authored_scrubber().scrub_value(body),
-        },
-        "response": {
-            "status": int(resp["status"]),
-            "headers": response_headers,
-            "body": default_scrubber().scrub_value(str(resp.get("body") or "")),
-            "stream": content_type.startswith("text/event-stream"),
-        },
-    }
+    return Exchange(
+        method=str(req["method"]),
+        path=scrub_text(str(req.get("path", ""))),
+        request_headers=_headers(req.get("headers")),
+        request_body=authored_scrubber().scrub_value(body),
+        status=int(resp["status"]),
+        response_headers=response_headers,
+        response_body=default_scrubber().scrub_value(str(resp.get("body") or "")),
+        stream=content_type.startswith("text/event-stream"),
+    )
 
 
-def _request_ids(exchanges: list[dict[str, Any]]) -> list[str]:
+def _request_ids(exchanges: list[Exchange]) -> list[str]:
     ids: list[str] = []
     for x in exchanges:
-        rid = next((v for k, v in x["response"]["headers"].items() if k.lower() == "request-id"), None)
+        rid = next((v for k, v in x.response_headers.items() if k.lower() == "request-id"), None)
         if rid and rid not in ids:
             ids.append(rid)
     return ids[-MAX_REQUEST_IDS:]
 
 
-def finding(
-    nodeid: str,
-    when: str,
-    message: str,
-    evidence: dict[str, Any],
-    target: Target | None,
-    sources: EvidenceSources,
-) -> dict[str, Any]:
-    """One failed test's finding. ``evidence`` is what the test recorded, unscrubbed; the result is scrubbed."""
-    raw_exchanges = evidence.get("exchanges")
-    exchanges = (
-        [exchange(x) for x in raw_exchanges if _is_exchange(x)] if isinstance(raw_exchanges, list) else []
-    )
-    other_raw = {k: v for k, v in evidence.items() if k != "exchanges"}
-    if isinstance(raw_exchanges, list) and len(exchanges) != len(raw_exchanges):
-        other_raw["unrecognised_exchanges"] = [x for x in raw_exchanges if not _is_exchange(x)]
+def _stored(
+    exchanges: list[Exchange], sources: EvidenceSources, notes: list[str]
+) -> tuple[list[Any], list[Any]]:
+    """What the gateway kept of the calls: their captured rows and log lines (a note where it cannot be read)."""
     rows: list[dict[str, Any]] = []
     log_lines: list[dict[str, Any]] = []
-    notes: list[str] = []
     for rid in _request_ids(exchanges):
         try:
             found = sources.rows(rid)
@@ -176,22 +160,48 @@ def finding(
             log_lines += sources.log_lines(rid)
         except Exception as exc:
             notes.append(f"log lines of {rid} unavailable: {type(exc).__name__}: {str(exc)[:200]}")
+    return rows, log_lines
+
+
+def failure(
+    clause: str,
+    nodeid: str,
+    when: When,
+    message: str,
+    evidence: dict[str, Any],
+    target: Target | None,
+    sources: EvidenceSources,
+) -> Failure:
+    """One failed test of ``clause``. ``evidence`` is what the test recorded, unscrubbed; the result is scrubbed."""
+    raw_exchanges = evidence.get("exchanges")
+    exchanges = (
+        [exchange(x) for x in raw_exchanges if _is_exchange(x)] if isinstance(raw_exchanges, list) else []
+    )
+    other_raw = {k: v for k, v in evidence.items() if k != "exchanges"}
+    if isinstance(raw_exchanges, list) and len(exchanges) != len(raw_exchanges):
+        other_raw["unrecognised_exchanges"] = [x for x in raw_exchanges if not _is_exchange(x)]
+    notes: list[str] = []
+    rows, log_lines = _stored(exchanges, sources, notes)
     if notes:
         other_raw["evidence_notes"] = notes
     commands = []
     base_url = target.base_url if target is not None else ""
     if exchanges:
-        commands.append({"kind": "curl", "command": reproduce.curl(base_url, exchanges[-1]["request"])})
-    commands.append({"kind": "check", "command": reproduce.rerun(target, nodeid)})
-    return {
-        "test": nodeid,
-        "when": when,
-        "message": scrub_text(message),
-        "exchanges": exchanges,
-        "rows": default_scrubber().scrub_value(rows),
-        "log_lines": [
-            {"number": ln["number"], "line": scrub_text(ln["line"])} for ln in log_lines[:MAX_LOG_LINES]
-        ],
-        "other": default_scrubber().scrub_value(other_raw),
-        "reproduce": commands,
-    }
+        commands.append(Command("curl", reproduce.curl(base_url, exchanges[-1])))
+    commands.append(Command("check", reproduce.rerun(target, nodeid)))
+    scrubbed_rows = default_scrubber().scrub_value(rows)
+    return Failure(
+        clause=clause,
+        test=nodeid,
+        when=when,
+        message=scrub_text(message),
+        evidence=Evidence(
+            exchanges=tuple(exchanges),
+            rows=tuple(RowSet(r["table"], r["request_id"], tuple(r["rows"])) for r in scrubbed_rows),
+            log_lines=tuple(
+                LogLine(ln["number"], scrub_text(ln["line"])) for ln in log_lines[:MAX_LOG_LINES]
+            ),
+            other=default_scrubber().scrub_value(other_raw),
+        ),
+        reproduce=tuple(commands),
+    )

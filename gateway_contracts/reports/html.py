@@ -12,6 +12,7 @@ sees of a failing clause shows what broke.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from functools import cache
 from html import escape
 from importlib import resources
@@ -20,7 +21,7 @@ from typing import Any
 from gateway_contracts.reports.model import (
     ClauseResult,
     Exchange,
-    Finding,
+    Failure,
     ProfileSummary,
     Report,
     human_time,
@@ -78,26 +79,27 @@ def _json_block(title: str, value: Any) -> str:
     return f'<details class="evidence"><summary>{e(title)}</summary><pre>{e(text)}</pre></details>'
 
 
-def _finding(f: Finding, first: bool) -> str:
+def _finding(f: Failure, first: bool) -> str:
+    ev = f.evidence
     parts = [
         '<div class="finding">',
         f'<div class="test">{e(f.test)} ({e(f.when)})</div>',
         f'<pre class="message">{e(f.message)}</pre>',
     ]
-    for i, x in enumerate(f.exchanges):
+    for i, x in enumerate(ev.exchanges):
         # The last exchange of the first finding is what explains the failure: open it, keep the rest folded.
-        parts.append(_exchange(x, open_=first and i == len(f.exchanges) - 1))
-    for rows in f.rows:
+        parts.append(_exchange(x, open_=first and i == len(ev.exchanges) - 1))
+    for rows in ev.rows:
         parts.append(
-            _json_block(f"rows: {rows['table']} of {rows['request_id']} ({len(rows['rows'])})", rows["rows"])
+            _json_block(f"rows: {rows.table} of {rows.request_id} ({len(rows.rows)})", list(rows.rows))
         )
-    if f.log_lines:
-        text = "\n".join(f"{ln['number']}: {ln['line']}" for ln in f.log_lines)
+    if ev.log_lines:
+        text = "\n".join(f"{ln.number}: {ln.line}" for ln in ev.log_lines)
         parts.append(
-            f'<details class="evidence"><summary>log lines ({len(f.log_lines)})</summary><pre>{e(text)}</pre></details>'
+            f'<details class="evidence"><summary>log lines ({len(ev.log_lines)})</summary><pre>{e(text)}</pre></details>'
         )
-    if f.other:
-        parts.append(_json_block("other evidence", f.other))
+    if ev.other:
+        parts.append(_json_block("other evidence", ev.other))
     parts.append("<h4>Reproduce</h4>")
     for c in f.reproduce:
         parts.append(
@@ -125,7 +127,7 @@ def _fuzz(r: Report) -> str:
     return f'<section id="fuzz"><h2>{escape(head)}</h2><ul>{"".join(items)}</ul></section>'
 
 
-def _failures_first(clauses: list[ClauseResult]) -> list[ClauseResult]:
+def _failures_first(clauses: Sequence[ClauseResult]) -> list[ClauseResult]:
     """Failing clauses first (new failures before old ones), then the rest in ID order: a reviewer reads top-down."""
     rank = {"failed": 0, "untested": 1, "waived": 2, "skipped": 4, "passed": 3}
     return sorted(clauses, key=lambda c: (rank.get(c.result, 5), c.change != "new-failure", c.id))
@@ -143,12 +145,12 @@ def _clause(c: ClauseResult) -> str:
     ]
     if c.waiver is not None:
         body.append(f'<p class="waiver">Waived until {e(c.waiver.expires)}: {e(c.waiver.reason)}</p>')
-    if c.reasons and not c.findings:
+    if c.reasons and not c.failures:
         body.append("<h4>Why</h4><ul>" + "".join(f"<li>{e(r)}</li>" for r in c.reasons) + "</ul>")
-    if c.findings:
+    if c.failures:
         body.append(
-            f"<h4>Findings ({len(c.findings)})</h4>"
-            + "".join(_finding(f, i == 0) for i, f in enumerate(c.findings))
+            f"<h4>Findings ({len(c.failures)})</h4>"
+            + "".join(_finding(f, i == 0) for i, f in enumerate(c.failures))
         )
     if c.tests:
         items = "".join(
@@ -204,7 +206,7 @@ def _header(r: Report) -> str:
     )
 
 
-def _links(ids: list[str]) -> str:
+def _links(ids: Sequence[str]) -> str:
     return ", ".join(f'<a href="#clause-{e(i)}"><code>{e(i)}</code></a>' for i in ids) or "none"
 
 

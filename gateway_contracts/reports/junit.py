@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 
-from gateway_contracts.reports.model import ClauseResult, Finding, Report
+from gateway_contracts.reports.model import ClauseResult, Failure, Report
 
 MAX_BODY = 2000
 # Characters XML 1.0 cannot carry at all, not even escaped; a gateway's bytes can contain any of them.
@@ -36,18 +36,19 @@ def _time(seconds: float) -> str:
     return f"{max(seconds, 0.0):.3f}"
 
 
-def _finding_text(finding: Finding) -> str:
+def _finding_text(finding: Failure) -> str:
+    ev = finding.evidence
     lines = [f"test: {finding.test} ({finding.when})", f"message: {finding.message}"]
-    for x in finding.exchanges:
+    for x in ev.exchanges:
         lines.append(f"{x.summary}")
         if x.request_body:
             lines.append(f"  request body: {x.request_body[:MAX_BODY]}")
         label = "stream transcript" if x.stream else "response body"
         lines.append(f"  {label}: {x.response_body[:MAX_BODY]}")
-    for row_set in finding.rows:
-        lines.append(f"rows {row_set['table']} ({row_set['request_id']}): {len(row_set['rows'])}")
-    for ln in finding.log_lines[:5]:
-        lines.append(f"log line {ln['number']}: {ln['line'][:MAX_BODY]}")
+    for row_set in ev.rows:
+        lines.append(f"rows {row_set.table} ({row_set.request_id}): {len(row_set.rows)}")
+    for ln in ev.log_lines[:5]:
+        lines.append(f"log line {ln.number}: {ln.line[:MAX_BODY]}")
     lines += [f"reproduce ({c.kind}): {c.command}" for c in finding.reproduce]
     return "\n".join(lines)
 
@@ -69,7 +70,7 @@ def _testcase(parent: ET.Element, clause: ClauseResult) -> None:
         )
     elif clause.result in ("failed", "untested"):
         failure = ET.SubElement(case, "failure", type=clause.level, message=clause.headline[:500])
-        failure.text = "\n\n".join(_finding_text(f) for f in clause.findings) or "\n".join(clause.reasons)
+        failure.text = "\n\n".join(_finding_text(f) for f in clause.failures) or "\n".join(clause.reasons)
     elif clause.result == "skipped":
         ET.SubElement(case, "skipped", message="; ".join(clause.reasons)[:500])
     out = [f"[{clause.level}] {clause.statement}", f"source: {clause.source}"]

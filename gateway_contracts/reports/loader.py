@@ -1,4 +1,4 @@
-"""Reading a report from disk: JSON, a known schema version, then the schema itself."""
+"""Reading a report from disk: JSON, a known schema version, the schema itself, then the typed report."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from gateway_contracts.reports.model import Report, parse
+from gateway_contracts.reports.codec import parse
+from gateway_contracts.reports.model import Report
 from gateway_contracts.reports.schema import SCHEMA_VERSION, ReportError, validate_report
 
 
@@ -40,4 +41,5 @@ def load_document(path: Path) -> dict[str, Any]:
 
 
 def load_report(path: Path) -> Report:
+    """The typed report in ``path``: one of this harness's schema version, validated."""
     return parse(load_document(path))

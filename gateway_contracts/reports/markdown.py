@@ -8,6 +8,7 @@ itself is in ``report.html``.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from gateway_contracts.reports.model import ClauseResult, Report, human_time
 
@@ -34,7 +35,7 @@ def code(text: str) -> str:
     return f"{fence}{pad}{flat}{pad}{fence}"
 
 
-def _ids(ids: list[str]) -> str:
+def _ids(ids: Sequence[str]) -> str:
     return ", ".join(f"`{i}`" for i in ids) if ids else "none"
 
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import re
 import shlex
-from typing import Any
 
 from gateway_contracts.errors import redact_url
+from gateway_contracts.reports.model import Exchange
 from gateway_contracts.target import Target
 
 _REDACTED = re.compile(r"\[REDACTED:[a-z0-9-]+\]")
@@ -48,19 +48,19 @@ def _header_arg(name: str, value: str) -> str:
     return shlex.quote(f"{name}: {value}")
 
 
-def curl(base_url: str, request: dict[str, Any]) -> str:
+def curl(base_url: str, exchange: Exchange) -> str:
     """``curl`` for a recorded (and scrubbed) request: method, URL, headers and body as sent."""
     parts = [
         "curl",
         "-sS",
         "-N",
         "-X",
-        shlex.quote(request["method"]),
-        shlex.quote(base_url + request["path"]),
+        shlex.quote(exchange.method),
+        shlex.quote(base_url + exchange.path),
     ]
-    for name, value in request["headers"].items():
+    for name, value in exchange.request_headers.items():
         parts += ["-H", _header_arg(name, value)]
-    body: str = request["body"]
+    body = exchange.request_body
     if body:
         if len(body) > MAX_CURL_BODY:
             body = body[:MAX_CURL_BODY] + "…"

@@ -17,9 +17,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
+
+from gateway_contracts.reports.model import FAILING, Report, WaiverRecord
 
 DEFAULT_FILE = Path("waivers.yaml")
 _FIELDS = {"clause", "reason", "expires"}
@@ -38,8 +40,16 @@ class Waiver:
     def expired(self, on: date) -> bool:
         return on > self.expires
 
-    def to_json(self) -> dict[str, str]:
-        return {"clause": self.clause, "reason": self.reason, "expires": self.expires.isoformat()}
+    def applies(self, on: date, outcome: str) -> bool:
+        """Whether it covers a clause with this outcome in a run that started ``on``."""
+        return not self.expired(on) and outcome in FAILING
+
+    def record(self, on: date, outcome: str | None) -> WaiverRecord:
+        """What became of it in a run that started ``on``, where its clause had ``outcome``."""
+        status: Literal["applied", "unused", "expired"] = (
+            "expired" if self.expired(on) else ("applied" if outcome in FAILING else "unused")
+        )
+        return WaiverRecord(self.clause, self.reason, self.expires.isoformat(), status)
 
 
 def _expiry(value: Any, where: str) -> date:
@@ -93,6 +103,6 @@ def load_waivers(path: Path, known_clauses: set[str] | None = None) -> list[Waiv
     return parse_waivers(doc, str(path), known_clauses)
 
 
-def from_report(entries: list[dict[str, Any]]) -> list[Waiver]:
+def from_report(report: Report) -> list[Waiver]:
     """The waivers a report recorded (to re-render it with the same verdict)."""
-    return [Waiver(e["clause"], e["reason"], date.fromisoformat(e["expires"])) for e in entries]
+    return [Waiver(w.clause, w.reason, date.fromisoformat(w.expires)) for w in report.waivers]

@@ -1,7 +1,8 @@
 """Writing a report and everything derived from it.
 
-The JSON is validated before anything is written, so a directory never holds renderings of an invalid report.
-Each file is written to a temporary name and renamed, so a CI step that reads them never sees half a file.
+The JSON (the typed report serialised, ``reports.codec``) is validated before anything is written, so a
+directory never holds renderings of an invalid report. Each file is written to a temporary name and renamed,
+so a CI step that reads them never sees half a file.
 """
 
 from __future__ import annotations
@@ -10,10 +11,10 @@ import json
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from gateway_contracts.reports import html, junit, markdown
-from gateway_contracts.reports.model import Report, parse
+from gateway_contracts.reports.codec import to_document
+from gateway_contracts.reports.model import Report
 from gateway_contracts.reports.schema import validate_report
 
 JSON_NAME = "report.json"
@@ -25,15 +26,23 @@ RENDERERS: dict[str, tuple[str, Callable[[Report], str]]] = {
 """Format name (as ``gateway-contracts report --format`` takes it) → file name in a report directory, renderer."""
 
 
-def to_json(doc: dict[str, Any]) -> str:
+def serialise(report: Report) -> str:
+    """``report.json``'s text, as is (whoever reads it validates it: ``reports.loader``)."""
+    return json.dumps(to_document(report), indent=2, ensure_ascii=False) + "\n"
+
+
+def to_json(report: Report) -> str:
+    """``report.json``'s text, validated against the schema first (a writer bug fails the run that made it)."""
+    doc = to_document(report)
+    validate_report(doc)
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
 
 
-def render(doc: dict[str, Any], fmt: str) -> str:
-    validate_report(doc)
+def render(report: Report, fmt: str) -> str:
+    text = to_json(report)  # validates, whatever the format
     if fmt == "json":
-        return to_json(doc)
-    return RENDERERS[fmt][1](parse(doc))
+        return text
+    return RENDERERS[fmt][1](report)
 
 
 def encode(text: str) -> bytes:
@@ -41,21 +50,19 @@ def encode(text: str) -> bytes:
     return text.encode("utf-8", errors="replace")
 
 
-def _write(path: Path, text: str) -> None:
+def write_file(path: Path, text: str) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_bytes(encode(text))
     os.replace(tmp, path)
 
 
-def write_all(doc: dict[str, Any], directory: Path) -> dict[str, Path]:
+def write_all(report: Report, directory: Path) -> dict[str, Path]:
     """Write report.json, junit.xml, report.md and report.html into ``directory``; their paths by format."""
-    validate_report(doc)
-    report = parse(doc)
-    directory.mkdir(parents=True, exist_ok=True)
-    rendered = {"json": (JSON_NAME, to_json(doc))}
+    rendered = {"json": (JSON_NAME, to_json(report))}
     rendered.update({fmt: (name, fn(report)) for fmt, (name, fn) in RENDERERS.items()})
+    directory.mkdir(parents=True, exist_ok=True)
     paths = {}
     for fmt, (name, text) in rendered.items():
         paths[fmt] = directory / name
-        _write(paths[fmt], text)
+        write_file(paths[fmt], text)
     return paths

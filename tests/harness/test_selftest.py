@@ -90,6 +90,30 @@ def test_missed_mutant_fails_the_command(tmp_path: Path, monkeypatch: pytest.Mon
     assert "MISSED tools-dropped (WIRE-013)" in (tmp_path / "selftest.md").read_text()
 
 
+def test_a_mutant_failing_extra_must_clauses_shows_in_the_precision_figure() -> None:
+    """The figure the selftest prints and writes, from the mutants' results: a mutant caught by its clause that
+    also fails other MUST clauses raises the mean and is named with them; one that fails only its own does not."""
+    from gateway_contracts.commands.selftest import _line, summary
+
+    exact = selftest.MutantResult("dead-string-llms", "DISC-002", "", True, ["DISC-002"], 1.0)
+    should = next(cid for cid, c in catalogue().clauses.items() if not c.must)
+    spread = selftest.MutantResult(
+        "no-message-stop", "SSE-019", "", True, ["SSE-019", "WIRE-002", "WIRE-003", should], 1.0
+    )
+    alone = selftest.Score([exact], None, 1.0, "profile").to_json()
+    assert alone["must_failed_per_mutant"] == 1.0
+    assert "precision: 1.00 MUST clauses failed per mutant" in summary(alone)
+    both = selftest.Score([exact, spread], None, 2.0, "profile")
+    assert both.caught == 2, "precision is not the mutation score: both are caught by their own clause"
+    doc = both.to_json()
+    assert doc["must_failed_per_mutant"] == 2.0  # (1 + 3) / 2: the SHOULD clause does not count
+    text = summary(doc)
+    assert "mutation score: 2/2 (100%)" in text
+    assert "precision: 2.00 MUST clauses failed per mutant" in text and "target <= 1.3" in text
+    assert _line(spread).startswith("caught no-message-stop by SSE-019 also WIRE-002, WIRE-003 ")
+    assert " also " not in _line(exact)
+
+
 def test_precision_counts_the_extra_must_clauses_a_mutant_fails() -> None:
     """One fault, one clause: a mutant that also fails other MUST clauses raises the mean, SHOULD clauses do not."""
     exact = [["WIRE-001"], ["SSE-019"]]

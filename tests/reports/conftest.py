@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from gateway_contracts.cli import main
 from gateway_contracts.target import Target
-from tests.reports.support import MUTANT, CheckRun, build_report, check_args
+from tests.reports.support import MUTANT, Build, CheckRun, build_report, check_args
 from tests.support.embedded import embedded_target
 from tests.support.servers import ServerThread
 
 
 @pytest.fixture()
-def synthetic() -> Callable[..., dict[str, Any]]:
+def synthetic() -> Build:
     return build_report
 
 

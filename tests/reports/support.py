@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from contracts.clauses import catalogue
+from gateway_contracts.reports.model import Report
 from gateway_contracts.results import ClauseResults, TestRecord
 from gateway_contracts.target import Target
 from gateway_contracts.target.config import to_flags
@@ -60,7 +61,7 @@ def exchange(
 Records = dict[str, list[TestRecord]]
 
 
-def build_report(records: Records, profiles: set[str] | None = None, seed: int | None = 7) -> dict[str, Any]:
+def build_report(records: Records, profiles: set[str] | None = None, seed: int | None = 7) -> Report:
     """A report through the real builder, from made-up test records; clauses without records pass."""
     cat = catalogue()
     results = ClauseResults(cat)
@@ -76,6 +77,9 @@ def build_report(records: Records, profiles: set[str] | None = None, seed: int |
 def failed(cid: str, message: str = "AssertionError: deliberate", **evidence: Any) -> list[TestRecord]:
     nodeid = f"test_synthetic.py::test_{cid.lower().replace('-', '_')}"
     return [TestRecord(nodeid, "failed", "call", message, 0.02, evidence)]
+
+
+Build = Callable[..., Report]
 
 
 def load(path: Path) -> dict[str, Any]:

@@ -7,21 +7,21 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from gateway_contracts.reports.model import Exchange
 from gateway_contracts.reports.reproduce import curl, header_variable, rerun
 from gateway_contracts.reports.write import write_all
 from gateway_contracts.target import Target
-from tests.reports.support import MUTANT_CLAUSE, PLANTED_KEY, exchange, failed, load
+from tests.reports.support import MUTANT_CLAUSE, PLANTED_KEY, Build, exchange, failed, load
 
 PASSWORD = "hunter2-" + "q" * 12
 
 
-def test_no_planted_secret_reaches_any_file(synthetic: Callable[..., dict[str, Any]], tmp_path: Path) -> None:
+def test_no_planted_secret_reaches_any_file(synthetic: Build, tmp_path: Path) -> None:
     leaky = exchange(
         path=f"/v1/messages?api_key={PLANTED_KEY}",
         body=json.dumps(
@@ -64,11 +64,11 @@ def test_no_planted_secret_reaches_any_file(synthetic: Callable[..., dict[str, A
     )
 
 
-def test_stream_responses_are_marked_as_transcripts(synthetic: Callable[..., dict[str, Any]]) -> None:
+def test_stream_responses_are_marked_as_transcripts(synthetic: Build) -> None:
     sse = exchange(status=200, response="event: ping\ndata: {}\n\n", content_type="text/event-stream")
-    doc = synthetic({"SSE-019": failed("SSE-019", exchanges=[sse])})
-    (finding,) = next(c for c in doc["clauses"] if c["id"] == "SSE-019")["findings"]
-    assert finding["exchanges"][0]["response"]["stream"] is True
+    report = synthetic({"SSE-019": failed("SSE-019", exchanges=[sse])})
+    (failure,) = report.clause("SSE-019").failures
+    assert failure.clause == "SSE-019" and failure.evidence.exchanges[0].stream is True
 
 
 def test_header_variables() -> None:
@@ -92,7 +92,7 @@ def test_rerun_command_names_the_test_and_the_inputs_not_secrets() -> None:
     assert cmd.endswith("--feature kill-switch -k 'test_x[a b]'")
     embedded = Target(base_url="http://127.0.0.1:1", embedded=True)
     assert rerun(embedded, "a.py::test_y") == "gateway-contracts check -k test_y"
-    request = {"method": "GET", "path": "/x?q='1'", "headers": {"a": "b'c"}, "body": ""}
+    request = Exchange("GET", "/x?q='1'", {"a": "b'c"}, "", 200, {}, "", False)
     assert curl("http://h", request) == "curl -sS -N -X GET 'http://h/x?q='\"'\"'1'\"'\"'' -H 'a: b'\"'\"'c'"
 
 

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -12,10 +10,10 @@ import pytest
 from lxml import etree
 
 from gateway_contracts.reports import verdict
+from gateway_contracts.reports.codec import to_document
 from gateway_contracts.reports.junit import render
-from gateway_contracts.reports.model import parse
 from gateway_contracts.reports.waivers import Waiver
-from tests.reports.support import EXAMPLES, MUTANT_CLAUSE, XSD, exchange, failed, load
+from tests.reports.support import EXAMPLES, MUTANT_CLAUSE, XSD, Build, exchange, failed, load
 
 XSD_SHA256 = "a1a816f58d1bf95ebabf371994df0b9246dee66ea9572fbec4f9296f1b2c0ff6"
 
@@ -66,20 +64,17 @@ def test_check_writes_valid_junit(schema: etree.XMLSchema, failing_run: Path) ->
     assert skipped and all(c.find("skipped").get("message") for c in skipped)
 
 
-def test_waived_is_skipped_and_hostile_text_stays_valid(
-    schema: etree.XMLSchema, synthetic: Callable[..., dict[str, Any]]
-) -> None:
+def test_waived_is_skipped_and_hostile_text_stays_valid(schema: etree.XMLSchema, synthetic: Build) -> None:
     hostile = 'bad \x00\x07 bytes ]]> <tag a="b"> & \ud800 \ufffe'
-    doc = synthetic(
+    report = synthetic(
         {
             "WIRE-005": failed("WIRE-005", hostile, exchanges=[exchange(response=hostile)]),
             "WIRE-001": failed("WIRE-001"),
         }
     )
-    run_day = date.fromisoformat(doc["run"]["started_at"][:10])
-    doc = verdict.apply(doc, [Waiver("WIRE-001", "known, tracked", run_day)])
-    root = validated(schema, render(parse(doc)).encode())
-    check_shape(root, doc)
+    report = verdict.apply(report, [Waiver("WIRE-001", "known, tracked", verdict.run_date(report))])
+    root = validated(schema, render(report).encode())
+    check_shape(root, to_document(report))
     cases = {c.get("name").split(":")[0]: c for c in root.iter("testcase")}
     assert cases["WIRE-001"].find("skipped").get("type") == "waived"
     assert "bad" in cases["WIRE-005"].find("failure").get("message")

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 from gateway_contracts.reports import verdict
+from gateway_contracts.reports.baseline import Prior
 from gateway_contracts.reports.markdown import code, render
-from gateway_contracts.reports.model import parse
-from tests.reports.support import EXAMPLES, MUTANT_CLAUSE, failed
+from tests.reports.support import EXAMPLES, MUTANT_CLAUSE, Build, failed
 
 
 def test_failing_example_reads_as_a_pr_comment() -> None:
@@ -30,17 +27,16 @@ def test_passing_example_is_a_few_lines() -> None:
     assert "Failing clauses" not in text
 
 
-def _baseline_with(synthetic: Callable[..., dict[str, Any]], failing: list[str]) -> dict[str, Any]:
-    return synthetic({cid: failed(cid) for cid in failing})
+def _baseline_with(synthetic: Build, failing: list[str]) -> Prior:
+    return Prior.of(synthetic({cid: failed(cid) for cid in failing}))
 
 
-def test_new_fixed_and_old_failures_are_kept_apart(synthetic: Callable[..., dict[str, Any]]) -> None:
+def test_new_fixed_and_old_failures_are_kept_apart(synthetic: Build) -> None:
     before = _baseline_with(synthetic, ["WIRE-001", "WIRE-002"])
     now = synthetic(
         {"WIRE-002": failed("WIRE-002"), "WIRE-003": failed("WIRE-003", "AssertionError: new bug")}
     )
-    doc = verdict.apply(now, [], before, baseline_source="main/report.json")
-    text = render(parse(doc))
+    text = render(verdict.apply(now, [], before, baseline_source="main/report.json"))
     assert "- New failures: `WIRE-003`" in text
     assert "- Fixed: `WIRE-001`" in text
     assert "- Still failing (old): `WIRE-002`" in text

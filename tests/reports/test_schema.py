@@ -11,9 +11,10 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
-from gateway_contracts.reports.loader import load_document
+from gateway_contracts.reports.codec import parse, to_document
+from gateway_contracts.reports.loader import load_document, load_report
 from gateway_contracts.reports.schema import SCHEMA_PATH, SCHEMA_VERSION, ReportError, problems
-from tests.reports.support import EXAMPLES, MUTANT_CLAUSE, exchange, failed, load
+from tests.reports.support import EXAMPLES, MUTANT_CLAUSE, Build, exchange, failed, load
 from tests.support.servers import ServerThread
 
 pytest_plugins = ["pytester"]
@@ -23,8 +24,8 @@ def test_schema_is_a_valid_2020_12_schema() -> None:
     Draft202012Validator.check_schema(json.loads(SCHEMA_PATH.read_text()))
 
 
-def test_synthetic_report_validates(synthetic: Callable[..., dict[str, Any]]) -> None:
-    doc = synthetic({"WIRE-005": failed("WIRE-005", exchanges=[exchange()])})
+def test_synthetic_report_validates(synthetic: Build) -> None:
+    doc = to_document(synthetic({"WIRE-005": failed("WIRE-005", exchanges=[exchange()])}))
     assert problems(doc) == []
     assert doc["schema_version"] == SCHEMA_VERSION
     assert doc["run"]["seed"] == 7 and doc["run"]["whole_suite"] is True
@@ -35,6 +36,27 @@ def test_synthetic_report_validates(synthetic: Callable[..., dict[str, Any]]) ->
 def test_examples_validate(which: str) -> None:
     doc = load_document(EXAMPLES / which / "report.json")  # raises on any schema problem
     assert doc["verdict"]["passed"] is (which == "passing")
+
+
+@pytest.mark.parametrize("which", ["passing", "failing"])
+def test_report_json_is_the_typed_report_serialised(which: str, failing_run: Path) -> None:
+    """Reading a report gives the typed model, and serialising that gives the very same document: the JSON
+    holds nothing the model does not, and the model nothing the JSON does not."""
+    for path in (EXAMPLES / which / "report.json", failing_run / "report.json"):
+        doc = load_document(path)
+        report = load_report(path)
+        assert to_document(report) == doc
+        assert parse(to_document(report)) == report
+
+
+def test_each_failure_names_its_clause_title_evidence_and_reproduction(failing_run: Path) -> None:
+    report = load_report(failing_run / "report.json")
+    clause = report.clause(MUTANT_CLAUSE)
+    (failure,) = clause.failures
+    assert failure.clause == MUTANT_CLAUSE and clause.status == "failed"
+    assert failure.title and "\n" not in failure.title
+    assert failure.evidence.exchanges[-1].path == "/llms.txt" and failure.evidence.log_lines
+    assert {c.kind for c in failure.reproduce} == {"curl", "check"}
 
 
 def test_check_report_carries_what_the_issue_asks(failing_run: Path) -> None:
@@ -126,19 +148,19 @@ def _broken(doc: dict[str, Any], change: Callable[[dict[str, Any]], None]) -> di
         "policy",
     ],
 )
-def test_schema_refuses_broken_reports(synthetic: Callable[..., dict[str, Any]], change: Any) -> None:
-    assert problems(_broken(synthetic({}), change))
+def test_schema_refuses_broken_reports(synthetic: Build, change: Any) -> None:
+    assert problems(_broken(to_document(synthetic({})), change))
 
 
-def test_loader_says_what_is_wrong_in_one_line(
-    tmp_path: Path, synthetic: Callable[..., dict[str, Any]]
-) -> None:
+def test_loader_says_what_is_wrong_in_one_line(tmp_path: Path, synthetic: Build) -> None:
     cases = {
         "missing.json": None,
         "not-json.json": "{nope",
         "not-a-report.json": "[1, 2]",
         "old.json": json.dumps({"schema_version": 1, "clauses": []}),
-        "invalid.json": json.dumps(_broken(synthetic({}), lambda d: d["clauses"][0].update(result="flaky"))),
+        "invalid.json": json.dumps(
+            _broken(to_document(synthetic({})), lambda d: d["clauses"][0].update(result="flaky"))
+        ),
     }
     for name, text in cases.items():
         if text is not None:
