@@ -1,0 +1,89 @@
+"""What only code can state about a dialect, each under the one name ``contracts/sse-grammar.yaml`` gives it.
+
+The grammar file holds the state table and the event schemas; two kinds of rule need code, and the file names
+them:
+
+* a *condition* decides a state-triggered transition (``state_triggered: [{from, to, when: NAME}]``), as h11's
+  ``_fire_state_triggered_transitions`` does for keep-alive: ``@RULES[dialect].condition(NAME)`` on a function of
+  the validator;
+* a *check* is a content rule the table cannot express (a block index gap, a stop reason off the list, …),
+  reported under the clause the file's ``checks:`` maps its name to: ``RULES[dialect].check(NAME)`` as a class
+  attribute of the validator reads that clause.
+
+The loader (``gateway_contracts.sse.grammar``) holds the two sides to each other: a name the file uses that no
+code registers, or a registered check the file gives no clause, is a load error naming it.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
+
+if TYPE_CHECKING:
+    from gateway_contracts.sse.machine import StreamValidator
+
+Dialect = Literal["anthropic", "openai"]
+DIALECTS: tuple[Dialect, ...] = ("anthropic", "openai")
+
+Condition = Callable[[Any], bool]
+"""A predicate over the dialect's validator (its own state: which choices finished, …)."""
+C = TypeVar("C", bound=Condition)
+
+# The modules that register each dialect's rules (imported on demand, so that the loader sees them all).
+_MODULES: dict[Dialect, str] = {
+    "anthropic": "gateway_contracts.sse.anthropic_stream",
+    "openai": "gateway_contracts.sse.openai_stream",
+}
+
+
+class Check:
+    """A check's clause, read as an attribute of the validator: ``self.c_stop_reason`` → ``"SSE-023"``."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, obj: None, owner: type) -> Check: ...
+    @overload
+    def __get__(self, obj: StreamValidator, owner: type) -> str: ...
+    def __get__(self, obj: StreamValidator | None, owner: type) -> Check | str:
+        if obj is None:
+            return self
+        return obj.grammar.checks[self.name]
+
+
+class Rules:
+    """One dialect's registry of named conditions and checks."""
+
+    def __init__(self, dialect: Dialect) -> None:
+        self.dialect = dialect
+        self.conditions: dict[str, Condition] = {}
+        self.checks: set[str] = set()
+
+    def condition(self, name: str) -> Callable[[C], C]:
+        def register(fn: C) -> C:
+            if name in self.conditions:
+                raise ValueError(f"{self.dialect}: condition {name!r} registered twice")
+            self.conditions[name] = fn
+            return fn
+
+        return register
+
+    def check(self, name: str) -> Check:
+        if name in self.checks:
+            raise ValueError(f"{self.dialect}: check {name!r} registered twice")
+        self.checks.add(name)
+        return Check(name)
+
+
+RULES: Mapping[Dialect, Rules] = {dialect: Rules(dialect) for dialect in DIALECTS}
+
+
+def registered() -> Mapping[Dialect, Rules]:
+    """Every dialect's rules, with the modules that register them imported."""
+    for module in _MODULES.values():
+        importlib.import_module(module)
+    return RULES
