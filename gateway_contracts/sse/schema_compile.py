@@ -4,55 +4,33 @@ jsonschema takes tens to hundreds of microseconds per event, where reading the e
 stream has thousands of events. So each event's schema is translated, once per process, into the source of one
 Python function that decides exactly what jsonschema decides (2020-12: ``1.0`` is an integer, ``true`` is not),
 with every value fetched once and no call per keyword. The translation knows no event and no field: it covers
-the keywords below, and a schema using any other is refused when the grammar loads, never passed silently.
+the keywords of ``schema_terms.SUPPORTED``, and a schema using any other is refused when the grammar loads,
+never passed silently.
 jsonschema still has the last word on every event the predicate rejects, and explains it
 (``gateway_contracts.sse.schemas``); ``tests/sse/test_schemas.py`` holds the two to the same verdicts.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
-Predicate = Callable[[Any], bool]
-
-MISSING = object()
-"""What a fetched property holds when the object lacks it (``M`` in the generated code)."""
-
-_TYPES = {
-    "null": "{x} is None",
-    "boolean": "type({x}) is bool",
-    "string": "type({x}) is str",
-    "object": "type({x}) is dict",
-    "array": "type({x}) is list",
-    "number": "(type({x}) is int or type({x}) is float)",
-    # The common int first; a float with no fractional part is an integer too in 2020-12.
-    "integer": "(type({x}) is int or (type({x}) is float and {x}.is_integer()))",
-}
-# Keywords that constrain instances of some types only, and are vacuous on the others.
-_FAMILIES: dict[str, tuple[frozenset[str], tuple[str, ...]]] = {
-    "number": (
-        frozenset({"integer", "number"}),
-        ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"),
-    ),
-    "string": (frozenset({"string"}), ("minLength", "maxLength")),
-    "array": (frozenset({"array"}), ("items", "minItems", "maxItems")),
-    "object": (frozenset({"object"}), ("required", "properties")),
-}
-_FAMILY_GUARD = {family: _TYPES[family] for family in _FAMILIES}
-_COMPARE = {"minimum": ">=", "maximum": "<=", "exclusiveMinimum": ">", "exclusiveMaximum": "<"}
-_SIZE = {"minLength": ">=", "maxLength": "<=", "minItems": ">=", "maxItems": "<="}
-_COMBINATORS = ("allOf", "anyOf", "oneOf", "not", "if", "then", "else", "$ref")
-_ANNOTATIONS = frozenset(
-    {"$schema", "$defs", "$comment", "title", "description", "default", "examples", "deprecated"}
-)
-SUPPORTED = frozenset(
-    {"type", "const", "enum", *_COMBINATORS, *(k for _, kws in _FAMILIES.values() for k in kws)}
+from gateway_contracts.sse.schema_terms import (
+    ANNOTATIONS,
+    COMPARE,
+    FAMILIES,
+    FAMILY_GUARD,
+    MISSING,
+    SIZE,
+    Facts,
+    Predicate,
+    SchemaCompileError,
+    Terms,
+    all_of,
+    any_of,
 )
 
-
-class SchemaCompileError(ValueError):
-    """A schema this translation cannot decide exactly (an unsupported keyword, a recursive ``$ref``, …)."""
+__all__ = ["MISSING", "Predicate", "SchemaCompileError", "compile_schemas", "translate"]
 
 
 def compile_schemas(schemas: Mapping[str, Mapping[str, Any]], where: str) -> dict[str, Predicate]:
@@ -70,127 +48,16 @@ def translate(schema: Mapping[str, Any], where: str) -> tuple[str, dict[str, Any
     """The source of ``def check(v)`` for ``schema``, and the namespace it runs in."""
     writer = _Writer(schema.get("$defs") or {}, where)
     body: list[str] = []
-    writer.stmts(schema, "v", body, 1, _Facts())
+    writer.stmts(schema, "v", body, 1, Facts())
     source = "\n".join(["def check(v):", *body, "    return True", *writer.helpers])
     return source + "\n", {"M": MISSING, **writer.constants}
 
 
-class _Facts:
-    """What is known about one instance at a point of the generated code: its possible JSON types, and (for an
-    object) the variables its properties were fetched into and which of them are known to be present."""
-
-    __slots__ = ("fetched", "present", "types")
-
-    def __init__(
-        self,
-        types: frozenset[str] | None = None,
-        fetched: dict[str, str] | None = None,
-        present: frozenset[str] = frozenset(),
-    ) -> None:
-        self.types = types
-        self.fetched = fetched
-        self.present = present
-
-    def with_present(self, keys: frozenset[str]) -> _Facts:
-        return _Facts(self.types, self.fetched, self.present | keys)
-
-
-class _Writer:
-    def __init__(self, defs: Mapping[str, Any], where: str) -> None:
-        self.defs = defs
-        self.where = where
-        self.helpers: list[str] = []
-        self.constants: dict[str, Any] = {}
-        self._n = 0
-
-    def fresh(self, prefix: str = "_v") -> str:
-        self._n += 1
-        return f"{prefix}{self._n}"
-
-    # -- shared ------------------------------------------------------------------------------------------------
-
-    def parts(
-        self, s: Any, refs: tuple[str, ...] = ()
-    ) -> tuple[dict[str, Any], list[tuple[Any, tuple[str, ...]]]]:
-        """The schema's own keywords (checked), and the schemas that must hold with it: its allOf members and
-        its ``$ref`` target (2020-12 applies ``$ref`` beside its siblings), each with the refs followed so far."""
-        if not isinstance(s, dict):
-            raise SchemaCompileError(f"{self.where}: a schema must be an object or a boolean, got {s!r}")
-        unknown = sorted(set(s) - SUPPORTED - _ANNOTATIONS)
-        if unknown:
-            raise SchemaCompileError(f"{self.where}: schema keyword {unknown[0]!r} is not supported")
-        conjuncts: list[tuple[Any, tuple[str, ...]]] = [(m, refs) for m in s.get("allOf", [])]
-        if "$ref" in s:
-            ref = s["$ref"]
-            name = ref.removeprefix("#/$defs/") if isinstance(ref, str) else None
-            if name is None or name == ref or name not in self.defs:
-                raise SchemaCompileError(f"{self.where}: $ref {ref!r} is not a #/$defs/ entry")
-            if name in refs:
-                raise SchemaCompileError(f"{self.where}: $ref {ref!r} is recursive")
-            conjuncts.append((self.defs[name], (*refs, name)))
-        return s, conjuncts
-
-    def keys(self, s: Any, refs: tuple[str, ...] = ()) -> list[str]:
-        """The property names the schema reads on every evaluation (its own, its conjuncts', its `if`'s)."""
-        if not isinstance(s, dict):
-            return []
-        own, conjuncts = self.parts(s, refs)
-        out = [*own.get("required", []), *own.get("properties", {})]
-        for member, member_refs in conjuncts:
-            out += self.keys(member, member_refs)
-        if "if" in own:
-            out += self.keys(own["if"], refs)
-        return list(dict.fromkeys(out))
-
-    def rejects_missing(self, s: Any) -> bool:
-        """Whether the schema (or the one its ``$ref`` names) rejects M: it declares a type, a const or an enum,
-        none of which M (of no JSON type, equal to nothing) can pass."""
-        for _ in range(len(self.defs) + 1):
-            if not isinstance(s, dict) or {"type", "const", "enum"} & set(s):
-                return isinstance(s, dict)
-            ref = s.get("$ref")
-            if not isinstance(ref, str) or not ref.startswith("#/$defs/"):
-                return False
-            s = self.defs.get(ref.removeprefix("#/$defs/"))
-        return False
-
-    def equals(self, x: str, value: Any) -> str:
-        if value is None:
-            return f"{x} is None"
-        if isinstance(value, bool):
-            return f"{x} is {value}"
-        if isinstance(value, str):
-            return f"{x} == {value!r}"
-        if isinstance(value, int | float):
-            return f"({_TYPES['number'].format(x=x)} and {x} == {value!r})"
-        raise SchemaCompileError(f"{self.where}: const/enum value {value!r} is not supported (not a scalar)")
-
-    def one_of_values(self, x: str, values: list[Any]) -> str:
-        strings = [v for v in values if isinstance(v, str)]
-        others = [self.equals(x, v) for v in values if not isinstance(v, str)]
-        if len(strings) > 1:
-            name = self.fresh("_K")
-            self.constants[name] = frozenset(strings)
-            others.append(f"(type({x}) is str and {x} in {name})")
-        else:
-            others += [self.equals(x, v) for v in strings]
-        return _any(others)
-
-    def type_test(self, x: str, types: list[str]) -> str:
-        try:
-            return _any([_TYPES[t].format(x=x) for t in types])
-        except KeyError as exc:
-            raise SchemaCompileError(f"{self.where}: unknown type {exc.args[0]!r}") from None
-
-    @staticmethod
-    def declared_types(s: dict[str, Any]) -> list[str] | None:
-        t = s.get("type")
-        return None if t is None else [t] if isinstance(t, str) else list(t)
-
-    # -- statements: `return False` where the instance fails -------------------------------------------------
+class _Writer(Terms):
+    """Schemas as Python statements: each ``return False`` where the instance fails."""
 
     def stmts(
-        self, s: Any, x: str, out: list[str], ind: int, facts: _Facts, refs: tuple[str, ...] = ()
+        self, s: Any, x: str, out: list[str], ind: int, facts: Facts, refs: tuple[str, ...] = ()
     ) -> None:
         pad = "    " * ind
         if s is True:
@@ -204,39 +71,39 @@ class _Writer:
         if types is not None:
             tests.append(self.type_test(x, types))
             known = frozenset(types) if facts.types is None else facts.types & frozenset(types)
-            facts = _Facts(known, facts.fetched if "object" in known else None, facts.present)
+            facts = facts._replace(types=known, fetched=facts.fetched if "object" in known else None)
         if "const" in own:
             tests.append(self.equals(x, own["const"]))
         if "enum" in own:
             tests.append(self.one_of_values(x, list(own["enum"])))
         done: set[str] = set()
         for family in ("number", "string"):
-            family_types, keywords = _FAMILIES[family]
+            family_types, keywords = FAMILIES[family]
             if facts.types is not None and facts.types <= family_types and any(k in own for k in keywords):
-                tests.append(self.family_expr(family, own, x, facts))
+                tests.append(self.family_expr(family, own, x, facts, refs))
                 done.add(family)
         if tests:
-            out.append(f"{pad}if not {_all(tests)}: return False")
+            out.append(f"{pad}if not {all_of(tests)}: return False")
         if facts.types == frozenset({"object"}) and facts.fetched is None:
             # A known object: fetch every property the schema reads once, here, for all the checks below.
             fetched: dict[str, str] = {}
             for key in self.keys(s, refs):
                 fetched[key] = name = self.fresh()
                 out.append(f"{pad}{name} = {x}.get({key!r}, M)")
-            facts = _Facts(facts.types, fetched, facts.present)
-        for family, (family_types, keywords) in _FAMILIES.items():
+            facts = facts._replace(fetched=fetched)
+        for family, (family_types, keywords) in FAMILIES.items():
             present = [k for k in keywords if k in own]
             if family in done or not present or (facts.types is not None and not facts.types & family_types):
                 continue
             if facts.types is not None and facts.types <= family_types:
-                facts = self.family(family, own, x, out, ind, facts)
+                facts = self.family(family, own, x, out, ind, facts, refs)
                 continue
             # Only an instance of the family's type is constrained; "is not None" says it when null is the other.
             only_null_else = facts.types is not None and facts.types - family_types == {"null"}
-            guard = f"{x} is not None" if only_null_else else _FAMILY_GUARD[family].format(x=x)
+            guard = f"{x} is not None" if only_null_else else FAMILY_GUARD[family].format(x=x)
             out.append(f"{pad}if {guard}:")
             start = len(out)
-            self.family(family, own, x, out, ind + 1, _Facts(facts.types and facts.types & family_types))
+            self.family(family, own, x, out, ind + 1, Facts(facts.types and facts.types & family_types), refs)
             if len(out) == start:
                 out.pop()
         at = 0
@@ -255,7 +122,7 @@ class _Writer:
             at += 1
         if "anyOf" in own:
             out.append(
-                f"{pad}if not {_any([self.expr(m, x, facts, refs) for m in own['anyOf']])}: return False"
+                f"{pad}if not {any_of([self.expr(m, x, facts, refs) for m in own['anyOf']])}: return False"
             )
         if "oneOf" in own:
             count = " + ".join(f"({self.expr(m, x, facts, refs)})" for m in own["oneOf"])
@@ -276,7 +143,7 @@ class _Writer:
                     self.block(otherwise, x, out, ind + 1, facts, refs)
 
     def switch(
-        self, conjuncts: list[tuple[Any, tuple[str, ...]]], at: int, facts: _Facts
+        self, conjuncts: list[tuple[Any, tuple[str, ...]]], at: int, facts: Facts
     ) -> list[tuple[Any, tuple[str, ...]]]:
         """The run of conjuncts from ``at`` shaped ``{if: {properties: {K: {const: C}}}, then: …}`` with one K,
         present, and distinct string Cs (only one of them can apply), else at most the first."""
@@ -284,7 +151,7 @@ class _Writer:
         key: str | None = None
         values: set[str] = set()
         for member, member_refs in conjuncts[at:]:
-            if not isinstance(member, dict) or set(member) - _ANNOTATIONS != {"if", "then"}:
+            if not isinstance(member, dict) or set(member) - ANNOTATIONS != {"if", "then"}:
                 break
             cond = member["if"]
             if not isinstance(cond, dict) or set(cond) - {"properties", "required"}:
@@ -302,7 +169,7 @@ class _Writer:
             cases.append((member, member_refs))
         return cases
 
-    def block(self, s: Any, x: str, out: list[str], ind: int, facts: _Facts, refs: tuple[str, ...]) -> None:
+    def block(self, s: Any, x: str, out: list[str], ind: int, facts: Facts, refs: tuple[str, ...]) -> None:
         """Statements for a branch: properties the branch reads that were not fetched yet are fetched in it."""
         if facts.fetched is not None and isinstance(s, dict):
             fetched = dict(facts.fetched)
@@ -310,30 +177,37 @@ class _Writer:
                 if key not in fetched:
                     fetched[key] = name = self.fresh()
                     out.append(f"{'    ' * ind}{name} = {x}.get({key!r}, M)")
-            facts = _Facts(facts.types, fetched, facts.present)
+            facts = facts._replace(fetched=fetched)
         start = len(out)
         self.stmts(s, x, out, ind, facts, refs)
         if len(out) == start:
             out.append(f"{'    ' * ind}pass")
 
     def family(
-        self, family: str, s: dict[str, Any], x: str, out: list[str], ind: int, facts: _Facts
-    ) -> _Facts:
+        self,
+        family: str,
+        s: dict[str, Any],
+        x: str,
+        out: list[str],
+        ind: int,
+        facts: Facts,
+        refs: tuple[str, ...],
+    ) -> Facts:
         """The keywords of one family, for an instance known to be of the family's type."""
         pad = "    " * ind
         if family == "number":
-            for k, op in _COMPARE.items():
+            for k, op in COMPARE.items():
                 if k in s:
                     out.append(f"{pad}if not ({x} {op} {s[k]!r}): return False")
             return facts
         if family in ("string", "array"):
-            for k, op in _SIZE.items():
-                if k in s:
-                    out.append(f"{pad}if not (len({x}) {op} {s[k]!r}): return False")
+            for k in FAMILIES[family][1]:
+                if k in s and k in SIZE:
+                    out.append(f"{pad}if not (len({x}) {SIZE[k]} {s[k]!r}): return False")
             if family == "array" and "items" in s and s["items"] is not True:
                 item = self.fresh("_i")
                 out.append(f"{pad}for {item} in {x}:")
-                self.block(s["items"], item, out, ind + 1, _Facts(), ())
+                self.block(s["items"], item, out, ind + 1, Facts(), refs)
             return facts
         fetched = facts.fetched
         if fetched is None:
@@ -357,89 +231,10 @@ class _Writer:
             if sub is True:
                 continue
             if key in present:
-                self.stmts(sub, fetched[key], out, ind, _Facts())
+                self.stmts(sub, fetched[key], out, ind, Facts(), refs)
             else:
                 out.append(f"{pad}if {fetched[key]} is not M:")
-                self.block(sub, fetched[key], out, ind + 1, _Facts(), ())
-        return _Facts(facts.types, facts.fetched, present)
+                self.block(sub, fetched[key], out, ind + 1, Facts(), refs)
+        return facts._replace(present=present)
 
     # -- expressions: true where the instance passes (for if, anyOf, oneOf, not) -----------------------------
-
-    def expr(self, s: Any, x: str, facts: _Facts, refs: tuple[str, ...]) -> str:
-        if s is True or s is False:
-            return str(s)
-        own, conjuncts = self.parts(s, refs)
-        if any(k in own for k in _FAMILIES["array"][1]) or any(k in own for k in ("if", "then", "else")):
-            return self.helper(s, x, refs)  # loops and branches read better as statements
-        terms: list[str] = []
-        types = self.declared_types(own)
-        known = facts.types
-        if types is not None:
-            terms.append(self.type_test(x, types))
-            known = frozenset(types) if known is None else known & frozenset(types)
-        if "const" in own:
-            terms.append(self.equals(x, own["const"]))
-        if "enum" in own:
-            terms.append(self.one_of_values(x, list(own["enum"])))
-        for family in ("number", "string", "object"):
-            family_types, keywords = _FAMILIES[family]
-            if not any(k in own for k in keywords) or (known is not None and not known & family_types):
-                continue
-            test = self.family_expr(family, own, x, facts if family == "object" else _Facts())
-            if known is None or not known <= family_types:
-                test = f"(not {_FAMILY_GUARD[family].format(x=x)} or {test})"
-            terms.append(test)
-        terms += [self.expr(m, x, facts, r) for m, r in conjuncts]
-        if "anyOf" in own:
-            terms.append(_any([self.expr(m, x, facts, refs) for m in own["anyOf"]]))
-        if "oneOf" in own:
-            terms.append(
-                "(" + " + ".join(f"({self.expr(m, x, facts, refs)})" for m in own["oneOf"]) + " == 1)"
-            )
-        if "not" in own:
-            terms.append(f"not {self.expr(own['not'], x, facts, refs)}")
-        return _all(terms)
-
-    def family_expr(self, family: str, s: dict[str, Any], x: str, facts: _Facts) -> str:
-        if family == "number":
-            return _all([f"{x} {op} {s[k]!r}" for k, op in _COMPARE.items() if k in s])
-        if family == "string":
-            return _all([f"len({x}) {op} {s[k]!r}" for k, op in _SIZE.items() if k in s])
-        terms: list[str] = []
-        fetched = facts.fetched or {}
-        required = [k for k in s.get("required", []) if k not in facts.present]
-        properties = s.get("properties") or {}
-        for key in dict.fromkeys([*required, *properties]):
-            sub = properties.get(key, True)
-            if key in fetched:
-                value = bind = fetched[key]
-            else:
-                value = self.fresh()
-                bind = f"({value} := {x}.get({key!r}, M))"
-            test = "True" if sub is True else self.expr(sub, value, _Facts(), ())
-            if key in required:
-                terms.append(f"{bind} is not M")
-                if test != "True":
-                    terms.append(test)
-            elif test == "True":
-                continue
-            elif key in facts.present:
-                terms.append(test)
-            else:
-                terms.append(f"({bind} is M or {test})")
-        return _all(terms)
-
-    def helper(self, s: Any, x: str, refs: tuple[str, ...]) -> str:
-        name = self.fresh("_h")
-        body: list[str] = []
-        self.stmts(s, "v", body, 1, _Facts(), refs)
-        self.helpers += ["", f"def {name}(v):", *body, "    return True"]
-        return f"{name}({x})"
-
-
-def _any(terms: list[str]) -> str:
-    return terms[0] if len(terms) == 1 else "(" + " or ".join(terms) + ")" if terms else "False"
-
-
-def _all(terms: list[str]) -> str:
-    return terms[0] if len(terms) == 1 else "(" + " and ".join(terms) + ")" if terms else "True"
