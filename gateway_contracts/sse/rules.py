@@ -40,10 +40,15 @@ _MODULES: dict[Dialect, str] = {
 class Check:
     """A check's clause, read as an attribute of the validator: ``self.c_stop_reason`` → ``"SSE-023"``."""
 
-    __slots__ = ("name",)
+    __slots__ = ("name", "rules")
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, rules: Rules, name: str) -> None:
+        self.rules = rules
         self.name = name
+
+    def __set_name__(self, owner: type, attribute: str) -> None:
+        self.rules.claim("check", self.name, f"{owner.__module__}.{owner.__qualname__}.{attribute}")
+        self.rules.checks.add(self.name)
 
     @overload
     def __get__(self, obj: None, owner: type) -> Check: ...
@@ -62,21 +67,26 @@ class Rules:
         self.dialect = dialect
         self.conditions: dict[str, Condition] = {}
         self.checks: set[str] = set()
+        self._owners: dict[tuple[str, str], str] = {}
+
+    def claim(self, kind: str, name: str, owner: str) -> None:
+        """Each name is registered in one place (registering it again from the same place, as a re-imported
+        module does, is that place still)."""
+        known = self._owners.setdefault((kind, name), owner)
+        if known != owner:
+            raise ValueError(f"{self.dialect}: {kind} {name!r} registered twice ({known}, {owner})")
 
     def condition(self, name: str) -> Callable[[C], C]:
         def register(fn: C) -> C:
-            if name in self.conditions:
-                raise ValueError(f"{self.dialect}: condition {name!r} registered twice")
+            self.claim("condition", name, f"{fn.__module__}.{fn.__qualname__}")
             self.conditions[name] = fn
             return fn
 
         return register
 
     def check(self, name: str) -> Check:
-        if name in self.checks:
-            raise ValueError(f"{self.dialect}: check {name!r} registered twice")
-        self.checks.add(name)
-        return Check(name)
+        """To be bound to a class attribute of the dialect's validator (where it registers)."""
+        return Check(self, name)
 
 
 RULES: Mapping[Dialect, Rules] = {dialect: Rules(dialect) for dialect in DIALECTS}

@@ -27,6 +27,7 @@ from gateway_contracts.sse import (
     validator_for,
 )
 from gateway_contracts.sse.grammar import CLAUSE_FILE, GRAMMAR_FILE, Cell, Grammar, load_grammars
+from gateway_contracts.sse.rules import RULES
 from tests.sse.vectors import VALID, VECTOR_DIR, Vector
 
 
@@ -307,3 +308,12 @@ def test_generated_valid_words_are_accepted(
     )
     word += "m" + "p" * tail + "z"
     assert brief_accepts(word) and table_accepts(word), word
+
+
+def test_a_name_is_registered_in_one_place() -> None:
+    """Each condition and check is named once in code: a second place claiming a name is refused."""
+    rules = RULES["openai"]
+    with pytest.raises(ValueError, match="condition 'all_choices_finished' registered twice"):
+        rules.condition("all_choices_finished")(lambda validator: True)
+    with pytest.raises(ValueError, match="check 'same_id' registered twice"):
+        rules.claim("check", "same_id", "somewhere.Else.c_same_id")
