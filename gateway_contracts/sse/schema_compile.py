@@ -86,11 +86,7 @@ class _Writer(Terms):
             out.append(f"{pad}if not {all_of(tests)}: return False")
         if facts.types == frozenset({"object"}) and facts.fetched is None:
             # A known object: fetch every property the schema reads once, here, for all the checks below.
-            fetched: dict[str, str] = {}
-            for key in self.keys(s, refs):
-                fetched[key] = name = self.fresh()
-                out.append(f"{pad}{name} = {x}.get({key!r}, M)")
-            facts = facts._replace(fetched=fetched)
+            facts = facts._replace(fetched=self.fetch(self.keys(s, refs), x, out, ind, {}))
         for family, (family_types, keywords) in FAMILIES.items():
             present = [k for k in keywords if k in own]
             if family in done or not present or (facts.types is not None and not facts.types & family_types):
@@ -169,15 +165,21 @@ class _Writer(Terms):
             cases.append((member, member_refs))
         return cases
 
+    def fetch(
+        self, keys: list[str], x: str, out: list[str], ind: int, fetched: dict[str, str]
+    ) -> dict[str, str]:
+        """``fetched`` and a variable for each of ``keys`` not in it yet, each fetched from ``x`` (or M)."""
+        fetched = dict(fetched)
+        for key in keys:
+            if key not in fetched:
+                fetched[key] = name = self.fresh()
+                out.append(f"{'    ' * ind}{name} = {x}.get({key!r}, M)")
+        return fetched
+
     def block(self, s: Any, x: str, out: list[str], ind: int, facts: Facts, refs: tuple[str, ...]) -> None:
         """Statements for a branch: properties the branch reads that were not fetched yet are fetched in it."""
         if facts.fetched is not None and isinstance(s, dict):
-            fetched = dict(facts.fetched)
-            for key in self.keys(s, refs):
-                if key not in fetched:
-                    fetched[key] = name = self.fresh()
-                    out.append(f"{'    ' * ind}{name} = {x}.get({key!r}, M)")
-            facts = facts._replace(fetched=fetched)
+            facts = facts._replace(fetched=self.fetch(self.keys(s, refs), x, out, ind, facts.fetched))
         start = len(out)
         self.stmts(s, x, out, ind, facts, refs)
         if len(out) == start:
@@ -211,11 +213,7 @@ class _Writer(Terms):
             return facts
         fetched = facts.fetched
         if fetched is None:
-            fetched = {}
-            for key in [*s.get("required", []), *s.get("properties", {})]:
-                if key not in fetched:
-                    fetched[key] = name = self.fresh()
-                    out.append(f"{pad}{name} = {x}.get({key!r}, M)")
+            fetched = self.fetch([*s.get("required", []), *s.get("properties", {})], x, out, ind, {})
         required = frozenset(s.get("required", []))
         properties = s.get("properties") or {}
         # A property whose own schema rejects M needs no presence test of its own.
