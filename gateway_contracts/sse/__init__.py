@@ -2,9 +2,12 @@
 
 * ``contracts/sse-grammar.yaml`` is the contract (state tables, per-event schemas, value lists) and
   ``contracts/clauses/sse.yaml`` its clauses (``SSE-NNN`` for Anthropic, ``OAI-SSE-NNN`` for OpenAI);
+  ``grammar`` loads and proves it (``Grammar.step`` is the one transition function), ``schemas`` compiles its
+  event schemas, ``rules`` registers what only code can state under the names the file uses;
 * ``framing`` reads Server-Sent Events frames incrementally, keeping the raw bytes and the framing faults;
-* ``AnthropicValidator`` / ``OpenAIValidator`` check a stream fed in arbitrary chunks and report each
-  ``Violation`` with its clause, event index, excerpt and message;
+* ``machine`` walks a stream's events through the grammar; ``AnthropicValidator`` / ``OpenAIValidator`` are it
+  with each dialect's classification and content checks: they check a stream fed in arbitrary chunks and report
+  each ``Violation`` with its clause, event index, excerpt and message;
 * ``fold_anthropic`` / ``fold_openai`` turn a valid stream into the message it describes.
 """
 
@@ -20,8 +23,6 @@ from gateway_contracts.sse.fold import (
 )
 from gateway_contracts.sse.framing import Frame, FrameParser, Issue
 from gateway_contracts.sse.grammar import (
-    DIALECTS,
-    Dialect,
     Grammar,
     GrammarError,
     SseClause,
@@ -29,6 +30,7 @@ from gateway_contracts.sse.grammar import (
     grammar,
     load_clauses,
 )
+from gateway_contracts.sse.rules import DIALECTS, Dialect
 from gateway_contracts.sse.validator import (
     AnthropicValidator,
     OpenAIValidator,

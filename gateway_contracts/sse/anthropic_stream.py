@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Mapping
 from typing import Any
 
-from gateway_contracts.sse.base import StreamValidator
 from gateway_contracts.sse.framing import Frame, FrameParser, parse_json_text
 from gateway_contracts.sse.grammar import UNKNOWN_EVENT, GrammarError
-from gateway_contracts.sse.schemas import HAND_CHECKS
+from gateway_contracts.sse.machine import Handler, StreamValidator
+from gateway_contracts.sse.rules import RULES
 
-Handler = Callable[[dict[str, Any], Frame], None]
+RULE = RULES["anthropic"]
 
 
 class AnthropicValidator(StreamValidator):
@@ -21,6 +21,19 @@ class AnthropicValidator(StreamValidator):
     usage) through the checks below."""
 
     dialect = "anthropic"
+    # The checks, each reported under the clause the grammar file's `checks:` gives its name.
+    c_not_object = RULE.check("not_object")
+    c_schema = RULE.check("schema")
+    c_event_name = RULE.check("event_name")
+    c_unknown = RULE.check("unknown_event")
+    c_index = RULE.check("block_index")
+    c_interleave = RULE.check("block_interleave")
+    c_block_kind = RULE.check("block_kind")
+    c_delta_kind = RULE.check("delta_kind")
+    c_tool_input = RULE.check("tool_input")
+    c_stop_reason = RULE.check("stop_reason")
+    c_stop_sequence = RULE.check("stop_sequence")
+    c_usage = RULE.check("usage_cumulative")
 
     def __init__(self, *, strict: bool = True) -> None:
         super().__init__(strict=strict)
@@ -31,34 +44,7 @@ class AnthropicValidator(StreamValidator):
             raise GrammarError("anthropic: block_deltas must map block kinds to delta kinds")
         self._block_deltas: dict[str, frozenset[str]] = {k: frozenset(v) for k, v in raw_kinds.items()}
         self._counters = g.strings("usage_counters")
-        checks = g.checks
-        self._c_not_object = checks["not_object"]
-        self._c_event_name = checks["event_name"]
-        self._c_unknown = checks["unknown_event"]
-        self._c_schema = checks["schema"]
-        self._c_index = checks["block_index"]
-        self._c_interleave = checks["block_interleave"]
-        self._c_block_kind = checks["block_kind"]
-        self._c_delta_kind = checks["delta_kind"]
-        self._c_tool_input = checks["tool_input"]
-        self._c_stop_reason = checks["stop_reason"]
-        self._c_stop_sequence = checks["stop_sequence"]
-        self._c_usage = checks["usage_cumulative"]
-        # Event type → what its content is checked for once its transition is taken.
-        self._handlers: dict[str, Handler] = {
-            "ping": _nothing,
-            "message_start": self._message_start,
-            "content_block_start": self._block_start,
-            "content_block_delta": self._block_delta,
-            "content_block_stop": self._block_stop,
-            "message_delta": self._message_delta,
-            "message_stop": _nothing,
-            "error": _nothing,
-        }
-        missing = set(g.schemas) ^ set(self._handlers)
-        if missing:
-            raise GrammarError(f"anthropic: schemas and validator disagree on the events: {sorted(missing)}")
-        self._hand = HAND_CHECKS["anthropic"]
+        self._known = frozenset(g.schemas)  # the event types the dialect defines: each has its schema
         self._usage_start: dict[str, Any] | None = None
         self._next_index: Any = 0
         self._open_index: Any = None
@@ -68,51 +54,49 @@ class AnthropicValidator(StreamValidator):
     def _make_parser(self) -> FrameParser:
         return FrameParser()
 
-    # The hot path: every event passes here. It stays flat: when all is well, the only calls are the event's
-    # schema fast path and its content check; helpers run only to report something.
-    def _on_frame(self, frame: Frame) -> None:
-        self._last = frame
-        if frame.issues:
-            self._framing_issues(frame)
+    def _content_checks(self) -> Mapping[str, Handler]:
+        return {
+            "message_start": self._message_start,
+            "content_block_start": self._block_start,
+            "content_block_delta": self._block_delta,
+            "content_block_stop": self._block_stop,
+            "message_delta": self._message_delta,
+        }
+
+    def _classify(self, frame: Frame) -> str | None:
+        """The event is the JSON object's ``type``; a type the dialect does not define is ``unknown``."""
         if not frame.parsed:
-            return
+            return None
         obj = frame.payload
         if type(obj) is not dict:
-            self._flag(self._c_not_object, frame, f"data is a JSON {type(obj).__name__}, not an object")
-            return
+            self._flag(self.c_not_object, frame, f"data is a JSON {type(obj).__name__}, not an object")
+            return None
         kind = obj.get("type")
         if type(kind) is not str:
-            self._flag(self._c_not_object, frame, "the JSON object has no string `type`")
-            return
+            self._flag(self.c_not_object, frame, "the JSON object has no string `type`")
+            return None
         if frame.event != kind:
             self._event_name(frame, kind)
-        handler = self._handlers.get(kind)
-        if handler is None:
-            self._flag(self._c_unknown, frame, f"unknown event type {kind!r}")
-            self._step(UNKNOWN_EVENT, kind, frame)
-            return
-        problem = None if self._hand[kind](obj) else self._schemas.problem(kind, obj)
-        if problem is not None:
-            self._flag(self._c_schema, frame, problem)
-        cell = self._table[self._state][kind]
-        if cell.clause is not None:
-            cell = self._step(kind, kind, frame)
-            if not cell.take:
-                return
-        else:
-            self._state = cell.target
-        if problem is None:
-            handler(obj, frame)
-        elif kind == "content_block_start":
-            self._open_block(obj.get("index"), None)  # keep track of the block anyway: its deltas follow
-        elif kind == "content_block_stop":
+        if kind not in self._known:
+            self._flag(self.c_unknown, frame, f"unknown event type {kind!r}")
+            return UNKNOWN_EVENT
+        return kind
+
+    def _label(self, event: str, frame: Frame) -> str:
+        return str(frame.payload["type"])  # an unknown event is named by its own type
+
+    def _schema_failed(self, event: str, obj: Any) -> None:
+        # Keep track of the blocks anyway: the deltas that follow are judged against them.
+        if event == "content_block_start":
+            self._open_block(obj.get("index"), None)
+        elif event == "content_block_stop":
             self._close_block()
 
     def _event_name(self, frame: Frame, kind: str) -> None:
         if frame.event is None:
-            self._flag(self._c_event_name, frame, f"no event: line for a {kind!r} event")
+            self._flag(self.c_event_name, frame, f"no event: line for a {kind!r} event")
         else:
-            self._flag(self._c_event_name, frame, f"event: {frame.event!r} but the JSON type is {kind!r}")
+            self._flag(self.c_event_name, frame, f"event: {frame.event!r} but the JSON type is {kind!r}")
 
     def _end_detail(self) -> str:
         if self._state == "BLOCK" and self._open_index is not None:
@@ -130,11 +114,11 @@ class AnthropicValidator(StreamValidator):
         expected = self._next_index
         if index != expected:
             what = "a gap" if index > expected else "a repeat"
-            self._flag(self._c_index, frame, f"content block index {index}, expected {expected} ({what})")
+            self._flag(self.c_index, frame, f"content block index {index}, expected {expected} ({what})")
         kind: str | None = obj["content_block"]["type"]
         if kind not in self._block_deltas:
             known = ", ".join(self._block_deltas)
-            self._flag(self._c_block_kind, frame, f"content block of unknown kind {kind!r} (known: {known})")
+            self._flag(self.c_block_kind, frame, f"content block of unknown kind {kind!r} (known: {known})")
             kind = None  # its deltas cannot be judged
         self._open_block(index, kind)
 
@@ -149,7 +133,7 @@ class AnthropicValidator(StreamValidator):
         index = obj["index"]
         if index != self._open_index:
             self._flag(
-                self._c_interleave, frame, f"delta for block {index} while block {self._open_index} is open"
+                self.c_interleave, frame, f"delta for block {index} while block {self._open_index} is open"
             )
             return
         kind = self._open_kind
@@ -158,7 +142,7 @@ class AnthropicValidator(StreamValidator):
         delta = obj["delta"]
         if delta["type"] not in self._block_deltas[kind]:
             allowed = " or ".join(sorted(self._block_deltas[kind])) or "no delta"
-            self._flag(self._c_delta_kind, frame, f"{delta['type']} in a {kind} block (allowed: {allowed})")
+            self._flag(self.c_delta_kind, frame, f"{delta['type']} in a {kind} block (allowed: {allowed})")
         elif self._partial is not None:
             self._partial.append(delta["partial_json"])
 
@@ -166,7 +150,7 @@ class AnthropicValidator(StreamValidator):
         index = obj["index"]
         if index != self._open_index:
             self._flag(
-                self._c_interleave,
+                self.c_interleave,
                 frame,
                 f"content_block_stop for block {index} while block {self._open_index} is open",
             )
@@ -186,11 +170,11 @@ class AnthropicValidator(StreamValidator):
         ok, value, error = parse_json_text(text)
         if not ok:
             self._flag(
-                self._c_tool_input, frame, f"tool_use input is not complete JSON ({error}): {text[-40:]!r}"
+                self.c_tool_input, frame, f"tool_use input is not complete JSON ({error}): {text[-40:]!r}"
             )
         elif type(value) is not dict:
             self._flag(
-                self._c_tool_input, frame, f"tool_use input is a JSON {type(value).__name__}, not an object"
+                self.c_tool_input, frame, f"tool_use input is a JSON {type(value).__name__}, not an object"
             )
 
     def _message_delta(self, obj: dict[str, Any], frame: Frame) -> None:
@@ -199,13 +183,13 @@ class AnthropicValidator(StreamValidator):
         if reason not in self._stop_reasons:
             said = "no stop_reason (null)" if reason is None else f"stop_reason {reason!r}"
             self._flag(
-                self._c_stop_reason, frame, f"{said}: not one of {', '.join(sorted(self._stop_reasons))}"
+                self.c_stop_reason, frame, f"{said}: not one of {', '.join(sorted(self._stop_reasons))}"
             )
         if reason == "stop_sequence" and sequence is None:
-            self._flag(self._c_stop_sequence, frame, "stop_reason is stop_sequence but stop_sequence is null")
+            self._flag(self.c_stop_sequence, frame, "stop_reason is stop_sequence but stop_sequence is null")
         elif reason != "stop_sequence" and sequence is not None:
             self._flag(
-                self._c_stop_sequence, frame, f"stop_sequence {sequence!r} set with stop_reason {reason!r}"
+                self.c_stop_sequence, frame, f"stop_sequence {sequence!r} set with stop_reason {reason!r}"
             )
         start = self._usage_start
         if start is None:
@@ -215,11 +199,7 @@ class AnthropicValidator(StreamValidator):
             before, after = start.get(counter), usage.get(counter)
             if before is not None and after is not None and after < before:
                 self._flag(
-                    self._c_usage,
+                    self.c_usage,
                     frame,
                     f"usage.{counter} went down: {before} at message_start, {after} here",
                 )
-
-
-def _nothing(obj: dict[str, Any], frame: Frame) -> None:
-    return None

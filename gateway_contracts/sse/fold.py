@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from gateway_contracts.sse.framing import FrameParser, parse_json_text
-from gateway_contracts.sse.grammar import Dialect
+from gateway_contracts.sse.rules import Dialect
 from gateway_contracts.sse.validator import validate
 from gateway_contracts.sse.violations import Violation
 

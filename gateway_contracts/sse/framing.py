@@ -55,6 +55,9 @@ _TOO_DEEP = "nested too deeply to read"
 MAX_DEPTH = 128
 """Event data nested deeper than this is reported as not readable (``not_json``) instead of being checked: the
 schema checks, and the repr of a value in their messages, recurse once or more per level."""
+# Each level of nesting opens and closes a bracket: JSON shorter than this cannot be nested too deeply, and the
+# hot path skips the test.
+_DEEP_LENGTH = 2 * (MAX_DEPTH + 1)
 
 
 def _too_deep(text: str, value: Any) -> bool:
@@ -262,7 +265,7 @@ class FrameParser:
             payload, end = _SCAN(text, 0)
         except (StopIteration, ValueError, RecursionError):
             return None  # leading whitespace, or not JSON: the general path says which
-        if end != len(text) or self._pending or _too_deep(text, payload):
+        if end != len(text) or self._pending or (end >= _DEEP_LENGTH and _too_deep(text, payload)):
             return None
         index = self._index
         self._index = index + 1

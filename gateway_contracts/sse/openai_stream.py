@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Mapping
 from typing import Any
 
-from gateway_contracts.sse.base import StreamValidator
 from gateway_contracts.sse.framing import Frame, FrameParser, parse_json_text
-from gateway_contracts.sse.grammar import GrammarError
-from gateway_contracts.sse.schemas import HAND_CHECKS
+from gateway_contracts.sse.machine import Handler, StreamValidator
+from gateway_contracts.sse.rules import RULES
+
+RULE = RULES["openai"]
 
 # How the table's event names read in a message.
 _LABELS = {
@@ -43,87 +44,52 @@ class OpenAIValidator(StreamValidator):
     throughout, nothing after ``[DONE]``."""
 
     dialect = "openai"
+    # The checks, each reported under the clause the grammar file's `checks:` gives its name.
+    c_not_object = RULE.check("not_object")
+    c_schema = RULE.check("schema")
+    c_same_id = RULE.check("same_id")
+    c_after_finish = RULE.check("after_finish")
+    c_finish_reason = RULE.check("finish_reason")
+    c_usage_total = RULE.check("usage_total")
+    c_tool_index = RULE.check("tool_index")
+    c_tool_first = RULE.check("tool_first_delta")
+    c_tool_arguments = RULE.check("tool_arguments")
 
     def __init__(self, *, strict: bool = True) -> None:
         super().__init__(strict=strict)
-        g = self.grammar
-        self._finish_reasons = frozenset(g.strings("finish_reasons"))
-        checks = g.checks
-        self._c_not_object = checks["not_object"]
-        self._c_schema = checks["schema"]
-        self._c_same_id = checks["same_id"]
-        self._c_after_finish = checks["after_finish"]
-        self._c_finish_reason = checks["finish_reason"]
-        self._c_usage_total = checks["usage_total"]
-        self._c_tool_index = checks["tool_index"]
-        self._c_tool_first = checks["tool_first_delta"]
-        self._c_tool_arguments = checks["tool_arguments"]
-        conditions: dict[str, Callable[[], bool]] = {"all_choices_finished": self._all_finished}
-        for trigger in g.state_triggered:
-            if trigger.when not in conditions:
-                raise GrammarError(f"openai: state_triggered condition {trigger.when!r} is not known")
-        self._triggers = [(t.source, t.target, conditions[t.when]) for t in g.state_triggered]
-        self._hand = HAND_CHECKS["openai"]
+        self._finish_reasons = frozenset(self.grammar.strings("finish_reasons"))
         self._id: Any = None
         self._model: Any = None
         self._choices: dict[Any, _Choice] = {}
         self._unfinished = 0
-        self._settled = True  # no choice has finished since the state triggers last ran
 
     def _make_parser(self) -> FrameParser:
-        value = self.grammar.spec.get("done_sentinel")
-        self._done = value if isinstance(value, str) else "[DONE]"
+        # The literal data that is an event ([DONE] → done): not JSON, so the parser leaves it unparsed.
+        self._sentinels = {literal: event for event, literal in self.grammar.sentinels.items()}
         # No `event` among the known fields: an event name in this dialect is flagged (OAI-SSE-004).
-        return FrameParser(known_fields=frozenset({"data", "id", "retry"}), sentinels=frozenset({self._done}))
+        return FrameParser(
+            known_fields=frozenset({"data", "id", "retry"}), sentinels=frozenset(self._sentinels)
+        )
 
-    def _on_frame(self, frame: Frame) -> None:
-        self._last = frame
-        if frame.issues:
-            self._framing_issues(frame)
-        obj: dict[str, Any] | None = None
-        problem: str | None = None
+    def _content_checks(self) -> Mapping[str, Handler]:
+        return {"chunk": self._chunk, "usage_chunk": self._usage_chunk}
+
+    def _classify(self, frame: Frame) -> str | None:
+        """``done`` for the sentinel (the grammar's ``sentinels``); else by the JSON: ``error`` for ``{"error": …}`` without choices,
+        ``usage_chunk`` for ``choices: []``, ``chunk`` for the rest."""
         if not frame.parsed:
-            if frame.data != self._done:
-                return  # unreadable: its framing issue is reported
-            event = "done"
-        else:
-            payload = frame.payload
-            if type(payload) is not dict:
-                self._flag(
-                    self._c_not_object, frame, f"data is a JSON {type(payload).__name__}, not an object"
-                )
-                return
-            obj = payload
-            if "error" in obj and "choices" not in obj:
-                event = "error"
-            elif obj.get("choices") == []:
-                event = "usage_chunk"
-            else:
-                event = "chunk"
-            if not self._hand[event](obj):
-                problem = self._schemas.problem(event, obj)
-                if problem is not None:
-                    self._flag(self._c_schema, frame, problem)
-        cell = self._table[self._state][event]
-        if cell.clause is not None:
-            cell = self._step(event, _LABELS[event], frame)
-        else:
-            self._state = cell.target
-        if obj is not None and problem is None and (cell.clause is None or cell.take):
-            if event == "chunk":
-                self._chunk(obj, frame)
-            elif event == "usage_chunk":
-                self._same_stream(obj, frame)
-                self._usage(obj["usage"], frame)
-        if not self._settled:
-            # State-triggered transitions; their conditions can only turn true when a choice finishes.
-            self._settled = True
-            for source, target, condition in self._triggers:
-                if self._state == source and condition():
-                    self._state = target
+            # A sentinel, or data that could not be read (its framing issue is reported).
+            return self._sentinels.get(frame.data) if frame.data is not None else None
+        obj = frame.payload
+        if type(obj) is not dict:
+            self._flag(self.c_not_object, frame, f"data is a JSON {type(obj).__name__}, not an object")
+            return None
+        if "error" in obj and "choices" not in obj:
+            return "error"
+        return "usage_chunk" if obj.get("choices") == [] else "chunk"
 
-    def _all_finished(self) -> bool:
-        return bool(self._choices) and self._unfinished == 0
+    def _label(self, event: str, frame: Frame) -> str:
+        return _LABELS[event]
 
     # -- content checks --------------------------------------------------------------------------------------
 
@@ -132,10 +98,14 @@ class OpenAIValidator(StreamValidator):
             self._id, self._model = obj["id"], obj["model"]
         elif obj["id"] != self._id or obj["model"] != self._model:
             self._flag(
-                self._c_same_id,
+                self.c_same_id,
                 frame,
                 f"id/model {obj['id']!r}/{obj['model']!r}; the stream began {self._id!r}/{self._model!r}",
             )
+
+    def _usage_chunk(self, obj: dict[str, Any], frame: Frame) -> None:
+        self._same_stream(obj, frame)
+        self._usage(obj["usage"], frame)
 
     def _chunk(self, obj: dict[str, Any], frame: Frame) -> None:
         if obj["id"] != self._id or obj["model"] != self._model:
@@ -147,7 +117,7 @@ class OpenAIValidator(StreamValidator):
                 state = self._choices[index] = _Choice()
                 self._unfinished += 1
             elif state.finished:
-                self._flag(self._c_after_finish, frame, f"choice {index} continues after its finish_reason")
+                self._flag(self.c_after_finish, frame, f"choice {index} continues after its finish_reason")
                 continue
             calls = choice["delta"].get("tool_calls")
             if calls:
@@ -156,10 +126,10 @@ class OpenAIValidator(StreamValidator):
             if reason is not None:
                 if reason not in self._finish_reasons:
                     known = ", ".join(sorted(self._finish_reasons))
-                    self._flag(self._c_finish_reason, frame, f"finish_reason {reason!r}: not one of {known}")
+                    self._flag(self.c_finish_reason, frame, f"finish_reason {reason!r}: not one of {known}")
                 state.finished = True
                 self._unfinished -= 1
-                self._settled = False
+                self._recheck = True
                 for number, tool in state.tools.items():
                     self._check_arguments(number, tool, frame)
         usage = obj.get("usage")
@@ -174,13 +144,13 @@ class OpenAIValidator(StreamValidator):
             if tool is None:
                 expected = len(choice.tools)
                 if number != expected:
-                    self._flag(self._c_tool_index, frame, f"tool call index {number}, expected {expected}")
+                    self._flag(self.c_tool_index, frame, f"tool call index {number}, expected {expected}")
                 missing = [
                     k for k, v in (("id", call.get("id")), ("function.name", function.get("name"))) if not v
                 ]
                 if missing:
                     self._flag(
-                        self._c_tool_first,
+                        self.c_tool_first,
                         frame,
                         f"first delta of tool call {number} has no {' or '.join(missing)}",
                     )
@@ -192,7 +162,7 @@ class OpenAIValidator(StreamValidator):
                 ):
                     if value is not None and known is not None and value != known:
                         self._flag(
-                            self._c_tool_first, frame, f"tool call {number} changes its {key} to {value!r}"
+                            self.c_tool_first, frame, f"tool call {number} changes its {key} to {value!r}"
                         )
             arguments = function.get("arguments")
             if arguments:
@@ -204,13 +174,13 @@ class OpenAIValidator(StreamValidator):
         if not ok:
             shown = f"{text[-40:]!r}" if text else "empty"
             self._flag(
-                self._c_tool_arguments,
+                self.c_tool_arguments,
                 frame,
                 f"tool call {number} arguments are not complete JSON ({error}): {shown}",
             )
         elif type(value) is not dict:
             self._flag(
-                self._c_tool_arguments,
+                self.c_tool_arguments,
                 frame,
                 f"tool call {number} arguments are a JSON {type(value).__name__}",
             )
@@ -219,10 +189,16 @@ class OpenAIValidator(StreamValidator):
         prompt, completion, total = usage["prompt_tokens"], usage["completion_tokens"], usage["total_tokens"]
         if prompt + completion != total:
             self._flag(
-                self._c_usage_total,
+                self.c_usage_total,
                 frame,
                 f"usage total_tokens {total} ≠ prompt {prompt} + completion {completion}",
             )
 
     def _end_detail(self) -> str:
         return ": no data [DONE]" if self._state not in ("DONE", "ERRORED") else ""
+
+
+@RULE.condition("all_choices_finished")
+def _all_choices_finished(validator: OpenAIValidator) -> bool:
+    """Every choice seen so far has its finish_reason (``_chunk`` sets ``_recheck`` when one finishes)."""
+    return bool(validator._choices) and validator._unfinished == 0

@@ -14,9 +14,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from gateway_contracts.sse.anthropic_stream import AnthropicValidator
-from gateway_contracts.sse.base import StreamValidator
-from gateway_contracts.sse.grammar import DIALECTS, Dialect
+from gateway_contracts.sse.machine import StreamValidator
 from gateway_contracts.sse.openai_stream import OpenAIValidator
+from gateway_contracts.sse.rules import DIALECTS, Dialect
 from gateway_contracts.sse.violations import Violation
 
 Validator = StreamValidator

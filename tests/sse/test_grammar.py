@@ -17,8 +17,18 @@ from jsonschema import Draft202012Validator
 
 from contracts import CONTRACTS_DIR
 from contracts.clauses import load_catalogue
-from gateway_contracts.sse import GrammarError, clause_ids, grammar, load_clauses, validate
-from gateway_contracts.sse.grammar import CLAUSE_FILE, GRAMMAR_FILE, load_grammars
+from gateway_contracts.sse import (
+    GrammarError,
+    clause_ids,
+    grammar,
+    load_clauses,
+    machine,
+    validate,
+    validator_for,
+)
+from gateway_contracts.sse.grammar import CLAUSE_FILE, GRAMMAR_FILE, Cell, Grammar, load_grammars
+from gateway_contracts.sse.rules import RULES
+from tests.sse.vectors import VALID, VECTOR_DIR, Vector
 
 
 def test_both_dialects_load_with_total_tables() -> None:
@@ -91,8 +101,53 @@ def broken(tmp_path: Path, edit: Any) -> Path:
         ),
         (lambda d: d["anthropic"]["transitions"].pop("STOPPING"), "a row for each state"),
         (
-            lambda d: d["anthropic"]["checks"].pop("usage_cumulative"),
+            lambda d: d["anthropic"]["checks"].update(usage_cumulative="SSE-024"),
             "clauses no dialect can report: SSE-025",
+        ),
+        # The names the file gives code: each must be registered by the dialect's code, and the reverse.
+        (
+            lambda d: d["openai"].update(
+                state_triggered=[{"from": "STREAMING", "to": "FINISHED", "when": "moon_is_full"}]
+            ),
+            "state_triggered condition 'moon_is_full' is not a condition of the openai validator",
+        ),
+        (
+            lambda d: d["anthropic"]["checks"].update(moon_phase="SSE-025"),
+            "'moon_phase' is not a check of the anthropic validator",
+        ),
+        (
+            lambda d: d["anthropic"]["checks"].pop("usage_cumulative"),
+            "no clause for 'usage_cumulative' (a check of the anthropic validator)",
+        ),
+        (
+            lambda d: d["openai"].update(
+                state_triggered=[
+                    {"from": "STREAMING", "to": "FINISHED", "when": "all_choices_finished"},
+                    {"from": "FINISHED", "to": "STREAMING", "when": "all_choices_finished"},
+                ]
+            ),
+            "state_triggered transitions from STREAMING lead back to it",
+        ),
+        # The framing faults are the parser's, all of them.
+        (lambda d: d["openai"]["framing"].pop("bom"), "no clause for 'bom' (a framing fault of the parser)"),
+        (
+            lambda d: d["openai"]["framing"].update(tabs="OAI-SSE-001"),
+            "'tabs' is not a framing fault of the parser",
+        ),
+        # Every event read from the stream has its schema (or is a sentinel), and every schema is decidable.
+        (lambda d: d["anthropic"]["schemas"].pop("ping"), "event ping has no schema (and is no sentinel)"),
+        (lambda d: d["openai"].pop("sentinels"), "event done has no schema (and is no sentinel)"),
+        (
+            lambda d: d["anthropic"]["schemas"].update(pong={"type": "object"}),
+            "'pong' in schemas or sentinels is not an event of the table",
+        ),
+        (
+            lambda d: d["anthropic"]["schemas"]["ping"].update(patternProperties={"^x": {"type": "string"}}),
+            "anthropic.schemas.ping: schema keyword 'patternProperties' is not supported",
+        ),
+        (
+            lambda d: d["openai"]["schemas"]["chunk"]["properties"].update(created={"type": "integr"}),
+            "openai.schemas.chunk: not a valid JSON Schema",
         ),
     ],
 )
@@ -101,19 +156,50 @@ def test_a_hole_in_the_grammar_is_a_load_error(tmp_path: Path, edit: Any, messag
         load_grammars(broken(tmp_path, edit))
 
 
-def test_an_unknown_state_trigger_condition_is_refused(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The loader cannot know which conditions a validator implements; the validator says which it lacks."""
-    from gateway_contracts.sse import OpenAIValidator, base
+def test_a_missing_cell_at_run_time_names_it() -> None:
+    """Only a state or an event outside the grammar can miss (the table is total): said plainly."""
+    with pytest.raises(
+        GrammarError, match=re.escape("anthropic: no transition for event 'pong' in state 'BLOCK'")
+    ):
+        grammar("anthropic").step("BLOCK", "pong")
+
+
+# -- one machine: every event of both dialects goes through Grammar.step, with the YAML's schemas ----------------
+
+
+@pytest.mark.parametrize("vector", VALID, ids=str)
+def test_every_event_goes_through_grammar_step(vector: Vector, monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[tuple[str, str]] = []
+    step = Grammar.step
+
+    def counting(self: Grammar, state: str, event: str) -> Cell:
+        seen.append((state, event))
+        return step(self, state, event)
+
+    monkeypatch.setattr(Grammar, "step", counting)
+    validator = validator_for(vector.dialect)
+    validator.feed(vector.data)
+    assert validator.close() == []
+    # One step per event (each frame of a valid stream is one), and one for the end of the stream.
+    assert len(seen) == validator.events + 1 and seen[-1][1] == "end_of_stream"
+
+
+def test_the_schemas_are_read_from_the_grammar_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tighten a schema in the file: the validator enforces the file's version (there is no other copy)."""
 
     def edit(d: dict[str, Any]) -> None:
-        d["openai"]["state_triggered"] = [{"from": "STREAMING", "to": "FINISHED", "when": "moon_is_full"}]
+        d["anthropic"]["schemas"]["ping"] = {
+            "type": "object",
+            "required": ["type", "seq"],
+            "properties": {"type": {"const": "ping"}, "seq": {"type": "integer"}},
+        }
 
-    edited = load_grammars(broken(tmp_path, edit))["openai"]
-    monkeypatch.setattr(base, "grammar", lambda dialect: edited)
-    with pytest.raises(GrammarError, match="moon_is_full"):
-        OpenAIValidator()
+    edited = load_grammars(broken(tmp_path, edit))["anthropic"]
+    monkeypatch.setattr(machine, "grammar", lambda dialect: edited)
+    data = (VECTOR_DIR / "anthropic/valid_pings_everywhere.sse").read_bytes()
+    found = validate(data, "anthropic")
+    assert found and {v.clause for v in found} == {"SSE-009"}
+    assert "'seq' is a required property" in found[0].message
 
 
 # -- the Anthropic table is the brief's regular language ---------------------------------------------------------
@@ -222,3 +308,12 @@ def test_generated_valid_words_are_accepted(
     )
     word += "m" + "p" * tail + "z"
     assert brief_accepts(word) and table_accepts(word), word
+
+
+def test_a_name_is_registered_in_one_place() -> None:
+    """Each condition and check is named once in code: a second place claiming a name is refused."""
+    rules = RULES["openai"]
+    with pytest.raises(ValueError, match="condition 'all_choices_finished' registered twice"):
+        rules.condition("all_choices_finished")(lambda validator: True)
+    with pytest.raises(ValueError, match="check 'same_id' registered twice"):
+        rules.claim("check", "same_id", "somewhere.Else.c_same_id")

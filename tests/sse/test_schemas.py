@@ -1,4 +1,5 @@
-"""The hand-written fast paths decide exactly what the YAML schemas decide (the schemas are the contract)."""
+"""The compiled schema checks decide exactly what jsonschema decides on the YAML schemas (the schemas are the
+contract, and the only copy of them)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
 from gateway_contracts.sse import Dialect, FrameParser, grammar
-from gateway_contracts.sse.schemas import HAND_CHECKS, SchemaChecker
+from gateway_contracts.sse.schemas import EventSchemas
 from tests.sse.vectors import VECTORS
 
 
@@ -48,8 +49,12 @@ def shape(value: Any) -> Any:
 
 EVENTS = vector_events()
 # One event per distinct shape, so a tool_use start weighs as much as the hundredth text delta.
-HOT = list({(d, k, shape(o)): (d, k, o) for d, k, o in EVENTS if k in HAND_CHECKS[d]}.values())
-CHECKERS = {d: SchemaChecker(d) for d in ("anthropic", "openai")}
+HOT = list({(d, k, shape(o)): (d, k, o) for d, k, o in EVENTS}.values())
+CHECKERS: dict[Dialect, EventSchemas] = {d: grammar(d).schemas for d in ("anthropic", "openai")}
+
+
+def compiled_valid(dialect: Dialect, kind: str, obj: Any) -> bool:
+    return CHECKERS[dialect].passes[kind](obj)
 
 
 def test_every_schema_is_a_valid_2020_12_schema() -> None:
@@ -58,34 +63,33 @@ def test_every_schema_is_a_valid_2020_12_schema() -> None:
             Draft202012Validator.check_schema(schema)
 
 
-def test_every_schema_has_a_fast_path() -> None:
-    for dialect, checks in HAND_CHECKS.items():
-        assert set(checks) == set(grammar(dialect).schemas)
+def test_every_schema_is_compiled() -> None:
+    for dialect in ("anthropic", "openai"):
+        schemas = grammar(dialect).schemas
+        assert set(schemas.passes) == set(schemas) and schemas
 
 
-def test_the_vectors_exercise_every_hand_check_both_ways() -> None:
+def test_the_vectors_exercise_every_schema_both_ways() -> None:
     verdicts = {(d, k, CHECKERS[d].schema_valid(k, o)) for d, k, o in HOT}
-    for dialect, checks in HAND_CHECKS.items():
-        for kind in checks:
+    for dialect, schemas in CHECKERS.items():
+        for kind in schemas:
             assert (dialect, kind, True) in verdicts, f"no valid {kind} in the vectors"
     assert any(not valid for _, _, valid in verdicts)
 
 
 @pytest.mark.parametrize("index", range(len(EVENTS)))
-def test_hand_checks_agree_with_schemas_on_the_vectors(index: int) -> None:
+def test_compiled_checks_agree_with_schemas_on_the_vectors(index: int) -> None:
     dialect, kind, obj = EVENTS[index]
     checker = CHECKERS[dialect]
-    hand = checker.hand_valid(kind, obj)
     schema = checker.schema_valid(kind, obj)
-    if hand is not None:
-        assert hand == schema, (kind, obj)
-    # Either way, the validator's verdict (problem is None) is the schema's.
+    assert compiled_valid(dialect, kind, obj) == schema, (kind, obj)
+    # The validator's verdict (problem is None) is the schema's.
     assert (checker.problem(kind, obj) is None) == schema
 
 
 # -- mutations: replace any value inside a hot event with an arbitrary JSON value, or drop it -----------------
 
-# The values where a hand check and a schema are most likely to part ways, drawn often on purpose: negative and
+# The values where a compiled check and a schema are most likely to part ways, drawn often on purpose: negative and
 # float-valued integers, booleans (not integers in JSON Schema), empty strings, nulls, the wrong container.
 DISCRIMINATORS = ["text", "tool_use", "thinking", "redacted_thinking", "image", "function", "ping", "error"]
 DISCRIMINATORS += ["text_delta", "input_json_delta", "thinking_delta", "signature_delta", "citations_delta"]
@@ -141,7 +145,7 @@ def mutate(obj: dict[str, Any], path: tuple[Any, ...], replacement: Any, drop: b
 
 @settings(max_examples=1500)
 @given(data=st.data(), event=st.sampled_from(HOT), replacement=JSON_VALUES, drop=st.booleans())
-def test_hand_checks_agree_with_schemas_on_mutations(
+def test_compiled_checks_agree_with_schemas_on_mutations(
     data: st.DataObject, event: tuple[Dialect, str, dict[str, Any]], replacement: Any, drop: bool
 ) -> None:
     dialect, kind, obj = event
@@ -149,11 +153,13 @@ def test_hand_checks_agree_with_schemas_on_mutations(
     mutated = mutate(obj, path, replacement, drop)
     if not isinstance(mutated, dict):
         return
-    checker = CHECKERS[dialect]
-    assert checker.hand_valid(kind, mutated) == checker.schema_valid(kind, mutated), (kind, mutated)
+    assert compiled_valid(dialect, kind, mutated) == CHECKERS[dialect].schema_valid(kind, mutated), (
+        kind,
+        mutated,
+    )
 
 
-def test_hand_checks_agree_with_schemas_on_every_single_point_mutation() -> None:
+def test_compiled_checks_agree_with_schemas_on_every_single_point_mutation() -> None:
     """Exhaustive where hypothesis samples: each distinct event shape, each value in it replaced by each edge
     value or dropped."""
     checked = 0
@@ -162,7 +168,7 @@ def test_hand_checks_agree_with_schemas_on_every_single_point_mutation() -> None
         for path in paths(obj)[1:]:
             for replacement, drop in [*((value, False) for value in EDGE_VALUES), (None, True)]:
                 mutated = mutate(obj, path, replacement, drop)
-                assert checker.hand_valid(kind, mutated) == checker.schema_valid(kind, mutated), (
+                assert compiled_valid(dialect, kind, mutated) == checker.schema_valid(kind, mutated), (
                     kind,
                     path,
                     mutated,
