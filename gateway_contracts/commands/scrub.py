@@ -146,6 +146,8 @@ def run(args: argparse.Namespace) -> int:
         except InputTooLarge as exc:
             out.flush()
             raise CliError(str(exc), EXIT_USAGE) from None
+        except BrokenPipeError:
+            raise  # the reader went away: run_command ends quietly, this is no read error
         except OSError as exc:
             out.flush()
             raise CliError(f"cannot read {name}: {printable(exc.strerror or exc)}", EXIT_USAGE) from None
