@@ -198,7 +198,7 @@ class ClauseResults:
 
 def _given(target: Target) -> dict[str, Any]:
     """What the user gave, as the option table records it (a secret's source, never its value), scrubbed once
-    more; for the embedded target, what its runner filled in is said as given, without values."""
+    more; for a started target, what its start command filled in is said as given, without values."""
     given: dict[str, Any] = {k: default_scrubber().scrub_value(v) for k, v in target.given.items()}
     if target.embedded:
         for key, value in (
@@ -210,7 +210,7 @@ def _given(target: Target) -> dict[str, Any]:
             ("features.kill_switch_url", target.kill_switch_url),
         ):
             if value:
-                given.setdefault(key, "(set by the embedded runner)")
+                given.setdefault(key, "(set by the start command)")
     return given
 
 

@@ -25,7 +25,6 @@ from gateway_contracts.sse.framing import Frame, FrameParser, Issue
 from gateway_contracts.sse.grammar import (
     Grammar,
     GrammarError,
-    SseClause,
     clause_ids,
     grammar,
     load_clauses,
@@ -53,7 +52,6 @@ __all__ = [
     "GrammarError",
     "Issue",
     "OpenAIValidator",
-    "SseClause",
     "StreamValidator",
     "Validator",
     "Violation",

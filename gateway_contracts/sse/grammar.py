@@ -22,6 +22,7 @@ from typing import Any, cast, get_args
 import yaml
 
 from contracts import CONTRACTS_DIR
+from contracts.clauses import Clause
 from gateway_contracts.sse.framing import IssueKind
 from gateway_contracts.sse.rules import DIALECTS, Condition, Dialect, Rules, registered
 from gateway_contracts.sse.schemas import EventSchemas, SchemaError
@@ -35,16 +36,6 @@ UNKNOWN_EVENT = "unknown"
 
 class GrammarError(Exception):
     """The grammar file is not a usable contract (a missing cell, an unknown state or clause, …)."""
-
-
-@dataclass(frozen=True, slots=True)
-class SseClause:
-    id: str
-    level: str
-    profile: str
-    title: str
-    statement: str
-    source: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +81,7 @@ class Grammar:
     """Event → its JSON Schema (2020-12) document, with the compiled checks."""
     sentinels: Mapping[str, str]
     """Event → the literal data that is that event (OpenAI's ``[DONE]``): events read as data, not JSON."""
-    clauses: Mapping[str, SseClause]
+    clauses: Mapping[str, Clause]
     spec: Mapping[str, Any]
     """The dialect's whole section, for its lists (stop reasons, block kinds, …)."""
 
@@ -121,18 +112,18 @@ class Grammar:
         return tuple(value)
 
 
-def load_clauses(path: Path = CLAUSE_FILE) -> list[SseClause]:
+def load_clauses(path: Path = CLAUSE_FILE) -> list[Clause]:
     """The SSE clauses (``contracts/clauses/sse.yaml``), in file order."""
     doc = _read(path)
     raw = doc.get("clauses") if isinstance(doc, dict) else None
     if not isinstance(raw, list):
         raise GrammarError(f"{path.name}: no clauses list")
     fields = ("id", "level", "profile", "title", "statement", "source")
-    out: list[SseClause] = []
+    out: list[Clause] = []
     for item in raw:
         if not isinstance(item, dict) or not all(isinstance(item.get(f), str) for f in fields):
             raise GrammarError(f"{path.name}: a clause needs string {', '.join(fields)}: {item!r}")
-        out.append(SseClause(*(item[f] for f in fields)))
+        out.append(Clause(*(item[f] for f in fields), file=path.name))
     return out
 
 
@@ -167,7 +158,7 @@ def load_grammars(
     return grammars
 
 
-def build_grammar(dialect: Dialect, spec: Any, clauses: Mapping[str, SseClause], rules: Rules) -> Grammar:
+def build_grammar(dialect: Dialect, spec: Any, clauses: Mapping[str, Clause], rules: Rules) -> Grammar:
     where = f"sse-grammar.yaml: {dialect}"
     if not isinstance(spec, dict):
         raise GrammarError(f"{where}: not a mapping")
