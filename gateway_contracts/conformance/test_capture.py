@@ -18,7 +18,7 @@ import pytest
 
 from gateway_contracts.capture.db import CaptureDB
 from gateway_contracts.capture.invariants import CallRows, call_rows, chain_problems, poll, wait_for_capture
-from gateway_contracts.conformance.client import Exchanges
+from gateway_contracts.conformance.client import Exchanges, async_http_client, http_client, tls
 from gateway_contracts.conformance.envelopes import assert_error
 from gateway_contracts.conformance.requests import AINFERA, SCRIPT, SCRIPTED, message
 from gateway_contracts.failures import Blocked, ClauseFailure
@@ -116,7 +116,7 @@ def test_client_disconnect_captured_once(gw: Exchanges, db: CaptureDB, target: T
         SCRIPT: "text_tokens=80; chunk=1; latency_ms=25",
     }
     with (
-        httpx.Client(base_url=target.base_url, timeout=target.timeout) as client,
+        http_client(target) as client,
         client.stream(
             "POST",
             "/v1/messages",
@@ -165,9 +165,7 @@ def test_concurrent_mixed_calls(gw: Exchanges, db: CaptureDB, target: Target) ->
 
     async def run() -> list[str]:
         limits = httpx.Limits(max_connections=64)
-        async with httpx.AsyncClient(
-            base_url=target.base_url, timeout=target.timeout, limits=limits
-        ) as client:
+        async with async_http_client(target, limits=limits) as client:
             return await asyncio.gather(*(_mixed_call(client, target, i, rng) for i in range(calls)))
 
     request_ids = [rid for rid in asyncio.run(run()) if rid]
@@ -177,7 +175,7 @@ def test_concurrent_mixed_calls(gw: Exchanges, db: CaptureDB, target: Target) ->
     assert len(set(request_ids)) == calls, "request ids repeat across calls"
     # Calls whose client hung up are captured after the hang-up: one bounded wait for all of them (a gateway that
     # drops captures must not cost a wait per call), then one read each.
-    poll(lambda: [call_rows(db, rid).outcomes for rid in request_ids], lambda rows: all(rows), 10.0)
+    poll(lambda: [db.rows("outcomes", rid) for rid in request_ids], lambda rows: all(rows), 10.0)
     rows_of = [call_rows(db, rid) for rid in request_ids]
     # A call captured by no row at all, streamed or not, is the basic invariant's failure (CAP-001), not a
     # failure under concurrency; what concurrency breaks is a doubled or half-written capture.
@@ -194,12 +192,12 @@ def test_audit_chain_intact_under_concurrency(gw: Exchanges, db: CaptureDB, targ
     """Calls committed together are where a writer forks the chain or skips a seq."""
 
     async def run() -> list[str]:
-        async with httpx.AsyncClient(base_url=target.base_url, timeout=target.timeout) as client:
+        async with async_http_client(target) as client:
             rng = random.Random(1606)
             return await asyncio.gather(*(_mixed_call(client, target, i, rng) for i in range(40)))
 
     ids = [rid for rid in asyncio.run(run()) if rid]
-    poll(lambda: [call_rows(db, rid).outcomes for rid in ids], lambda rows: all(rows), 10.0)
+    poll(lambda: [db.rows("outcomes", rid) for rid in ids], lambda rows: all(rows), 10.0)
     problems = chain_problems(db)
     assert not problems, "; ".join(problems[:5])
 
@@ -282,7 +280,11 @@ def test_kill_switch_refuses_before_dispatch(gw: Exchanges, target: Target, evid
     trace_id = secrets.token_hex(16)
     headers = {**target.auth_headers(), "traceparent": f"00-{trace_id}-00f067aa0ba902b7-01"}
     r = httpx.post(
-        f"{target.kill_switch_url}/v1/messages", json=gw.message(), headers=headers, timeout=target.timeout
+        f"{target.kill_switch_url}/v1/messages",
+        json=gw.message(),
+        headers=headers,
+        timeout=target.timeout,
+        verify=tls(),
     )
     evidence["response"] = {"status": r.status_code, "body": r.text[:1000]}
     assert r.status_code in (403, 429), f"status {r.status_code}: {r.text[:200]}"
@@ -291,7 +293,7 @@ def test_kill_switch_refuses_before_dispatch(gw: Exchanges, target: Target, evid
     assert not rows.problems() and rows.outcome == "refused"
     if target.upstream_url:
         received = httpx.get(
-            f"{target.upstream_url}{SCRIPTED['received_path']}", timeout=target.timeout
+            f"{target.upstream_url}{SCRIPTED['received_path']}", timeout=target.timeout, verify=tls()
         ).json()
         assert not [x for x in received if trace_id in x["headers"].get("traceparent", "")], (
             "the call was dispatched"

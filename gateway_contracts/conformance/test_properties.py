@@ -1,4 +1,5 @@
-"""Property tests generated from the contract's own schemas (schemathesis strategies over ``openapi.yaml``).
+"""Property tests generated from the contract's own schemas (schemathesis strategies over ``openapi.yaml``, its
+arrays bounded to a few items for generation: ``generation``).
 
 Valid requests, whatever their shape, get 200 with a schema-valid answer (or a 4xx with the envelope for the
 semantic rules a schema cannot say, such as a tool_choice naming a tool that is not offered); invalid requests get
@@ -7,21 +8,20 @@ a 4xx with the envelope. Never a 5xx. Deterministic under the CI profile; ``chec
 
 from __future__ import annotations
 
-import functools
 import json
 from typing import Any
 
-import jsonschema
 import pytest
-import schemathesis
 from hypothesis import HealthCheck, Phase, assume, given, settings
 from hypothesis import strategies as st
 from schemathesis.generation import GenerationMode
 
-from contracts import component_schema, inlined_component_schema, openapi_document
+from contracts import openapi_document
 from gateway_contracts.conformance.client import Exchanges
 from gateway_contracts.conformance.envelopes import assert_error, assert_openai_error
+from gateway_contracts.conformance.generation import cases
 from gateway_contracts.conformance.requests import AINFERA
+from gateway_contracts.conformance.schemas import validate, validator
 from gateway_contracts.conformance.streams import assert_stream_follows_grammar
 from gateway_contracts.failures import checking
 
@@ -36,23 +36,10 @@ EXAMPLES = settings(
     suppress_health_check=list(HealthCheck),
     phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.target],
     report_multiple_bugs=False,
+    # Here too, not only in the conftest profile: a profile loaded by another conftest (a repository's own, with an
+    # example database) must not make this suite write into the user's tree or replay what it saved there.
+    database=None,
 )
-
-
-@functools.cache
-def _operation(path: str) -> Any:
-    return schemathesis.openapi.from_dict(openapi_document())[path]["POST"]
-
-
-def cases(path: str, mode: GenerationMode) -> st.SearchStrategy[Any]:
-    # Deferred: loading the schema into schemathesis costs about a second, paid only when a test draws from it
-    # (a run of other clauses, `check --clause`, never does).
-    return st.deferred(lambda: _operation(path).as_strategy(generation_mode=mode))
-
-
-@functools.cache
-def _body_validator(component: str) -> jsonschema.Draft202012Validator:
-    return jsonschema.Draft202012Validator(inlined_component_schema(component))
 
 
 def _body_is_invalid(component: str, body: Any) -> bool:
@@ -62,7 +49,7 @@ def _body_is_invalid(component: str, body: Any) -> bool:
             body = json.loads(body)
         except ValueError:
             return True
-    return not _body_validator(component).is_valid(body)
+    return not validator(component).is_valid(body)
 
 
 def _rejectable(gw: Exchanges, component: str, case: Any) -> bool:
@@ -111,7 +98,7 @@ def test_valid_messages_requests(gw: Exchanges, case: Any, slot: int) -> None:
     elif body.get("stream"):
         assert_stream_follows_grammar(r.content)
     else:
-        jsonschema.validate(r.json(), component_schema("Message"))
+        validate(r.json(), "Message")
 
 
 @pytest.mark.clause("WIRE-004", "WIRE-005", "WIRE-007")
@@ -140,7 +127,7 @@ def test_valid_chat_requests(gw: Exchanges, case: Any) -> None:
     if r.status_code != 200:
         assert_openai_error(r)
     elif not body.get("stream"):
-        jsonschema.validate(r.json(), component_schema("ChatCompletion"))
+        validate(r.json(), "ChatCompletion")
 
 
 @pytest.mark.clause("OAI-005")
