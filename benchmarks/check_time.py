@@ -170,17 +170,19 @@ def slowest(events: list[dict[str, Any]], n: int) -> list[tuple[str, float]]:
 
 
 def breakdown(top: int) -> None:
-    from gateway_contracts.clauses import catalogue
-
-    profile_of = {cid: c.profile for cid, c in catalogue().clauses.items()}
     with tempfile.TemporaryDirectory(prefix="check-time-") as tmp:
         events_file = Path(tmp) / "events.jsonl"
-        run = run_check(REPO, Path(tmp) / "report", events_file)
+        report = Path(tmp) / "report"
+        run = run_check(REPO, report, events_file)
         events = (
             [json.loads(line) for line in events_file.read_text().splitlines()]
             if events_file.exists()
             else []
         )
+        # Each clause's profile, as the run's own report says (no import of the catalogue: its module moves).
+        report_json = report / "report.json"
+        clauses = json.loads(report_json.read_text())["clauses"] if report_json.exists() else []
+        profile_of = {c["id"]: c["profile"] for c in clauses}
     split = phases(run, events, profile_of)
     print()
     print(f"check wall time, every profile, split from launch to exit (exit {run.code})")

@@ -41,10 +41,6 @@ def http_client(target: Target, **kwargs: Any) -> httpx.Client:
     return httpx.Client(base_url=target.base_url, timeout=target.timeout, verify=tls(), **kwargs)
 
 
-def async_http_client(target: Target, **kwargs: Any) -> httpx.AsyncClient:
-    return httpx.AsyncClient(base_url=target.base_url, timeout=target.timeout, verify=tls(), **kwargs)
-
-
 class Exchanges:
     def __init__(self, target: Target, evidence: dict[str, Any]) -> None:
         self.target = target
