@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, Phase, settings
 
 from gateway_contracts.capture.db import CaptureDB
 from gateway_contracts.conformance.client import Exchanges
+from gateway_contracts.conformance.examples import Example, Pregenerated
 from gateway_contracts.pytest_plugin import EVIDENCE_KEY, plugin_of
 from gateway_contracts.target import Target
 
@@ -55,3 +56,49 @@ def gw(target: Target, evidence: dict[str, Any]) -> Iterator[Exchanges]:
 def db(target: Target) -> CaptureDB:
     assert target.db_url, "the capture profile needs --db-url"
     return CaptureDB(target.db_url)
+
+
+# -- the property tests' examples, drawn by a process of their own (conformance.examples) ----------------------
+PROPERTY_TESTS = {
+    "test_valid_messages_requests": "valid-messages",
+    "test_invalid_messages_requests": "invalid-messages",
+    "test_valid_chat_requests": "valid-chat",
+    "test_invalid_chat_requests": "invalid-chat",
+}
+_PREGENERATED = pytest.StashKey[Pregenerated]()
+
+
+def _pins_backends(target: Target) -> bool:
+    return "backend-selection" in target.features
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Start drawing the examples of the property tests this run will run, as soon as it is known which."""
+    items = [i for i in session.items if i.path.name == "test_properties.py" and i.name in PROPERTY_TESTS]
+    if not items:
+        return
+    plugin = plugin_of(session.config)
+    wanted = []
+    for item in items:
+        clauses = [plugin.catalogue.clauses[c] for m in item.iter_markers("clause") for c in m.args]
+        needs = [n for m in item.iter_markers("needs") for n in m.args]
+        if (
+            plugin.skip_reason(clauses, needs) is None
+        ):  # resolves the target (the plugin would at the first test)
+            wanted.append(PROPERTY_TESTS[item.name])
+    if wanted:
+        pregenerated = Pregenerated(wanted, plugin.seed, _pins_backends(plugin.resolve_target()))
+        session.config.stash[_PREGENERATED] = pregenerated
+        session.config.add_cleanup(pregenerated.close)
+
+
+@pytest.fixture()
+def examples(request: pytest.FixtureRequest, target: Target) -> list[Example]:
+    """This property test's examples (drawn here when collection did not start them: a test run by itself)."""
+    name = PROPERTY_TESTS[request.node.originalname]
+    pregenerated = request.config.stash.get(_PREGENERATED, None)
+    if pregenerated is None:
+        pregenerated = Pregenerated([], plugin_of(request.config).seed, _pins_backends(target))
+        request.config.stash[_PREGENERATED] = pregenerated
+        request.config.add_cleanup(pregenerated.close)
+    return pregenerated.examples(name)
