@@ -29,6 +29,7 @@ from typing import Any
 from contracts import openapi_document
 from gateway_contracts.conformance.requests import AINFERA
 from gateway_contracts.conformance.schemas import validator
+from gateway_contracts.target import Target
 
 BACKEND: str = AINFERA["backend_header"]
 SENT_HEADERS = frozenset({"traceparent", "anthropic-version", BACKEND})
@@ -70,6 +71,11 @@ class Example:
     def from_json(cls, data: dict[str, Any]) -> Example:
         body = base64.b64decode(data["raw"]) if "raw" in data else data["body"]
         return cls(body, dict(data["headers"]), int(data["slot"]))
+
+
+def pins_backends(target: Target) -> bool:
+    """Whether the target offers backend pinning: an unknown backend pin is then a request it must refuse."""
+    return "backend-selection" in target.features
 
 
 def body_is_invalid(component: str, body: Any) -> bool:

@@ -18,7 +18,7 @@ import pytest
 
 from gateway_contracts.conformance.client import Exchanges
 from gateway_contracts.conformance.envelopes import assert_error, assert_openai_error
-from gateway_contracts.conformance.examples import BACKEND, Example
+from gateway_contracts.conformance.examples import BACKEND, Example, pins_backends
 from gateway_contracts.conformance.schemas import validate
 from gateway_contracts.conformance.streams import assert_stream_follows_grammar
 from gateway_contracts.failures import checking
@@ -34,10 +34,6 @@ def _malformed(body: Any) -> bool:
     return False
 
 
-def _pins_backends(gw: Exchanges) -> bool:
-    return "backend-selection" in gw.target.features
-
-
 def _each(gw: Exchanges, examples: list[Example]) -> Iterator[Example]:
     """The examples in order, each named in the test's evidence while it is sent (a failure says which)."""
     for n, case in enumerate(examples, 1):
@@ -47,7 +43,7 @@ def _each(gw: Exchanges, examples: list[Example]) -> Iterator[Example]:
 
 def _send(gw: Exchanges, path: str, body: Any, headers: dict[str, str]) -> Any:
     content = body if isinstance(body, bytes) else json.dumps(body).encode()
-    passed = {"traceparent", "anthropic-version"} | ({BACKEND} if _pins_backends(gw) else set())
+    passed = {"traceparent", "anthropic-version"} | ({BACKEND} if pins_backends(gw.target) else set())
     sent = {k: v for k, v in headers.items() if k.lower() in passed}
     return gw.request("POST", path, content=content, headers={"content-type": "application/json", **sent})
 
