@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from gateway_contracts.capture.db import CaptureDB
 from gateway_contracts.conformance.client import Exchanges
-from gateway_contracts.conformance.examples import Example, Pregenerated, pins_backends
+from gateway_contracts.conformance.examples import PROPERTY_TESTS, Example, Pregenerated, pins_backends
 from gateway_contracts.pytest_plugin import EVIDENCE_KEY, plugin_of
 from gateway_contracts.target import Target
 
@@ -40,18 +41,19 @@ def db(target: Target) -> CaptureDB:
 
 
 # -- the property tests' examples, drawn by a process of their own (conformance.examples) ----------------------
-PROPERTY_TESTS = {
-    "test_valid_messages_requests": "valid-messages",
-    "test_invalid_messages_requests": "invalid-messages",
-    "test_valid_chat_requests": "valid-chat",
-    "test_invalid_chat_requests": "invalid-chat",
-}
 _PREGENERATED = pytest.StashKey[Pregenerated]()
+_PROPERTY_MODULE = Path(__file__).with_name("test_properties.py")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The property tests last: their examples are being drawn meanwhile, and the longer the other tests keep the
+    gateway busy, the less a property test waits for them."""
+    items.sort(key=lambda item: item.path == _PROPERTY_MODULE)  # stable: the order is otherwise unchanged
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
     """Start drawing the examples of the property tests this run will run, as soon as it is known which."""
-    items = [i for i in session.items if i.path.name == "test_properties.py" and i.name in PROPERTY_TESTS]
+    items = [i for i in session.items if i.path == _PROPERTY_MODULE and i.name in PROPERTY_TESTS]
     if not items:
         return
     plugin = plugin_of(session.config)
@@ -70,7 +72,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 
 @pytest.fixture()
 def examples(request: pytest.FixtureRequest, target: Target) -> list[Example]:
-    """This property test's examples (drawn here when collection did not start them: a test run by itself)."""
+    """This property test's examples (drawn in this process if collection started no process for them)."""
     name = PROPERTY_TESTS[request.node.originalname]
     pregenerated = request.config.stash.get(_PREGENERATED, None)
     if pregenerated is None:

@@ -6,9 +6,10 @@ So the examples are drawn by hypothesis exactly as a ``@given`` test would draw 
 same settings, the same ``assume``, seeded with the run's ``--hypothesis-seed``), but ahead of the tests, by
 ``python -m gateway_contracts.conformance.examples`` started when collection ends. It runs on the machine's other
 core while the other tests and the gateway take turns on one; the property tests then send what it drew, in
-order, and stop at the first example the gateway gets wrong. Same seed, same examples: a failure is reproduced by
-the report's check command. Should the process fail or not answer in time, the examples are drawn in the test's
-own process instead (the same examples, only slower).
+order, and stop at the first example the gateway gets wrong. Same seed, same code, same examples: a failure is
+reproduced by the report's check command. Should the process fail or not answer in time, the examples are drawn in
+the test's own process instead: as many, from the same seed, though not always the same ones (hypothesis mixes in
+constants of the project's own modules loaded where it draws).
 """
 
 from __future__ import annotations
@@ -52,6 +53,14 @@ SPECS = {
     "valid-chat": Spec("/v1/chat/completions", False, "ChatCompletionRequest"),
     "invalid-chat": Spec("/v1/chat/completions", True, "ChatCompletionRequest"),
 }
+
+PROPERTY_TESTS = {
+    "test_valid_messages_requests": "valid-messages",
+    "test_invalid_messages_requests": "invalid-messages",
+    "test_valid_chat_requests": "valid-chat",
+    "test_invalid_chat_requests": "invalid-chat",
+}
+"""Each property test (``test_properties``) and the examples it sends."""
 
 
 @dataclass(frozen=True)

@@ -23,9 +23,9 @@ from schemathesis.generation import GenerationMode
 
 from contracts import openapi_document
 
-ARRAY_ITEMS = 4
+ARRAY_ITEMS: int | None = 4
 """At most this many items in a generated array that the contract leaves unbounded (a tighter ``maxItems`` of
-the contract stays; ``minItems`` above it wins)."""
+the contract stays; ``minItems`` above it wins). ``None`` generates from the contract's document as it is."""
 
 
 _SUBSCHEMA = ("items", "additionalProperties", "not", "contains", "propertyNames")
@@ -33,10 +33,10 @@ _SUBSCHEMA_LISTS = ("oneOf", "anyOf", "allOf", "prefixItems")
 _SUBSCHEMA_MAPS = ("properties", "patternProperties", "$defs")
 
 
-def bounded(schema: Any, items: int = ARRAY_ITEMS) -> Any:
+def bounded(schema: Any, items: int | None = ARRAY_ITEMS) -> Any:
     """``schema`` with ``maxItems`` on every array schema in it that has none (schema keywords only: a property
     that happens to be named ``items`` is not an array)."""
-    if not isinstance(schema, dict):
+    if not isinstance(schema, dict) or items is None:
         return schema
     out = dict(schema)
     for key in _SUBSCHEMA:
