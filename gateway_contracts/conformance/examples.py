@@ -22,6 +22,7 @@ import os
 import random
 import subprocess
 import sys
+import tempfile
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -168,6 +169,10 @@ class Pregenerated:
             **os.environ,
             "PYTHONPATH": os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")])),
         }
+        # hypothesis caches the constants it finds in local modules: in the temporary directory, not the user's tree.
+        env.setdefault(
+            "HYPOTHESIS_STORAGE_DIRECTORY", str(Path(tempfile.gettempdir()) / "gateway-contracts-hypothesis")
+        )
         argv = [sys.executable, "-m", __name__, "--seed", str(self.seed), *names]
         if pins_backends:
             argv.append("--pins-backends")
