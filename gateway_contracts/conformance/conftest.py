@@ -54,7 +54,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def pytest_collection_finish(session: pytest.Session) -> None:
     """Start drawing the examples of the property tests this run will run, as soon as it is known which."""
     items = [i for i in session.items if i.path == _PROPERTY_MODULE and i.name in PROPERTY_TESTS]
-    if not items:
+    if not items or session.config.option.collectonly:
         return
     plugin = plugin_of(session.config)
     wanted = []
