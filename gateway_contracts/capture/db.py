@@ -54,14 +54,22 @@ class CaptureDB:
         self.queries = {**DEFAULT_QUERIES, **(queries or {})}
         self._sync: Engine | None = None
         self._async: AsyncEngine | None = None
-        if self._async_url.startswith("sqlite+aiosqlite:"):
-            # The same sqlite3 module aiosqlite wraps, without its thread and event loop.
-            self._sync = create_engine(
-                self._async_url.replace("sqlite+aiosqlite:", "sqlite:", 1), poolclass=NullPool
-            )
-        else:
-            # NullPool: nothing bound to one event loop outlives a query, so every query's asyncio.run can share it.
-            self._async = create_async_engine(self._async_url, poolclass=NullPool)
+
+    def _engine(self) -> Engine | AsyncEngine:
+        """Built at the first query, not in the constructor: a URL the driver refuses is that query's error (and
+        ``ping``'s one-line ``DatabaseError``)."""
+        if self._sync is None and self._async is None:
+            if self._async_url.startswith("sqlite+aiosqlite:"):
+                # The same sqlite3 module aiosqlite wraps, without its thread and event loop.
+                sync_url = self._async_url.replace("sqlite+aiosqlite:", "sqlite:", 1)
+                self._sync = create_engine(sync_url, poolclass=NullPool)
+            else:
+                # NullPool: nothing bound to one event loop outlives a query, so every query's asyncio.run can
+                # share the engine.
+                self._async = create_async_engine(self._async_url, poolclass=NullPool)
+        engine = self._sync or self._async
+        assert engine is not None
+        return engine
 
     @property
     def mapped(self) -> bool:
@@ -75,8 +83,9 @@ class CaptureDB:
         def read(conn: Connection) -> list[dict[str, Any]]:
             return [dict(row._mapping) for row in conn.execute(text(sql), params)]
 
-        if self._sync is not None:
-            with self._sync.connect() as conn:
+        engine = self._engine()
+        if isinstance(engine, Engine):
+            with engine.connect() as conn:
                 return read(conn)
 
         async def run(conn: AsyncConnection) -> list[dict[str, Any]]:
@@ -98,8 +107,9 @@ class CaptureDB:
                 trans.rollback()
             return None
 
-        if self._sync is not None:
-            with self._sync.connect() as conn:
+        engine = self._engine()
+        if isinstance(engine, Engine):
+            with engine.connect() as conn:
                 return attempt(conn)
 
         async def run(conn: AsyncConnection) -> str | None:
@@ -108,8 +118,8 @@ class CaptureDB:
         return self._run_async(run)
 
     def _run_async(self, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
-        assert self._async is not None
-        engine = self._async
+        engine = self._engine()
+        assert isinstance(engine, AsyncEngine)
 
         async def run() -> T:
             async with engine.connect() as conn:

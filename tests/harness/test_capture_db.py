@@ -52,3 +52,11 @@ def test_a_database_that_cannot_be_read_is_one_line(tmp_path: Path) -> None:
     with pytest.raises(DatabaseError) as err:
         CaptureDB(f"sqlite:///{tmp_path / 'missing' / 'gateway.sqlite3'}").ping()
     assert "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize("url", ["postgresql://postgres@127.0.0.1:x/db", "postgresql://u:p@[::1/x"])
+def test_a_url_the_driver_refuses_is_the_query_s_error_not_the_constructor_s(url: str) -> None:
+    db = CaptureDB(url)  # nothing is parsed or opened yet
+    with pytest.raises(DatabaseError) as err:
+        db.ping()
+    assert "\n" not in str(err.value)
