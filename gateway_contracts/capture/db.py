@@ -1,22 +1,30 @@
 """Read-only access to a gateway's database for the capture checks.
 
-The suite is synchronous (pytest, SDK clients), the drivers are async (aiosqlite, asyncpg): each query runs on a
-fresh engine inside ``asyncio.run``. That costs a connection per query, which is nothing at the suite's volume
-and keeps the harness from holding connections (or locks) on the gateway's database between checks.
+The suite is synchronous (pytest, SDK clients). SQLite is read through the standard library's driver, a fresh
+connection per query (a file open: a fraction of a millisecond). PostgreSQL's driver is async (asyncpg): each
+query runs inside ``asyncio.run`` on the one engine of this ``CaptureDB``. Either way no connection outlives its
+query (no pool), so the harness holds no connection, and no lock, on the gateway's database between checks.
+
+A check reads a call's rows a few times over (each invariant's query), a concurrent test hundreds of calls'
+rows: what a query costs here is most of what those tests cost. An async engine built and disposed per query
+made each SQLite read about 3 ms, where the driver itself takes 0.1 ms.
 """
 
 from __future__ import annotations
 
 import asyncio
 import importlib.util
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy import Connection, Engine, create_engine, text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
 from contracts.db_urls import to_async_url
 from contracts.exits import first_line
+
+T = TypeVar("T")
 
 
 class DatabaseError(Exception):
@@ -51,6 +59,24 @@ class CaptureDB:
         self.url = url
         self._async_url = async_url(url)
         self.queries = {**DEFAULT_QUERIES, **(queries or {})}
+        self._sync: Engine | None = None
+        self._async: AsyncEngine | None = None
+
+    def _engine(self) -> Engine | AsyncEngine:
+        """Built at the first query, not in the constructor: a URL the driver refuses is that query's error (and
+        ``ping``'s one-line ``DatabaseError``)."""
+        if self._sync is None and self._async is None:
+            if self._async_url.startswith("sqlite+aiosqlite:"):
+                # The same sqlite3 module aiosqlite wraps, without its thread and event loop.
+                sync_url = self._async_url.replace("sqlite+aiosqlite:", "sqlite:", 1)
+                self._sync = create_engine(sync_url, poolclass=NullPool)
+            else:
+                # NullPool: nothing bound to one event loop outlives a query, so every query's asyncio.run can
+                # share the engine.
+                self._async = create_async_engine(self._async_url, poolclass=NullPool)
+        engine = self._sync or self._async
+        assert engine is not None
+        return engine
 
     @property
     def mapped(self) -> bool:
@@ -61,35 +87,50 @@ class CaptureDB:
         return self.query(self.queries[invariant], request_id=request_id)
 
     def query(self, sql: str, **params: Any) -> list[dict[str, Any]]:
-        async def run() -> list[dict[str, Any]]:
-            engine = create_async_engine(self._async_url, poolclass=NullPool)
-            try:
-                async with engine.connect() as conn:
-                    result = await conn.execute(text(sql), params)
-                    return [dict(row._mapping) for row in result]
-            finally:
-                await engine.dispose()
+        def read(conn: Connection) -> list[dict[str, Any]]:
+            return [dict(row._mapping) for row in conn.execute(text(sql), params)]
 
-        return asyncio.run(run())
+        engine = self._engine()
+        if isinstance(engine, Engine):
+            with engine.connect() as conn:
+                return read(conn)
+
+        async def run(conn: AsyncConnection) -> list[dict[str, Any]]:
+            return await conn.run_sync(read)
+
+        return self._run_async(run)
 
     def refused_in_rollback(self, sql: str) -> str | None:
         """Try a write inside a transaction that is always rolled back; return the database's refusal, or None
         if it was accepted (and then undone). Used only to check that the database itself protects a table."""
 
-        async def run() -> str | None:
-            engine = create_async_engine(self._async_url, poolclass=NullPool)
+        def attempt(conn: Connection) -> str | None:
+            trans = conn.begin()
             try:
-                async with engine.connect() as conn:
-                    trans = await conn.begin()
-                    try:
-                        await conn.execute(text(sql))
-                    except Exception as exc:
-                        return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-                    finally:
-                        await trans.rollback()
-                    return None
+                conn.execute(text(sql))
+            except Exception as exc:
+                return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             finally:
-                await engine.dispose()
+                trans.rollback()
+            return None
+
+        engine = self._engine()
+        if isinstance(engine, Engine):
+            with engine.connect() as conn:
+                return attempt(conn)
+
+        async def run(conn: AsyncConnection) -> str | None:
+            return await conn.run_sync(attempt)
+
+        return self._run_async(run)
+
+    def _run_async(self, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+        engine = self._engine()
+        assert isinstance(engine, AsyncEngine)
+
+        async def run() -> T:
+            async with engine.connect() as conn:
+                return await work(conn)
 
         return asyncio.run(run())
 

@@ -3,33 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, Phase, settings
 
 from gateway_contracts.capture.db import CaptureDB
 from gateway_contracts.conformance.client import Exchanges
+from gateway_contracts.conformance.examples import PROPERTY_TESTS, Example, Pregenerated, pins_backends
 from gateway_contracts.pytest_plugin import EVIDENCE_KEY, plugin_of
 from gateway_contracts.target import Target
-
-# Network-bound property tests: no deadline, no example database written into the user's tree. Reproducible
-# with --hypothesis-seed (``check --seed`` passes it; default 0). A profile the user loaded wins.
-# No shrinking: each step is a network round trip, and a failing example is reproduced by its seed anyway.
-# For the same reason a test stops at its first failing example instead of hunting for more distinct bugs: against
-# a gateway that fails many examples that hunt costs minutes and reports what the first finding already says.
-settings.register_profile(
-    "gateway-contracts",
-    phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.target],
-    report_multiple_bugs=False,
-    deadline=None,
-    database=None,
-    # The reproduction is the seed (check --seed), in the report's check command: no blob on the terminal.
-    print_blob=False,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
-)
-if settings._current_profile == "default":
-    settings.load_profile("gateway-contracts")
 
 
 @pytest.fixture(scope="session")
@@ -55,3 +38,45 @@ def gw(target: Target, evidence: dict[str, Any]) -> Iterator[Exchanges]:
 def db(target: Target) -> CaptureDB:
     assert target.db_url, "the capture profile needs --db-url"
     return CaptureDB(target.db_url)
+
+
+# -- the property tests' examples, drawn by a process of their own (conformance.examples) ----------------------
+_PREGENERATED = pytest.StashKey[Pregenerated]()
+_PROPERTY_MODULE = Path(__file__).with_name("test_properties.py")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The property tests last: their examples are being drawn meanwhile, and the longer the other tests keep the
+    gateway busy, the less a property test waits for them."""
+    items.sort(key=lambda item: item.path == _PROPERTY_MODULE)  # stable: the order is otherwise unchanged
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Start drawing the examples of the property tests this run will run, as soon as it is known which."""
+    items = [i for i in session.items if i.path == _PROPERTY_MODULE and i.name in PROPERTY_TESTS]
+    if not items or session.config.option.collectonly:
+        return
+    plugin = plugin_of(session.config)
+    wanted = []
+    for item in items:
+        clauses = [plugin.catalogue.clauses[c] for m in item.iter_markers("clause") for c in m.args]
+        needs = [n for m in item.iter_markers("needs") for n in m.args]
+        # skip_reason resolves the target, as the plugin would at the first test.
+        if plugin.skip_reason(clauses, needs) is None:
+            wanted.append(PROPERTY_TESTS[item.name])
+    if wanted:
+        pregenerated = Pregenerated(wanted, plugin.seed, pins_backends(plugin.resolve_target()))
+        session.config.stash[_PREGENERATED] = pregenerated
+        session.config.add_cleanup(pregenerated.close)
+
+
+@pytest.fixture()
+def examples(request: pytest.FixtureRequest, target: Target) -> list[Example]:
+    """This property test's examples (drawn in this process if collection started no process for them)."""
+    name = PROPERTY_TESTS[request.node.originalname]
+    pregenerated = request.config.stash.get(_PREGENERATED, None)
+    if pregenerated is None:
+        pregenerated = Pregenerated([], plugin_of(request.config).seed, pins_backends(target))
+        request.config.stash[_PREGENERATED] = pregenerated
+        request.config.add_cleanup(pregenerated.close)
+    return pregenerated.examples(name)

@@ -6,8 +6,8 @@ from typing import Any
 
 import jsonschema
 
-from contracts import component_schema
 from contracts.envelopes import error_type_for_status
+from gateway_contracts.conformance.schemas import validate
 from gateway_contracts.failures import ClauseFailure
 
 ANTHROPIC_ENVELOPE = "WIRE-004"
@@ -28,7 +28,7 @@ def assert_error(r: Any, status: int | tuple[int, ...], error_type: str | None =
     assert r.status_code in statuses, f"status {r.status_code}, want {statuses}: {r.text[:300]}"
     body = _json(r, ANTHROPIC_ENVELOPE)
     try:
-        jsonschema.validate(body, component_schema("ErrorResponse"))
+        validate(body, "ErrorResponse")
     except jsonschema.ValidationError as exc:
         raise ClauseFailure(
             ANTHROPIC_ENVELOPE, f"{r.status_code} is not the error envelope", f"{exc.message}: {r.text[:200]}"

@@ -7,9 +7,7 @@ anchor rows, the kill-switch and the audit URL are the seed's (the ``ainfera`` p
 
 from __future__ import annotations
 
-import asyncio
 import json
-import random
 import secrets
 from typing import Any
 
@@ -18,9 +16,10 @@ import pytest
 
 from gateway_contracts.capture.db import CaptureDB
 from gateway_contracts.capture.invariants import CallRows, call_rows, chain_problems, poll, wait_for_capture
-from gateway_contracts.conformance.client import Exchanges
+from gateway_contracts.conformance.client import Exchanges, http_client, tls
+from gateway_contracts.conformance.concurrent import mixed_calls
 from gateway_contracts.conformance.envelopes import assert_error
-from gateway_contracts.conformance.requests import AINFERA, SCRIPT, SCRIPTED, message
+from gateway_contracts.conformance.requests import AINFERA, SCRIPT, SCRIPTED
 from gateway_contracts.failures import Blocked, ClauseFailure
 from gateway_contracts.target import Target
 
@@ -116,7 +115,7 @@ def test_client_disconnect_captured_once(gw: Exchanges, db: CaptureDB, target: T
         SCRIPT: "text_tokens=80; chunk=1; latency_ms=25",
     }
     with (
-        httpx.Client(base_url=target.base_url, timeout=target.timeout) as client,
+        http_client(target) as client,
         client.stream(
             "POST",
             "/v1/messages",
@@ -133,51 +132,19 @@ def test_client_disconnect_captured_once(gw: Exchanges, db: CaptureDB, target: T
     assert rows.outcome == "client_cancelled", f"outcome {rows.outcome}"
 
 
-async def _mixed_call(client: httpx.AsyncClient, target: Target, i: int, rng: random.Random) -> str:
-    """One call of the concurrent mix; its request id, or "" when the gateway refused it (a refused call is no
-    routed call: whether it should have been accepted is another clause's question, ALIAS-001's for an alias)."""
-    model = rng.choice([target.messages_model, *target.aliases])
-    stream = rng.random() < 0.5
-    hang_up = stream and rng.random() < 0.15
-    body = message(model=model, stream=stream, max_tokens=40)
-    headers = {
-        **target.headers_for("/v1/messages"),
-        **target.auth_headers(),
-        "content-type": "application/json",
-    }
-    if "scripted-upstream" in target.features:
-        slow = "text_tokens=40; chunk=1; latency_ms=10" if hang_up else "text_tokens=20; chunk=2"
-        headers[SCRIPT] = f"{slow}; seed={i}"
-    async with client.stream("POST", "/v1/messages", content=json.dumps(body), headers=headers) as r:
-        request_id = (target.request_id(r) or "") if r.status_code == 200 else ""
-        async for line in r.aiter_lines():
-            if hang_up and line.startswith("event: content_block_delta"):
-                break
-    return request_id
-
-
 @pytest.mark.clause("CAP-005")
 def test_concurrent_mixed_calls(gw: Exchanges, db: CaptureDB, target: Target) -> None:
     for stream in (False, True):
         ordinary_call_captured(gw, db, stream)
-    rng = random.Random(1605)
     calls = 120
-
-    async def run() -> list[str]:
-        limits = httpx.Limits(max_connections=64)
-        async with httpx.AsyncClient(
-            base_url=target.base_url, timeout=target.timeout, limits=limits
-        ) as client:
-            return await asyncio.gather(*(_mixed_call(client, target, i, rng) for i in range(calls)))
-
-    request_ids = [rid for rid in asyncio.run(run()) if rid]
+    request_ids = [rid for rid in mixed_calls(target, calls, seed=1605) if rid]
     if len(request_ids) < calls // 2:
         raise Blocked("WIRE-001", f"only {len(request_ids)} of {calls} ordinary calls were answered 200")
     calls = len(request_ids)
     assert len(set(request_ids)) == calls, "request ids repeat across calls"
     # Calls whose client hung up are captured after the hang-up: one bounded wait for all of them (a gateway that
     # drops captures must not cost a wait per call), then one read each.
-    poll(lambda: [call_rows(db, rid).outcomes for rid in request_ids], lambda rows: all(rows), 10.0)
+    poll(lambda: [db.rows("outcomes", rid) for rid in request_ids], lambda rows: all(rows), 10.0)
     rows_of = [call_rows(db, rid) for rid in request_ids]
     # A call captured by no row at all, streamed or not, is the basic invariant's failure (CAP-001), not a
     # failure under concurrency; what concurrency breaks is a doubled or half-written capture.
@@ -192,14 +159,8 @@ def test_concurrent_mixed_calls(gw: Exchanges, db: CaptureDB, target: Target) ->
 @pytest.mark.clause("CAP-006")
 def test_audit_chain_intact_under_concurrency(gw: Exchanges, db: CaptureDB, target: Target) -> None:
     """Calls committed together are where a writer forks the chain or skips a seq."""
-
-    async def run() -> list[str]:
-        async with httpx.AsyncClient(base_url=target.base_url, timeout=target.timeout) as client:
-            rng = random.Random(1606)
-            return await asyncio.gather(*(_mixed_call(client, target, i, rng) for i in range(40)))
-
-    ids = [rid for rid in asyncio.run(run()) if rid]
-    poll(lambda: [call_rows(db, rid).outcomes for rid in ids], lambda rows: all(rows), 10.0)
+    ids = [rid for rid in mixed_calls(target, 40, seed=1606) if rid]
+    poll(lambda: [db.rows("outcomes", rid) for rid in ids], lambda rows: all(rows), 10.0)
     problems = chain_problems(db)
     assert not problems, "; ".join(problems[:5])
 
@@ -282,7 +243,11 @@ def test_kill_switch_refuses_before_dispatch(gw: Exchanges, target: Target, evid
     trace_id = secrets.token_hex(16)
     headers = {**target.auth_headers(), "traceparent": f"00-{trace_id}-00f067aa0ba902b7-01"}
     r = httpx.post(
-        f"{target.kill_switch_url}/v1/messages", json=gw.message(), headers=headers, timeout=target.timeout
+        f"{target.kill_switch_url}/v1/messages",
+        json=gw.message(),
+        headers=headers,
+        timeout=target.timeout,
+        verify=tls(),
     )
     evidence["response"] = {"status": r.status_code, "body": r.text[:1000]}
     assert r.status_code in (403, 429), f"status {r.status_code}: {r.text[:200]}"
@@ -291,7 +256,7 @@ def test_kill_switch_refuses_before_dispatch(gw: Exchanges, target: Target, evid
     assert not rows.problems() and rows.outcome == "refused"
     if target.upstream_url:
         received = httpx.get(
-            f"{target.upstream_url}{SCRIPTED['received_path']}", timeout=target.timeout
+            f"{target.upstream_url}{SCRIPTED['received_path']}", timeout=target.timeout, verify=tls()
         ).json()
         assert not [x for x in received if trace_id in x["headers"].get("traceparent", "")], (
             "the call was dispatched"

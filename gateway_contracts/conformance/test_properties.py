@@ -1,77 +1,27 @@
-"""Property tests generated from the contract's own schemas (schemathesis strategies over ``openapi.yaml``).
+"""Property tests generated from the contract's own schemas (schemathesis strategies over ``openapi.yaml``, its
+arrays bounded to a few items for generation: ``generation``).
 
 Valid requests, whatever their shape, get 200 with a schema-valid answer (or a 4xx with the envelope for the
 semantic rules a schema cannot say, such as a tool_choice naming a tool that is not offered); invalid requests get
-a 4xx with the envelope. Never a 5xx. Deterministic under the CI profile; ``check --seed`` varies the examples.
+a 4xx with the envelope. Never a 5xx. Each test sends its 30 examples in order and stops at the first the gateway
+gets wrong (the examples are drawn ahead, in a process of their own: ``examples``). Deterministic: ``check
+--seed`` (default 0) chooses the examples, and the same seed draws the same ones again.
 """
 
 from __future__ import annotations
 
-import functools
 import json
+from collections.abc import Iterator
 from typing import Any
 
-import jsonschema
 import pytest
-import schemathesis
-from hypothesis import HealthCheck, Phase, assume, given, settings
-from hypothesis import strategies as st
-from schemathesis.generation import GenerationMode
 
-from contracts import component_schema, inlined_component_schema, openapi_document
 from gateway_contracts.conformance.client import Exchanges
 from gateway_contracts.conformance.envelopes import assert_error, assert_openai_error
-from gateway_contracts.conformance.requests import AINFERA
+from gateway_contracts.conformance.examples import BACKEND, Example, pins_backends
+from gateway_contracts.conformance.schemas import validate
 from gateway_contracts.conformance.streams import assert_stream_follows_grammar
 from gateway_contracts.failures import checking
-
-BACKEND = AINFERA["backend_header"]
-
-# Phases are spelled out here, not only in the conftest profile: a profile loaded by another plugin must not
-# bring shrinking back (each shrink step is a network round trip; against a gateway that fails many examples it
-# cost minutes). The first failing example is reported and reproduced by its seed.
-EXAMPLES = settings(
-    max_examples=30,
-    deadline=None,
-    suppress_health_check=list(HealthCheck),
-    phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.target],
-    report_multiple_bugs=False,
-)
-
-
-@functools.cache
-def _operation(path: str) -> Any:
-    return schemathesis.openapi.from_dict(openapi_document())[path]["POST"]
-
-
-def cases(path: str, mode: GenerationMode) -> st.SearchStrategy[Any]:
-    # Deferred: loading the schema into schemathesis costs about a second, paid only when a test draws from it
-    # (a run of other clauses, `check --clause`, never does).
-    return st.deferred(lambda: _operation(path).as_strategy(generation_mode=mode))
-
-
-@functools.cache
-def _body_validator(component: str) -> jsonschema.Draft202012Validator:
-    return jsonschema.Draft202012Validator(inlined_component_schema(component))
-
-
-def _body_is_invalid(component: str, body: Any) -> bool:
-    """Negative cases may be invalid only in a header or the media type; these tests are about bodies."""
-    if isinstance(body, bytes):
-        try:
-            body = json.loads(body)
-        except ValueError:
-            return True
-    return not _body_validator(component).is_valid(body)
-
-
-def _rejectable(gw: Exchanges, component: str, case: Any) -> bool:
-    """Whether the case breaks something a gateway must reject: the body, or (where the target offers backend
-    pinning) the backend pin. A malformed ``traceparent`` alone is not: W3C trace context says to ignore it and
-    start a new trace."""
-    backend = (case.headers or {}).get(BACKEND) if _pins_backends(gw) else None
-    backends = openapi_document()["components"]["parameters"]["Backend"]["schema"]["enum"]
-    return _body_is_invalid(component, case.body) or (backend is not None and backend not in backends)
 
 
 def _malformed(body: Any) -> bool:
@@ -84,72 +34,69 @@ def _malformed(body: Any) -> bool:
     return False
 
 
-def _pins_backends(gw: Exchanges) -> bool:
-    return "backend-selection" in gw.target.features
+def _each(gw: Exchanges, examples: list[Example]) -> Iterator[Example]:
+    """The examples in order, each named in the test's evidence while it is sent (a failure says which)."""
+    for n, case in enumerate(examples, 1):
+        gw.evidence["example"] = f"{n} of {len(examples)} drawn from the run's seed"
+        yield case
 
 
 def _send(gw: Exchanges, path: str, body: Any, headers: dict[str, str]) -> Any:
     content = body if isinstance(body, bytes) else json.dumps(body).encode()
-    passed = {"traceparent", "anthropic-version"} | ({BACKEND} if _pins_backends(gw) else set())
+    passed = {"traceparent", "anthropic-version"} | ({BACKEND} if pins_backends(gw.target) else set())
     sent = {k: v for k, v in headers.items() if k.lower() in passed}
     return gw.request("POST", path, content=content, headers={"content-type": "application/json", **sent})
 
 
 @pytest.mark.clause("WIRE-001", "WIRE-004", "WIRE-007")
 @pytest.mark.needs("surface:messages")
-@EXAMPLES
-@given(case=cases("/v1/messages", GenerationMode.POSITIVE), slot=st.integers(0, 3))
-def test_valid_messages_requests(gw: Exchanges, case: Any, slot: int) -> None:
-    body = dict(case.body)
-    # The target's models are not in the schema (any other name is a tested 404): its model, or an alias.
-    models = [gw.target.messages_model, *gw.target.aliases]
-    body["model"] = models[slot % len(models)]
-    r = _send(gw, "/v1/messages", body, dict(case.headers or {}))
-    assert r.status_code < 500, f"{r.status_code} for a schema-valid request: {r.text[:300]}"
-    if r.status_code != 200:
-        assert_error(r, r.status_code)
-    elif body.get("stream"):
-        assert_stream_follows_grammar(r.content)
-    else:
-        jsonschema.validate(r.json(), component_schema("Message"))
+def test_valid_messages_requests(gw: Exchanges, examples: list[Example]) -> None:
+    for case in _each(gw, examples):
+        body = dict(case.body)
+        # The target's models are not in the schema (any other name is a tested 404): its model, or an alias.
+        models = [gw.target.messages_model, *gw.target.aliases]
+        body["model"] = models[case.slot % len(models)]
+        r = _send(gw, "/v1/messages", body, case.headers)
+        assert r.status_code < 500, f"{r.status_code} for a schema-valid request: {r.text[:300]}"
+        if r.status_code != 200:
+            assert_error(r, r.status_code)
+        elif body.get("stream"):
+            assert_stream_follows_grammar(r.content)
+        else:
+            validate(r.json(), "Message")
 
 
 @pytest.mark.clause("WIRE-004", "WIRE-005", "WIRE-007")
 @pytest.mark.needs("surface:messages")
-@EXAMPLES
-@given(case=cases("/v1/messages", GenerationMode.NEGATIVE))
-def test_invalid_messages_requests(gw: Exchanges, case: Any) -> None:
-    assume(_rejectable(gw, "MessagesRequest", case))
-    # With the headers: a negative case may break only a header (an unknown x-ainfera-backend), its body valid.
-    r = _send(gw, "/v1/messages", case.body, dict(case.headers or {}))
-    # Malformed JSON is WIRE-005's promise, any other invalid request WIRE-007's; the envelope is WIRE-004's.
-    with checking("WIRE-005" if _malformed(case.body) else "WIRE-007"):
-        assert 400 <= r.status_code < 500, f"{r.status_code} for a schema-invalid request: {r.text[:300]}"
-    assert_error(r, r.status_code)
+def test_invalid_messages_requests(gw: Exchanges, examples: list[Example]) -> None:
+    for case in _each(gw, examples):
+        # With the headers: a negative case may break only a header (an unknown x-ainfera-backend), its body valid.
+        r = _send(gw, "/v1/messages", case.body, case.headers)
+        # Malformed JSON is WIRE-005's promise, any other invalid request WIRE-007's; the envelope is WIRE-004's.
+        with checking("WIRE-005" if _malformed(case.body) else "WIRE-007"):
+            assert 400 <= r.status_code < 500, f"{r.status_code} for a schema-invalid request: {r.text[:300]}"
+        assert_error(r, r.status_code)
 
 
 @pytest.mark.clause("OAI-001", "OAI-005")
 @pytest.mark.needs("surface:chat-completions")
-@EXAMPLES
-@given(case=cases("/v1/chat/completions", GenerationMode.POSITIVE))
-def test_valid_chat_requests(gw: Exchanges, case: Any) -> None:
-    body = dict(case.body)
-    body["model"] = gw.target.chat_model
-    r = _send(gw, "/v1/chat/completions", body, dict(case.headers or {}))
-    assert r.status_code < 500, f"{r.status_code} for a schema-valid request: {r.text[:300]}"
-    if r.status_code != 200:
-        assert_openai_error(r)
-    elif not body.get("stream"):
-        jsonschema.validate(r.json(), component_schema("ChatCompletion"))
+def test_valid_chat_requests(gw: Exchanges, examples: list[Example]) -> None:
+    for case in _each(gw, examples):
+        body = dict(case.body)
+        body["model"] = gw.target.chat_model
+        r = _send(gw, "/v1/chat/completions", body, case.headers)
+        assert r.status_code < 500, f"{r.status_code} for a schema-valid request: {r.text[:300]}"
+        if r.status_code != 200:
+            assert_openai_error(r)
+        elif not body.get("stream"):
+            validate(r.json(), "ChatCompletion")
 
 
 @pytest.mark.clause("OAI-005")
 @pytest.mark.needs("surface:chat-completions")
-@EXAMPLES
-@given(case=cases("/v1/chat/completions", GenerationMode.NEGATIVE))
-def test_invalid_chat_requests(gw: Exchanges, case: Any) -> None:
-    assume(_rejectable(gw, "ChatCompletionRequest", case))
-    # With the headers: a negative case may break only a header (an unknown x-ainfera-backend), its body valid.
-    r = _send(gw, "/v1/chat/completions", case.body, dict(case.headers or {}))
-    assert 400 <= r.status_code < 500, f"{r.status_code} for a schema-invalid request: {r.text[:300]}"
-    assert_openai_error(r)
+def test_invalid_chat_requests(gw: Exchanges, examples: list[Example]) -> None:
+    for case in _each(gw, examples):
+        # With the headers: a negative case may break only a header (an unknown x-ainfera-backend), its body valid.
+        r = _send(gw, "/v1/chat/completions", case.body, case.headers)
+        assert 400 <= r.status_code < 500, f"{r.status_code} for a schema-invalid request: {r.text[:300]}"
+        assert_openai_error(r)

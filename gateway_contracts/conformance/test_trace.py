@@ -10,7 +10,7 @@ import pytest
 
 from gateway_contracts.capture.db import CaptureDB
 from gateway_contracts.capture.invariants import call_rows
-from gateway_contracts.conformance.client import Exchanges
+from gateway_contracts.conformance.client import Exchanges, tls
 from gateway_contracts.conformance.logs import lines_of
 from gateway_contracts.conformance.requests import SCRIPTED
 from gateway_contracts.failures import Blocked
@@ -91,7 +91,8 @@ def test_trace_id_reaches_upstream(gw: Exchanges, target: Target) -> None:
     r = gw.post("/v1/messages", gw.message(), {"traceparent": header})
     assert r.status_code == 200
     carried(r, trace_id)
-    received = httpx.get(f"{target.upstream_url}{SCRIPTED['received_path']}", timeout=target.timeout).json()
+    upstream = f"{target.upstream_url}{SCRIPTED['received_path']}"
+    received = httpx.get(upstream, timeout=target.timeout, verify=tls()).json()
     sent = [x["headers"].get("traceparent", "") for x in received]
     assert any(TRACEPARENT.match(v) and v.split("-")[1] == trace_id for v in sent), (
         "no upstream request carried the trace id"

@@ -9,10 +9,10 @@ from typing import Any
 import jsonschema
 import pytest
 
-from contracts import component_schema
 from gateway_contracts.conformance.client import Exchanges
 from gateway_contracts.conformance.envelopes import assert_error
 from gateway_contracts.conformance.requests import AINFERA, SCRIPT, WEATHER_TOOL
+from gateway_contracts.conformance.schemas import validate
 from gateway_contracts.conformance.streams import assert_stream_follows_grammar, fold_anthropic, sse_events
 from gateway_contracts.failures import ClauseFailure
 from gateway_contracts.sse import validate_text
@@ -28,7 +28,7 @@ OPENAI_DIALECT_BACKEND = AINFERA["openai_dialect_backend"]
 def test_non_streaming_message(gw: Exchanges) -> None:
     r = gw.post("/v1/messages", gw.message())
     assert r.status_code == 200, r.text[:300]
-    jsonschema.validate(r.json(), component_schema("Message"))
+    validate(r.json(), "Message")
 
 
 @pytest.mark.clause("WIRE-002")

@@ -123,7 +123,7 @@ def load_clauses(path: Path = CLAUSE_FILE) -> list[Clause]:
     for item in raw:
         if not isinstance(item, dict) or not all(isinstance(item.get(f), str) for f in fields):
             raise GrammarError(f"{path.name}: a clause needs string {', '.join(fields)}: {item!r}")
-        out.append(Clause(*(item[f] for f in fields), file=path.name))
+        out.append(Clause(**{f: item[f] for f in fields}, file=path.name))
     return out
 
 
