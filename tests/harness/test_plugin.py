@@ -46,7 +46,7 @@ def test_unknown_clause_id_is_a_collection_error(pytester: pytest.Pytester) -> N
             pass
         """
     )
-    result = pytester.runpytest("-p", "no:cacheprovider")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*unknown clause id 'NOPE-999'*"])
 
@@ -68,7 +68,7 @@ def test_results_recorded_per_clause(
         """
     )
     report = tmp_path / "r.json"
-    result = pytester.runpytest("-p", "no:cacheprovider", *_target(gateway, report))
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", *_target(gateway, report))
     result.assert_outcomes(passed=1, failed=1)
     clauses = {c["id"]: c for c in json.loads(report.read_text())["clauses"]}
     assert clauses["WIRE-001"]["result"] == "passed"
@@ -91,7 +91,7 @@ def test_missing_requirement_skips_not_fails(
         """
     )
     report = tmp_path / "r.json"
-    result = pytester.runpytest("-p", "no:cacheprovider", *_target(gateway, report))
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", *_target(gateway, report))
     result.assert_outcomes(skipped=1)
     cap = {c["id"]: c for c in json.loads(report.read_text())["clauses"]}["CAP-001"]
     assert cap["result"] == "skipped" and "--db-url" in cap["reasons"][0]
@@ -108,7 +108,7 @@ def test_unknown_need_is_a_collection_error(pytester: pytest.Pytester) -> None:
             pass
         """
     )
-    result = pytester.runpytest("-p", "no:cacheprovider")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*unknown need(s) a-database*"])
 

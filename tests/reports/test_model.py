@@ -37,7 +37,7 @@ def test_failures_blocked_and_not_judged_clauses(
         """
     )
     report_path = tmp_path / "r.json"
-    pytester.runpytest(
+    pytester.runpytest_subprocess(
         "-p",
         "no:cacheprovider",
         *(

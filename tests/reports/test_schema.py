@@ -102,7 +102,7 @@ def test_plugin_alone_writes_a_valid_report(
     )
     pytester.makeconftest("from gateway_contracts.conformance.conftest import evidence  # noqa: F401")
     report = tmp_path / "r.json"
-    pytester.runpytest(
+    pytester.runpytest_subprocess(
         "-p",
         "no:cacheprovider",
         *(
