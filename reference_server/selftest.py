@@ -28,9 +28,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from contracts import CONTRACTS_DIR
-from reference_server.embedded import await_url, start_command, stop_process
+from reference_server.embedded import await_url, embedded, start_command, stop_process
 from reference_server.mutants import MUTANTS, Mutant
+from reference_server.target_file import REFERENCE_TARGET, running_target
 
 if TYPE_CHECKING:
     from contracts.clauses import Catalogue
@@ -43,7 +43,6 @@ RUN_TIMEOUT_S = 600.0
 EMPTY_WAIVERS = "version: 1\nwaivers: []\n"
 KILL_SWITCH_CLAUSES = frozenset({"CAP-011"})
 """The clauses whose tests need the second gateway (kill-switch engaged): a process start the others skip."""
-REFERENCE_TARGET = CONTRACTS_DIR / "targets" / "reference.toml"
 
 
 def catalogue() -> Catalogue:
@@ -55,7 +54,8 @@ def catalogue() -> Catalogue:
 
 
 def embedded_command(mutant: str | None, upstream_url: str, kill_switch: bool = True) -> list[str]:
-    """The start command of one run: the embedded gateway (this interpreter), as ``mutant``, on ``upstream_url``."""
+    """The start command of the embedded gateway (this interpreter) as ``mutant``, on ``upstream_url``: what the
+    harness would run to start it, for a reader who wants to reproduce one run by hand."""
     command = [sys.executable, "-m", "reference_server", "embedded", "--upstream", upstream_url]
     if mutant:
         command += ["--mutant", mutant]
@@ -63,10 +63,23 @@ def embedded_command(mutant: str | None, upstream_url: str, kill_switch: bool = 
 
 
 def target_args(mutant: str | None, upstream_url: str, kill_switch: bool = True) -> list[str]:
-    """``check``/``fuzz`` arguments for a run against a fresh embedded gateway: the reference's target file, with
-    this run's start command."""
+    """``check``/``fuzz`` arguments for a run that has the harness start the embedded gateway itself."""
     start = shlex.join(embedded_command(mutant, upstream_url, kill_switch))
     return ["--config", str(REFERENCE_TARGET), "--start", start]
+
+
+@contextmanager
+def running_gateway(
+    base: Path, mutant: str | None, upstream_url: str, kill_switch: bool
+) -> Iterator[list[str]]:
+    """One fresh embedded gateway (its own SQLite databases and log) for one mutant's runs, started here as the
+    harness would start it, and the ``check``/``fuzz`` arguments that point at it (a target file: the
+    reference's, with this instance's ready line in place of its start command). ``check`` and ``fuzz`` share
+    it, as they share one gateway in a user's CI; neither pays for a start (and a middle process) of its own."""
+    with embedded(
+        base / "target", mutant=mutant, upstream_url=upstream_url, kill_switch=kill_switch
+    ) as ready:
+        yield ["--config", str(running_target(ready, base / "target.toml"))]
 
 
 @dataclass
@@ -167,7 +180,6 @@ def _last_line(proc: subprocess.CompletedProcess[str]) -> str:
 def run_mutant(mutant: Mutant, opts: Options, upstream_url: str) -> MutantResult:
     started = time.monotonic()
     base = opts.workdir / mutant.name
-    waivers = opts.workdir / "no-waivers.yaml"
     clause = catalogue().clauses[mutant.breaks]
     scope = {"clause": ["--clause", clause.id], "profile": ["--profile", clause.profile], "all": []}[
         opts.scope
@@ -176,37 +188,28 @@ def run_mutant(mutant: Mutant, opts: Options, upstream_url: str) -> MutantResult
     try:
         # The second gateway (kill-switch engaged) costs a process start; only the kill-switch clause needs it.
         needs_kill_switch = opts.scope != "clause" or clause.id in KILL_SWITCH_CLAUSES
-        target = target_args(mutant.name, upstream_url, needs_kill_switch)
-        proc = _cli(
-            "check",
-            *target,
-            *scope,
-            "--waivers",
-            str(waivers),
-            "--report-dir",
-            str(base / "check"),
-            timeout=opts.timeout,
-        )
-        report = _check_report(base / "check")
-        if report is None:
-            result.error = f"check gave no report: {_last_line(proc)}"
-        else:
-            failed = sorted(c["id"] for c in report["clauses"] if c["result"] == "failed")
-            result.caught = mutant.breaks in failed
-            result.failed = sorted(failed, key=lambda c: (c != mutant.breaks, c))
-        if opts.fuzz and mutant.fuzz_check:
-            proc = _cli(
-                "fuzz",
-                *target,
-                *("--max-examples", FUZZ_EXAMPLES, "--phases", mutant.fuzz_phases),
-                *("--report-dir", str(base / "fuzz-run")),
-                timeout=opts.timeout,
-            )
-            fired = _fuzz_fired(base / "fuzz-run")
-            result.fuzz_fired = fired or []
-            result.fuzz_caught = fired is not None and mutant.fuzz_check in fired
-            if fired is None:
-                result.error = result.error or f"fuzz gave no findings file: {_last_line(proc)}"
+        with running_gateway(base, mutant.name, upstream_url, needs_kill_switch) as target:
+            proc = _cli("check", *target, *scope, *_report_args(opts, base / "check"), timeout=opts.timeout)
+            report = _check_report(base / "check")
+            if report is None:
+                result.error = f"check gave no report: {_last_line(proc)}"
+            else:
+                failed = sorted(c["id"] for c in report["clauses"] if c["result"] == "failed")
+                result.caught = mutant.breaks in failed
+                result.failed = sorted(failed, key=lambda c: (c != mutant.breaks, c))
+            if opts.fuzz and mutant.fuzz_check:
+                proc = _cli(
+                    "fuzz",
+                    *target,
+                    *("--max-examples", FUZZ_EXAMPLES, "--phases", mutant.fuzz_phases),
+                    *("--report-dir", str(base / "fuzz-run")),
+                    timeout=opts.timeout,
+                )
+                fired = _fuzz_fired(base / "fuzz-run")
+                result.fuzz_fired = fired or []
+                result.fuzz_caught = fired is not None and mutant.fuzz_check in fired
+                if fired is None:
+                    result.error = result.error or f"fuzz gave no findings file: {_last_line(proc)}"
     except subprocess.TimeoutExpired as exc:
         result.error = f"a run took longer than {exc.timeout:g}s"
     except Exception as exc:  # one broken run is one miss with its reason, never the end of the selftest
@@ -215,37 +218,35 @@ def run_mutant(mutant: Mutant, opts: Options, upstream_url: str) -> MutantResult
     return result
 
 
+def _report_args(opts: Options, report_dir: Path) -> list[str]:
+    return ["--waivers", str(opts.workdir / "no-waivers.yaml"), "--report-dir", str(report_dir)]
+
+
 def run_reference(opts: Options, upstream_url: str) -> ReferenceResult:
     started = time.monotonic()
     base = opts.workdir / "reference"
-    waivers = opts.workdir / "no-waivers.yaml"
     result = ReferenceResult([], [], [], 0.0)
     try:
-        target = target_args(None, upstream_url)
-        proc = _cli(
-            "check",
-            *target,
-            *("--waivers", str(waivers), "--report-dir", str(base / "check")),
-            timeout=opts.timeout,
-        )
-        report = _check_report(base / "check")
-        if report is None:
-            result.error = f"check gave no report: {_last_line(proc)}"
-        else:
-            result.failed = sorted(c["id"] for c in report["clauses"] if c["result"] == "failed")
-            result.untested = list(report["verdict"]["untested_must"])
-        if opts.fuzz:
-            proc = _cli(
-                "fuzz",
-                *target,
-                *("--max-examples", FUZZ_EXAMPLES),
-                *("--report-dir", str(base / "fuzz-run")),
-                timeout=opts.timeout,
-            )
-            fired = _fuzz_fired(base / "fuzz-run")
-            if fired is None:
-                result.error = result.error or f"fuzz gave no findings file: {_last_line(proc)}"
-            result.fuzz_findings = fired or []
+        with running_gateway(base, None, upstream_url, kill_switch=True) as target:
+            proc = _cli("check", *target, *_report_args(opts, base / "check"), timeout=opts.timeout)
+            report = _check_report(base / "check")
+            if report is None:
+                result.error = f"check gave no report: {_last_line(proc)}"
+            else:
+                result.failed = sorted(c["id"] for c in report["clauses"] if c["result"] == "failed")
+                result.untested = list(report["verdict"]["untested_must"])
+            if opts.fuzz:
+                proc = _cli(
+                    "fuzz",
+                    *target,
+                    *("--max-examples", FUZZ_EXAMPLES),
+                    *("--report-dir", str(base / "fuzz-run")),
+                    timeout=opts.timeout,
+                )
+                fired = _fuzz_fired(base / "fuzz-run")
+                if fired is None:
+                    result.error = result.error or f"fuzz gave no findings file: {_last_line(proc)}"
+                result.fuzz_findings = fired or []
     except subprocess.TimeoutExpired as exc:
         result.error = f"a run took longer than {exc.timeout:g}s"
     except Exception as exc:
