@@ -96,6 +96,7 @@ def verdict(report_dir: Path) -> dict[str, Any]:
             "ok": bool(m["caught"]) and m["fuzz_caught"] is not False,
             "failed": sorted(m["failed"]),
             "fuzz_fired": sorted(m["fuzz_fired"]),
+            "fuzz_caught": m["fuzz_caught"],
             "error": m["error"],
         }
         for m in doc["mutants"]
@@ -110,6 +111,8 @@ def verdict(report_dir: Path) -> dict[str, Any]:
         else not (ref["failed"] or ref["untested"] or ref["fuzz_findings"] or ref["error"]),
         "failed_per_mutant": round(sum(failed_counts) / len(failed_counts), 3) if failed_counts else None,
         "must_failed_per_mutant": doc.get("must_failed_per_mutant"),
+        "reference_seconds": ref["seconds"] if ref else 0.0,
+        "mutant_seconds": sum(m["seconds"] for m in doc["mutants"]),
     }
 
 
@@ -120,23 +123,26 @@ def run_once(side: Side, args: list[str], report_dir: Path) -> None:
     if not (report_dir / "selftest.json").is_file():
         raise SystemExit(f"selftest_time: {side.name}: no selftest.json: {done.stderr.strip()[-300:]}")
     side.verdicts.append(verdict(report_dir))
-    print(f"  {side.name:<14} {side.seconds[-1]:6.1f}s  exit {done.returncode}", flush=True)
+    v = side.verdicts[-1]
+    print(
+        f"  {side.name:<14} {side.seconds[-1]:6.1f}s  exit {done.returncode}  (reference run "
+        f"{v['reference_seconds']:.1f}s, mutant runs {v['mutant_seconds']:.1f}s in all)",
+        flush=True,
+    )
 
 
-def differences(a: dict[str, Any], b: dict[str, Any]) -> list[str]:
+SCORE_KEYS = ("ok", "fuzz_caught")
+
+
+def differences(a: dict[str, Any], b: dict[str, Any], keys: tuple[str, ...]) -> list[str]:
+    """How two runs' verdicts differ, per mutant in ``keys`` (and the reference's cleanliness)."""
     out = []
     for name in sorted(set(a["mutants"]) | set(b["mutants"])):
         x, y = a["mutants"].get(name), b["mutants"].get(name)
-        if (
-            x is None
-            or y is None
-            or {k: x[k] for k in ("ok", "failed", "fuzz_fired")}
-            != {k: y[k] for k in ("ok", "failed", "fuzz_fired")}
-        ):
+        if x is None or y is None or {k: x[k] for k in keys} != {k: y[k] for k in keys}:
             out.append(f"{name}: {x} vs {y}")
-    for key in ("reference_clean", "failed_per_mutant"):
-        if a[key] != b[key]:
-            out.append(f"{key}: {a[key]} vs {b[key]}")
+    if a["reference_clean"] != b["reference_clean"]:
+        out.append(f"reference clean: {a['reference_clean']} vs {b['reference_clean']}")
     return out
 
 
@@ -158,8 +164,8 @@ def main(
                     f"selftest_time: not the same mutant at both revisions: {', '.join(missing)}"
                 )
             args = [a for n in names for a in ("--mutant", n)]
-        args += extra
         count = len(args) // 2 if not areas else "the areas'"
+        args += extra
         print(
             f"selftest at {revision} vs the working tree: {count} mutants, {rounds} rounds, alternating "
             f"order{' (' + ' '.join(extra) + ')' if extra else ''}",
@@ -179,17 +185,28 @@ def main(
     ratio = statistics.median(old.seconds) / statistics.median(new.seconds)
     print()
     print(f"working tree vs {revision}: x{ratio:.2f} faster (median wall time)")
-    diffs = [d for v in old.verdicts + new.verdicts[1:] for d in differences(new.verdicts[0], v)]
-    last = new.verdicts[0]
-    print(
-        f"verdicts: {len(last['caught'])}/{len(last['mutants'])} caught, reference "
-        f"{'clean' if last['reference_clean'] else last['reference_clean']}, "
-        f"{last['failed_per_mutant']} clauses failed per mutant (working tree: "
-        f"{last['must_failed_per_mutant']} MUST) -> "
-        + ("identical in every run" if not diffs else "DIFFERENT")
-    )
+    # The score (caught or not, fuzz check fired or not, reference clean) must be the same in every run. The
+    # clauses failed and fuzz checks fired beside the broken one must be the same within each side; across
+    # revisions they may differ where the harness changed between them (a note, not a failure).
+    diffs = [d for v in old.verdicts + new.verdicts for d in differences(new.verdicts[0], v, SCORE_KEYS)]
+    detail = ("ok", "fuzz_caught", "failed", "fuzz_fired")
+    diffs += [d for s in (old, new) for v in s.verdicts[1:] for d in differences(s.verdicts[0], v, detail)]
+    notes = differences(old.verdicts[0], new.verdicts[0], detail)
+    for s in (old, new):
+        v = s.verdicts[0]
+        print(
+            f"{s.name}: {len(v['caught'])}/{len(v['mutants'])} caught, reference "
+            f"{ {True: 'clean', False: 'NOT CLEAN', None: 'not run'}[v['reference_clean']] }, "
+            f"{v['failed_per_mutant']} clauses failed per mutant"
+            + (f" ({v['must_failed_per_mutant']} MUST)" if v["must_failed_per_mutant"] is not None else "")
+        )
+    print("verdicts: " + ("the same score in every run" if not diffs else "DIFFERENT"))
     for d in dict.fromkeys(diffs):
         print(f"  {d}")
+    if notes:
+        print(f"clauses failed beside the broken one, {revision} vs the working tree (harness changes):")
+        for d in notes:
+            print(f"  {d}")
     return 1 if diffs else 0
 
 
