@@ -6,12 +6,14 @@ failing only other clauses is a miss (the suite noticed something, but not the p
 report would send a reader to the wrong place). A mutant with a ``fuzz_check`` must also be caught by that fuzz
 check. The unmutated gateway must have no finding at all: no failed or untested clause and no fuzz finding.
 
-Each run is ``gateway-contracts check`` (and ``fuzz``) in a subprocess of its own, given the reference's target file
-and a start command that runs ``reference-gateway embedded --mutant NAME``: the harness starts a fresh embedded
-gateway (its own SQLite databases and log file) for each run, exactly as ``make check`` does, so one mutant's state
-cannot leak into the next; the scripted upstream, which keeps no state, is shared. The verdicts are read from the
-runs' files (``report.json``, whose schema is ``contracts/report.schema.json``, and ``fuzz/findings.json``): the
-harness is a command here, never an import.
+Each mutant gets a fresh embedded gateway (its own SQLite databases and log file), so one mutant's state cannot
+leak into the next; the scripted upstream, which keeps no state, is shared. The selftest starts that gateway
+itself, as ``reference-gateway embedded`` would, forked from a server that has imported the gateway once
+(``gateway_forks``: the imports are most of a start), and hands ``check`` and then ``fuzz`` (each
+``gateway-contracts`` in a subprocess of its own) the reference's target file with this instance's ready line in
+place of its start command (``target_file``): both check the one gateway. The verdicts are read from the runs'
+files (``report.json``, whose schema is ``contracts/report.schema.json``, and ``fuzz/findings.json``): the harness
+is a command here, never an import.
 """
 
 from __future__ import annotations
@@ -28,7 +30,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from reference_server.embedded import await_url, embedded, start_command, stop_process
+from reference_server.embedded import Starter, await_url, embedded, start_command, stop_process
+from reference_server.gateway_forks import fork_server
 from reference_server.mutants import MUTANTS, Mutant
 from reference_server.target_file import REFERENCE_TARGET, running_target
 
@@ -70,14 +73,14 @@ def target_args(mutant: str | None, upstream_url: str, kill_switch: bool = True)
 
 @contextmanager
 def running_gateway(
-    base: Path, mutant: str | None, upstream_url: str, kill_switch: bool
+    base: Path, mutant: str | None, upstream_url: str, kill_switch: bool, start: Starter = start_command
 ) -> Iterator[list[str]]:
     """One fresh embedded gateway (its own SQLite databases and log) for one mutant's runs, started here as the
     harness would start it, and the ``check``/``fuzz`` arguments that point at it (a target file: the
     reference's, with this instance's ready line in place of its start command). ``check`` and ``fuzz`` share
     it, as they share one gateway in a user's CI; neither pays for a start (and a middle process) of its own."""
     with embedded(
-        base / "target", mutant=mutant, upstream_url=upstream_url, kill_switch=kill_switch
+        base / "target", mutant=mutant, upstream_url=upstream_url, kill_switch=kill_switch, start=start
     ) as ready:
         yield ["--config", str(running_target(ready, base / "target.toml"))]
 
@@ -177,7 +180,9 @@ def _last_line(proc: subprocess.CompletedProcess[str]) -> str:
     return lines[-1] if lines else f"exit {proc.returncode}"
 
 
-def run_mutant(mutant: Mutant, opts: Options, upstream_url: str) -> MutantResult:
+def run_mutant(
+    mutant: Mutant, opts: Options, upstream_url: str, start: Starter = start_command
+) -> MutantResult:
     started = time.monotonic()
     base = opts.workdir / mutant.name
     clause = catalogue().clauses[mutant.breaks]
@@ -188,7 +193,7 @@ def run_mutant(mutant: Mutant, opts: Options, upstream_url: str) -> MutantResult
     try:
         # The second gateway (kill-switch engaged) costs a process start; only the kill-switch clause needs it.
         needs_kill_switch = opts.scope != "clause" or clause.id in KILL_SWITCH_CLAUSES
-        with running_gateway(base, mutant.name, upstream_url, needs_kill_switch) as target:
+        with running_gateway(base, mutant.name, upstream_url, needs_kill_switch, start) as target:
             proc = _cli("check", *target, *scope, *_report_args(opts, base / "check"), timeout=opts.timeout)
             report = _check_report(base / "check")
             if report is None:
@@ -222,12 +227,12 @@ def _report_args(opts: Options, report_dir: Path) -> list[str]:
     return ["--waivers", str(opts.workdir / "no-waivers.yaml"), "--report-dir", str(report_dir)]
 
 
-def run_reference(opts: Options, upstream_url: str) -> ReferenceResult:
+def run_reference(opts: Options, upstream_url: str, start: Starter = start_command) -> ReferenceResult:
     started = time.monotonic()
     base = opts.workdir / "reference"
     result = ReferenceResult([], [], [], 0.0)
     try:
-        with running_gateway(base, None, upstream_url, kill_switch=True) as target:
+        with running_gateway(base, None, upstream_url, True, start) as target:
             proc = _cli("check", *target, *_report_args(opts, base / "check"), timeout=opts.timeout)
             report = _check_report(base / "check")
             if report is None:
@@ -312,12 +317,16 @@ def run(
     results: dict[str, MutantResult] = {}
     ref: ReferenceResult | None = None
     total = len(mutants) + int(reference)
-    with shared_upstream(opts.workdir / "upstream") as upstream_url, ThreadPoolExecutor(jobs) as pool:
+    with (
+        shared_upstream(opts.workdir / "upstream") as upstream_url,
+        fork_server(opts.workdir / "forks") as forks,
+        ThreadPoolExecutor(jobs) as pool,
+    ):
         futures: dict[Any, str] = {}
         if reference:  # first: the longest run, and the one a broken set-up shows up in at once
-            futures[pool.submit(run_reference, opts, upstream_url)] = ""
+            futures[pool.submit(run_reference, opts, upstream_url, forks.start)] = ""
         for mutant in mutants:
-            futures[pool.submit(run_mutant, mutant, opts, upstream_url)] = mutant.name
+            futures[pool.submit(run_mutant, mutant, opts, upstream_url, forks.start)] = mutant.name
         for done, future in enumerate(as_completed(futures), 1):
             outcome = future.result()
             if isinstance(outcome, ReferenceResult):

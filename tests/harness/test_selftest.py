@@ -93,7 +93,7 @@ def test_missed_mutant_fails_the_command(tmp_path: Path, monkeypatch: pytest.Mon
 def test_a_mutant_failing_extra_must_clauses_shows_in_the_precision_figure() -> None:
     """The figure the selftest prints and writes, from the mutants' results: a mutant caught by its clause that
     also fails other MUST clauses raises the mean and is named with them; one that fails only its own does not."""
-    from gateway_contracts.commands.selftest import _line, summary
+    from reference_server.commands.selftest import _line, summary
 
     exact = selftest.MutantResult("dead-string-llms", "DISC-002", "", True, ["DISC-002"], 1.0)
     should = next(cid for cid, c in catalogue().clauses.items() if not c.must)
