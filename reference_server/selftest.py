@@ -34,6 +34,7 @@ from reference_server.embedded import Starter, await_url, embedded, start_comman
 from reference_server.gateway_forks import fork_server
 from reference_server.mutants import MUTANTS, Mutant
 from reference_server.target_file import REFERENCE_TARGET, running_target
+from reference_server.target_file import profiles as target_profiles
 
 if TYPE_CHECKING:
     from contracts.clauses import Catalogue
@@ -186,9 +187,16 @@ def run_mutant(
     started = time.monotonic()
     base = opts.workdir / mutant.name
     clause = catalogue().clauses[mutant.breaks]
-    scope = {"clause": ["--clause", clause.id], "profile": ["--profile", clause.profile], "all": []}[
-        opts.scope
-    ]
+    # At scope clause every profile of the file stays selected and only the clause's tests run, as when the
+    # harness starts the target itself (it resolves the target again from the file and the ready line, and
+    # ``--clause`` does not narrow the profiles then): a test of the clause that also checks a clause of another
+    # profile runs, and fails both, exactly as it did before the selftest started the gateways itself.
+    every_profile = [a for p in target_profiles() for a in ("--profile", p)]
+    scope = {
+        "clause": ["--clause", clause.id, *every_profile],
+        "profile": ["--profile", clause.profile],
+        "all": [],
+    }[opts.scope]
     result = MutantResult(mutant.name, mutant.breaks, mutant.description, False, [], 0.0, mutant.fuzz_check)
     try:
         # The second gateway (kill-switch engaged) costs a process start; only the kill-switch clause needs it.

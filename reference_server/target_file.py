@@ -39,6 +39,11 @@ def running_target(ready: dict[str, Any], path: Path, source: Path = REFERENCE_T
     return path
 
 
+def profiles(source: Path = REFERENCE_TARGET) -> list[str]:
+    """The profiles the file names."""
+    return list(tomllib.loads(source.read_text(encoding="utf-8"))["target"]["profiles"])
+
+
 def dumps(doc: dict[str, Any]) -> str:
     """TOML for a document of top-level values and one level of tables (what target files hold)."""
     lines = [f"{key} = {_value(v)}" for key, v in doc.items() if not isinstance(v, dict)]
