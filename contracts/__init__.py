@@ -14,13 +14,21 @@ from typing import Any, cast
 import yaml
 
 CONTRACTS_DIR = Path(__file__).resolve().parent
+SAFE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+"""``yaml.safe_load``'s loader, on libyaml when PyYAML has it: the same documents, parsed ~10x faster. Every
+check, fuzz and gateway process reads the contract's YAML at start (a quarter of a second in pure Python)."""
+
+
+def parse_yaml(source: Any) -> Any:
+    """``yaml.safe_load`` of a string or an open file, with :data:`SAFE_LOADER`."""
+    return yaml.load(source, Loader=SAFE_LOADER)  # a safe loader, C or Python
 
 
 @functools.cache
 def load_yaml(name: str) -> dict[str, Any]:
     """Load a contract file (cached: the files are read-only at run time)."""
     with (CONTRACTS_DIR / name).open(encoding="utf-8") as fh:
-        return cast(dict[str, Any], yaml.safe_load(fh))
+        return cast(dict[str, Any], parse_yaml(fh))
 
 
 def openapi_document() -> dict[str, Any]:

@@ -16,7 +16,7 @@ from pathlib import Path
 import yaml
 from jsonschema import Draft202012Validator
 
-from contracts import CONTRACTS_DIR
+from contracts import CONTRACTS_DIR, parse_yaml
 
 
 class CatalogueError(Exception):
@@ -64,7 +64,7 @@ class Catalogue:
 
 def _load_yaml(path: Path) -> object:
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return parse_yaml(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         raise CatalogueError(f"{path.name}: not valid YAML: {exc}") from None
 

@@ -19,10 +19,10 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, Protocol
 
 from contracts.exits import EXIT_UNREACHABLE, CliError
 from reference_server.mutants import MUTANT_ENV
@@ -30,6 +30,21 @@ from reference_server.mutants import MUTANT_ENV
 _LISTENING = re.compile(r"listening on (http://[0-9.]+:[0-9]+)")
 START_TIMEOUT = 60.0
 DEFAULT_BODY_LIMIT = 1024 * 1024
+
+
+class Process(Protocol):
+    """What ``embedded`` needs of a started gateway: a ``subprocess.Popen``, or a fork (``gateway_forks``)."""
+
+    @property
+    def stdout(self) -> IO[str] | None: ...
+    def poll(self) -> int | None: ...
+    def terminate(self) -> None: ...
+    def kill(self) -> None: ...
+    def wait(self, timeout: float | None = None) -> int: ...
+
+
+Starter = Callable[[list[str], Path, str | None], Process]
+"""Starts ``reference-gateway ARGS`` as a mutant (or not), its stderr into a log file."""
 
 
 def start_command(args: list[str], log: Path, mutant: str | None = None) -> subprocess.Popen[str]:
@@ -47,7 +62,7 @@ def start_command(args: list[str], log: Path, mutant: str | None = None) -> subp
     )
 
 
-def await_url(proc: subprocess.Popen[str], what: str, log: Path) -> str:
+def await_url(proc: Process, what: str, log: Path) -> str:
     """The URL the process prints once it listens (bounded wait, no sleeps), or a one-line error."""
     assert proc.stdout is not None
     selector = selectors.DefaultSelector()
@@ -70,9 +85,10 @@ def await_url(proc: subprocess.Popen[str], what: str, log: Path) -> str:
     raise CliError(f"the embedded {what} did not start: {tail}", EXIT_UNREACHABLE)
 
 
-def stop_process(proc: subprocess.Popen[str]) -> None:
+def stop_process(proc: Process, signalled: bool = False) -> None:
     if proc.poll() is None:
-        proc.terminate()
+        if not signalled:
+            proc.terminate()
         try:
             proc.wait(timeout=15)
         except subprocess.TimeoutExpired:
@@ -88,11 +104,13 @@ def embedded(
     upstream_url: str | None = None,
     kill_switch: bool = True,
     body_limit: int = DEFAULT_BODY_LIMIT,
+    start: Starter = start_command,
 ) -> Iterator[dict[str, Any]]:
     """Start the embedded gateway, on ``db_url`` (default: a fresh SQLite file in ``workdir``); ``mutant`` names a
     deliberately broken variant (``reference_server.mutants``); ``upstream_url`` reuses a running scripted
     upstream (it keeps no state between calls) instead of starting one; ``kill_switch=False`` skips the second
-    gateway whose kill-switch is engaged (the kill-switch clause is then skipped, not failed).
+    gateway whose kill-switch is engaged (the kill-switch clause is then skipped, not failed). ``start`` starts
+    the gateways (default: each a ``reference-gateway serve`` process; ``selftest`` forks them).
 
     Yields the target options only a running instance has: its URLs, database, log, a fresh client key it
     enforces and a fresh internal key."""
@@ -119,15 +137,16 @@ def embedded(
         ]
         ks_db = f"sqlite:///{base / 'kill-switch.sqlite3'}"
         # The two gateways start side by side: start-up is mostly imports, and this halves the wait.
-        gateway = start_command(
+        gateway = start(
             ["serve", *common, "--db-url", db_url, "--log-file", str(log_file), "--internal-key", key],
             base / "gateway.stderr",
             mutant,
         )
-        stack.callback(stop_process, gateway)
+        gateways = [gateway]
+        stack.callback(_stop_all, gateways)
         killed = None
         if kill_switch:
-            killed = start_command(
+            killed = start(
                 [
                     "serve",
                     *common,
@@ -141,8 +160,9 @@ def embedded(
                 base / "kill-switch.stderr",
                 mutant,
             )
-            stack.callback(stop_process, killed)
+            gateways.append(killed)
         url = await_url(gateway, "serve", base / "gateway.stderr")
+        _drain(gateway)
         ready: dict[str, Any] = {
             "target.base_url": url,
             "target.name": _name(mutant, db_url),
@@ -154,8 +174,24 @@ def embedded(
         }
         if killed is not None:
             ready["features.kill_switch_url"] = await_url(killed, "serve", base / "kill-switch.stderr")
+            _drain(killed)
             ready["features.kill_switch_db_url"] = ks_db
         yield ready
+
+
+def _stop_all(gateways: list[Process]) -> None:
+    """Both gateways signalled at once, then waited for: their shutdowns overlap."""
+    for proc in gateways:
+        if proc.poll() is None:
+            proc.terminate()
+    for proc in gateways:
+        stop_process(proc, signalled=True)
+
+
+def _drain(proc: Process) -> None:
+    drain = getattr(proc, "drain", None)  # a fork's stdout is a FIFO that must not fill up
+    if drain is not None:
+        drain()
 
 
 def _name(mutant: str | None, db_url: str) -> str:

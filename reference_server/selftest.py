@@ -6,12 +6,14 @@ failing only other clauses is a miss (the suite noticed something, but not the p
 report would send a reader to the wrong place). A mutant with a ``fuzz_check`` must also be caught by that fuzz
 check. The unmutated gateway must have no finding at all: no failed or untested clause and no fuzz finding.
 
-Each run is ``gateway-contracts check`` (and ``fuzz``) in a subprocess of its own, given the reference's target file
-and a start command that runs ``reference-gateway embedded --mutant NAME``: the harness starts a fresh embedded
-gateway (its own SQLite databases and log file) for each run, exactly as ``make check`` does, so one mutant's state
-cannot leak into the next; the scripted upstream, which keeps no state, is shared. The verdicts are read from the
-runs' files (``report.json``, whose schema is ``contracts/report.schema.json``, and ``fuzz/findings.json``): the
-harness is a command here, never an import.
+Each mutant gets a fresh embedded gateway (its own SQLite databases and log file), so one mutant's state cannot
+leak into the next; the scripted upstream, which keeps no state, is shared. The selftest starts that gateway
+itself, as ``reference-gateway embedded`` would, forked from a server that has imported the gateway once
+(``gateway_forks``: the imports are most of a start), and hands ``check`` and then ``fuzz`` (each
+``gateway-contracts`` in a subprocess of its own) the reference's target file with this instance's ready line in
+place of its start command (``target_file``): both check the one gateway. The verdicts are read from the runs'
+files (``report.json``, whose schema is ``contracts/report.schema.json``, and ``fuzz/findings.json``): the harness
+is a command here, never an import.
 """
 
 from __future__ import annotations
@@ -28,9 +30,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from contracts import CONTRACTS_DIR
-from reference_server.embedded import await_url, start_command, stop_process
+from reference_server.embedded import Starter, await_url, embedded, start_command, stop_process
+from reference_server.gateway_forks import fork_server
 from reference_server.mutants import MUTANTS, Mutant
+from reference_server.target_file import REFERENCE_TARGET, running_target
+from reference_server.target_file import profiles as target_profiles
 
 if TYPE_CHECKING:
     from contracts.clauses import Catalogue
@@ -43,7 +47,6 @@ RUN_TIMEOUT_S = 600.0
 EMPTY_WAIVERS = "version: 1\nwaivers: []\n"
 KILL_SWITCH_CLAUSES = frozenset({"CAP-011"})
 """The clauses whose tests need the second gateway (kill-switch engaged): a process start the others skip."""
-REFERENCE_TARGET = CONTRACTS_DIR / "targets" / "reference.toml"
 
 
 def catalogue() -> Catalogue:
@@ -55,7 +58,8 @@ def catalogue() -> Catalogue:
 
 
 def embedded_command(mutant: str | None, upstream_url: str, kill_switch: bool = True) -> list[str]:
-    """The start command of one run: the embedded gateway (this interpreter), as ``mutant``, on ``upstream_url``."""
+    """The start command of the embedded gateway (this interpreter) as ``mutant``, on ``upstream_url``: what the
+    harness would run to start it, for a reader who wants to reproduce one run by hand."""
     command = [sys.executable, "-m", "reference_server", "embedded", "--upstream", upstream_url]
     if mutant:
         command += ["--mutant", mutant]
@@ -63,10 +67,23 @@ def embedded_command(mutant: str | None, upstream_url: str, kill_switch: bool = 
 
 
 def target_args(mutant: str | None, upstream_url: str, kill_switch: bool = True) -> list[str]:
-    """``check``/``fuzz`` arguments for a run against a fresh embedded gateway: the reference's target file, with
-    this run's start command."""
+    """``check``/``fuzz`` arguments for a run that has the harness start the embedded gateway itself."""
     start = shlex.join(embedded_command(mutant, upstream_url, kill_switch))
     return ["--config", str(REFERENCE_TARGET), "--start", start]
+
+
+@contextmanager
+def running_gateway(
+    base: Path, mutant: str | None, upstream_url: str, kill_switch: bool, start: Starter = start_command
+) -> Iterator[list[str]]:
+    """One fresh embedded gateway (its own SQLite databases and log) for one mutant's runs, started here as the
+    harness would start it, and the ``check``/``fuzz`` arguments that point at it (a target file: the
+    reference's, with this instance's ready line in place of its start command). ``check`` and ``fuzz`` share
+    it, as they share one gateway in a user's CI; neither pays for a start (and a middle process) of its own."""
+    with embedded(
+        base / "target", mutant=mutant, upstream_url=upstream_url, kill_switch=kill_switch, start=start
+    ) as ready:
+        yield ["--config", str(running_target(ready, base / "target.toml"))]
 
 
 @dataclass
@@ -164,49 +181,48 @@ def _last_line(proc: subprocess.CompletedProcess[str]) -> str:
     return lines[-1] if lines else f"exit {proc.returncode}"
 
 
-def run_mutant(mutant: Mutant, opts: Options, upstream_url: str) -> MutantResult:
+def run_mutant(
+    mutant: Mutant, opts: Options, upstream_url: str, start: Starter = start_command
+) -> MutantResult:
     started = time.monotonic()
     base = opts.workdir / mutant.name
-    waivers = opts.workdir / "no-waivers.yaml"
     clause = catalogue().clauses[mutant.breaks]
-    scope = {"clause": ["--clause", clause.id], "profile": ["--profile", clause.profile], "all": []}[
-        opts.scope
-    ]
+    # At scope clause every profile of the file stays selected and only the clause's tests run, as when the
+    # harness starts the target itself (it resolves the target again from the file and the ready line, and
+    # ``--clause`` does not narrow the profiles then): a test of the clause that also checks a clause of another
+    # profile runs, and fails both, exactly as it did before the selftest started the gateways itself.
+    every_profile = [a for p in target_profiles() for a in ("--profile", p)]
+    scope = {
+        "clause": ["--clause", clause.id, *every_profile],
+        "profile": ["--profile", clause.profile],
+        "all": [],
+    }[opts.scope]
     result = MutantResult(mutant.name, mutant.breaks, mutant.description, False, [], 0.0, mutant.fuzz_check)
     try:
         # The second gateway (kill-switch engaged) costs a process start; only the kill-switch clause needs it.
         needs_kill_switch = opts.scope != "clause" or clause.id in KILL_SWITCH_CLAUSES
-        target = target_args(mutant.name, upstream_url, needs_kill_switch)
-        proc = _cli(
-            "check",
-            *target,
-            *scope,
-            "--waivers",
-            str(waivers),
-            "--report-dir",
-            str(base / "check"),
-            timeout=opts.timeout,
-        )
-        report = _check_report(base / "check")
-        if report is None:
-            result.error = f"check gave no report: {_last_line(proc)}"
-        else:
-            failed = sorted(c["id"] for c in report["clauses"] if c["result"] == "failed")
-            result.caught = mutant.breaks in failed
-            result.failed = sorted(failed, key=lambda c: (c != mutant.breaks, c))
-        if opts.fuzz and mutant.fuzz_check:
-            proc = _cli(
-                "fuzz",
-                *target,
-                *("--max-examples", FUZZ_EXAMPLES, "--phases", mutant.fuzz_phases),
-                *("--report-dir", str(base / "fuzz-run")),
-                timeout=opts.timeout,
-            )
-            fired = _fuzz_fired(base / "fuzz-run")
-            result.fuzz_fired = fired or []
-            result.fuzz_caught = fired is not None and mutant.fuzz_check in fired
-            if fired is None:
-                result.error = result.error or f"fuzz gave no findings file: {_last_line(proc)}"
+        with running_gateway(base, mutant.name, upstream_url, needs_kill_switch, start) as target:
+            proc = _cli("check", *target, *scope, *_report_args(opts, base / "check"), timeout=opts.timeout)
+            report = _check_report(base / "check")
+            if report is None:
+                result.error = f"check gave no report: {_last_line(proc)}"
+            else:
+                failed = sorted(c["id"] for c in report["clauses"] if c["result"] == "failed")
+                result.caught = mutant.breaks in failed
+                result.failed = sorted(failed, key=lambda c: (c != mutant.breaks, c))
+            if opts.fuzz and mutant.fuzz_check:
+                proc = _cli(
+                    "fuzz",
+                    *target,
+                    *("--max-examples", FUZZ_EXAMPLES, "--phases", mutant.fuzz_phases),
+                    *("--report-dir", str(base / "fuzz-run")),
+                    timeout=opts.timeout,
+                )
+                fired = _fuzz_fired(base / "fuzz-run")
+                result.fuzz_fired = fired or []
+                result.fuzz_caught = fired is not None and mutant.fuzz_check in fired
+                if fired is None:
+                    result.error = result.error or f"fuzz gave no findings file: {_last_line(proc)}"
     except subprocess.TimeoutExpired as exc:
         result.error = f"a run took longer than {exc.timeout:g}s"
     except Exception as exc:  # one broken run is one miss with its reason, never the end of the selftest
@@ -215,37 +231,35 @@ def run_mutant(mutant: Mutant, opts: Options, upstream_url: str) -> MutantResult
     return result
 
 
-def run_reference(opts: Options, upstream_url: str) -> ReferenceResult:
+def _report_args(opts: Options, report_dir: Path) -> list[str]:
+    return ["--waivers", str(opts.workdir / "no-waivers.yaml"), "--report-dir", str(report_dir)]
+
+
+def run_reference(opts: Options, upstream_url: str, start: Starter = start_command) -> ReferenceResult:
     started = time.monotonic()
     base = opts.workdir / "reference"
-    waivers = opts.workdir / "no-waivers.yaml"
     result = ReferenceResult([], [], [], 0.0)
     try:
-        target = target_args(None, upstream_url)
-        proc = _cli(
-            "check",
-            *target,
-            *("--waivers", str(waivers), "--report-dir", str(base / "check")),
-            timeout=opts.timeout,
-        )
-        report = _check_report(base / "check")
-        if report is None:
-            result.error = f"check gave no report: {_last_line(proc)}"
-        else:
-            result.failed = sorted(c["id"] for c in report["clauses"] if c["result"] == "failed")
-            result.untested = list(report["verdict"]["untested_must"])
-        if opts.fuzz:
-            proc = _cli(
-                "fuzz",
-                *target,
-                *("--max-examples", FUZZ_EXAMPLES),
-                *("--report-dir", str(base / "fuzz-run")),
-                timeout=opts.timeout,
-            )
-            fired = _fuzz_fired(base / "fuzz-run")
-            if fired is None:
-                result.error = result.error or f"fuzz gave no findings file: {_last_line(proc)}"
-            result.fuzz_findings = fired or []
+        with running_gateway(base, None, upstream_url, True, start) as target:
+            proc = _cli("check", *target, *_report_args(opts, base / "check"), timeout=opts.timeout)
+            report = _check_report(base / "check")
+            if report is None:
+                result.error = f"check gave no report: {_last_line(proc)}"
+            else:
+                result.failed = sorted(c["id"] for c in report["clauses"] if c["result"] == "failed")
+                result.untested = list(report["verdict"]["untested_must"])
+            if opts.fuzz:
+                proc = _cli(
+                    "fuzz",
+                    *target,
+                    *("--max-examples", FUZZ_EXAMPLES),
+                    *("--report-dir", str(base / "fuzz-run")),
+                    timeout=opts.timeout,
+                )
+                fired = _fuzz_fired(base / "fuzz-run")
+                if fired is None:
+                    result.error = result.error or f"fuzz gave no findings file: {_last_line(proc)}"
+                result.fuzz_findings = fired or []
     except subprocess.TimeoutExpired as exc:
         result.error = f"a run took longer than {exc.timeout:g}s"
     except Exception as exc:
@@ -311,12 +325,16 @@ def run(
     results: dict[str, MutantResult] = {}
     ref: ReferenceResult | None = None
     total = len(mutants) + int(reference)
-    with shared_upstream(opts.workdir / "upstream") as upstream_url, ThreadPoolExecutor(jobs) as pool:
+    with (
+        shared_upstream(opts.workdir / "upstream") as upstream_url,
+        fork_server(opts.workdir / "forks") as forks,
+        ThreadPoolExecutor(jobs) as pool,
+    ):
         futures: dict[Any, str] = {}
         if reference:  # first: the longest run, and the one a broken set-up shows up in at once
-            futures[pool.submit(run_reference, opts, upstream_url)] = ""
+            futures[pool.submit(run_reference, opts, upstream_url, forks.start)] = ""
         for mutant in mutants:
-            futures[pool.submit(run_mutant, mutant, opts, upstream_url)] = mutant.name
+            futures[pool.submit(run_mutant, mutant, opts, upstream_url, forks.start)] = mutant.name
         for done, future in enumerate(as_completed(futures), 1):
             outcome = future.result()
             if isinstance(outcome, ReferenceResult):

@@ -13,9 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from contracts import CONTRACTS_DIR
+from contracts import CONTRACTS_DIR, parse_yaml
 from contracts.scrub.checks import Check, build_check
 
 DEFAULT_RULES_PATH = CONTRACTS_DIR / "scrubbing.yaml"
@@ -169,7 +167,7 @@ def load_rules(path: Path | None = None) -> RuleSet:
     """Compile the rules file (the contract's ``scrubbing.yaml`` by default)."""
     source = path or DEFAULT_RULES_PATH
     with source.open(encoding="utf-8") as fh:
-        data = yaml.safe_load(fh)
+        data = parse_yaml(fh)
     if not isinstance(data, dict):
         raise ValueError(f"{source}: not a scrubbing rules document")
     try:

@@ -21,7 +21,7 @@ from typing import Any, cast, get_args
 
 import yaml
 
-from contracts import CONTRACTS_DIR
+from contracts import CONTRACTS_DIR, parse_yaml
 from contracts.clauses import Clause
 from gateway_contracts.sse.framing import IssueKind
 from gateway_contracts.sse.rules import DIALECTS, Condition, Dialect, Rules, registered
@@ -291,7 +291,7 @@ def _same_names(in_file: set[str], in_code: set[str], at: str, what: str) -> Non
 
 def _read(path: Path) -> Any:
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return parse_yaml(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         raise GrammarError(f"{path.name}: {exc}") from None
 
