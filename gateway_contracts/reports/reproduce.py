@@ -72,7 +72,7 @@ def rerun(target: Target | None, nodeid: str) -> str:
     """``gateway-contracts check`` selecting just this test, against the same target with the same inputs: its
     target file when it had one, else its flags, each secret read from the environment variable that holds it."""
     from gateway_contracts.target import options
-    from gateway_contracts.target.config import to_flags
+    from gateway_contracts.target.flags import to_flags
 
     name = nodeid.rsplit("::", 1)[-1]
     parts = ["gateway-contracts", "check"]

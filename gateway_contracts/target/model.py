@@ -110,7 +110,7 @@ class Target:
 
     def check_args(self) -> list[str]:
         """The ``check``/``fuzz`` flags that describe this target (secrets included: for child processes)."""
-        from gateway_contracts.target.config import to_flags
+        from gateway_contracts.target.flags import to_flags
 
         return to_flags(self)
 

@@ -32,7 +32,7 @@ def run_fuzz(*argv: str) -> int:
 
 def target_args(target: Target) -> list[str]:
     """The flags that describe a running target (its URL, key, model, database, internal key, features)."""
-    from gateway_contracts.target.config import to_flags
+    from gateway_contracts.target.flags import to_flags
 
     assert target.db_url and target.internal_key
     return to_flags(target)

@@ -18,7 +18,7 @@ from gateway_contracts.fuzz import findings
 from gateway_contracts.fuzz.distinct import distinction
 from gateway_contracts.fuzz.events import CheckFailure, Interaction, Request, RunEvents
 from gateway_contracts.reports.schema import validate_report
-from gateway_contracts.target.config import to_flags
+from gateway_contracts.target.flags import to_flags
 from tests.fuzz.faulty_proxy import FAULTY, faulty_proxy
 from tests.fuzz.support import SMALL, run_fuzz
 from tests.support.embedded import embedded_target

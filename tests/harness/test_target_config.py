@@ -12,7 +12,8 @@ import pytest
 
 from gateway_contracts.errors import EXIT_REFUSED, EXIT_USAGE
 from gateway_contracts.target import options
-from gateway_contracts.target.config import REFERENCE_FILE, ConfigError, read_file, resolve, to_flags
+from gateway_contracts.target.config import REFERENCE_FILE, ConfigError, read_file, resolve
+from gateway_contracts.target.flags import to_flags
 from tests.support.gateway import start_gateway
 from tests.support.servers import ServerThread
 

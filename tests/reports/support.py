@@ -12,7 +12,7 @@ from contracts.clauses import catalogue
 from gateway_contracts.reports.model import Report
 from gateway_contracts.results import ClauseResults, TestRecord
 from gateway_contracts.target import Target
-from gateway_contracts.target.config import to_flags
+from gateway_contracts.target.flags import to_flags
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "reports" / "examples"
