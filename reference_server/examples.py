@@ -23,7 +23,7 @@ import tempfile
 from pathlib import Path
 
 from reference_server.mutants import MUTANTS
-from reference_server.selftest import REFERENCE_TARGET
+from reference_server.target_file import REFERENCE_TARGET
 
 DEFAULT_OUTPUT = Path("reports/examples")
 FAILING_MUTANT = "dead-string-llms"
