@@ -19,7 +19,6 @@ is a command here, never an import.
 from __future__ import annotations
 
 import json
-import shlex
 import subprocess
 import sys
 import time
@@ -33,8 +32,8 @@ from typing import TYPE_CHECKING, Any
 from reference_server.embedded import Starter, await_url, embedded, start_command, stop_process
 from reference_server.gateway_forks import fork_server
 from reference_server.mutants import MUTANTS, Mutant
-from reference_server.target_file import REFERENCE_TARGET, running_target
 from reference_server.target_file import profiles as target_profiles
+from reference_server.target_file import running_target
 
 if TYPE_CHECKING:
     from contracts.clauses import Catalogue
@@ -55,21 +54,6 @@ def catalogue() -> Catalogue:
     from contracts.clauses import catalogue as load
 
     return load()
-
-
-def embedded_command(mutant: str | None, upstream_url: str, kill_switch: bool = True) -> list[str]:
-    """The start command of the embedded gateway (this interpreter) as ``mutant``, on ``upstream_url``: what the
-    harness would run to start it, for a reader who wants to reproduce one run by hand."""
-    command = [sys.executable, "-m", "reference_server", "embedded", "--upstream", upstream_url]
-    if mutant:
-        command += ["--mutant", mutant]
-    return command if kill_switch else [*command, "--no-kill-switch"]
-
-
-def target_args(mutant: str | None, upstream_url: str, kill_switch: bool = True) -> list[str]:
-    """``check``/``fuzz`` arguments for a run that has the harness start the embedded gateway itself."""
-    start = shlex.join(embedded_command(mutant, upstream_url, kill_switch))
-    return ["--config", str(REFERENCE_TARGET), "--start", start]
 
 
 @contextmanager
