@@ -27,13 +27,13 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from benchmarks.support.revisions import worktree
 
 REPO = Path(__file__).resolve().parents[1]
 EVENTS_ENV = "GATEWAY_CONTRACTS_CHECK_TIME_EVENTS"
@@ -201,29 +201,12 @@ def breakdown(top: int) -> None:
 
 
 # -- another revision beside the working tree --------------------------------------------------------------------
-@contextmanager
-def worktree(revision: str) -> Iterator[Path]:
-    """``revision`` checked out in a temporary worktree of this repository (removed afterwards)."""
-    with tempfile.TemporaryDirectory(prefix="check-time-rev-") as tmp:
-        path = Path(tmp) / "tree"
-        done = subprocess.run(
-            ["git", "-C", str(REPO), "worktree", "add", "--detach", str(path), revision],
-            capture_output=True,
-            text=True,
-        )
-        if done.returncode != 0:
-            raise SystemExit(f"check_time: cannot check out {revision!r}: {done.stderr.strip()}")
-        try:
-            yield path
-        finally:
-            subprocess.run(
-                ["git", "-C", str(REPO), "worktree", "remove", "--force", str(path)], capture_output=True
-            )
-
-
 def compare(revision: str, rounds: int) -> None:
     runs: dict[str, list[Run]] = {revision: [], "working tree": []}
-    with worktree(revision) as tree, tempfile.TemporaryDirectory(prefix="check-time-") as tmp:
+    with (
+        worktree(revision, "benchmarks.check_time") as tree,
+        tempfile.TemporaryDirectory(prefix="check-time-") as tmp,
+    ):
         trees = {revision: tree, "working tree": REPO}
         order = list(trees)
         print(f"check at {revision} vs the working tree, {rounds} rounds, alternating which goes first")

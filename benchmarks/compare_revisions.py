@@ -17,10 +17,8 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import subprocess
 import tempfile
-from collections.abc import Iterator
-from contextlib import AsyncExitStack, contextmanager
+from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,6 +26,7 @@ from benchmarks.support import cli
 from benchmarks.support.processes import Server, gateway_args, server_process, upstream_args
 from benchmarks.support.proxy import proxy_command
 from benchmarks.support.record import count_outcomes
+from benchmarks.support.revisions import worktree
 from benchmarks.support.rounds import alternating_rounds, warm_up
 from benchmarks.support.settings import CLI, HIGH_CONCURRENCY, REPO
 from benchmarks.support.table import print_table
@@ -46,26 +45,6 @@ class Target:
     rates: list[float] = field(default_factory=list)
 
 
-@contextmanager
-def worktree(revision: str) -> Iterator[Path]:
-    """``revision`` checked out in a temporary worktree of this repository."""
-    with tempfile.TemporaryDirectory(prefix="gateway-rev-") as tmp:
-        path = Path(tmp) / "tree"
-        done = subprocess.run(
-            ["git", "-C", str(HERE), "worktree", "add", "--detach", str(path), revision],
-            capture_output=True,
-            text=True,
-        )
-        if done.returncode != 0:
-            raise SystemExit(f"compare_revisions: cannot check out {revision!r}: {done.stderr.strip()}")
-        try:
-            yield path
-        finally:
-            subprocess.run(
-                ["git", "-C", str(HERE), "worktree", "remove", "--force", str(path)], capture_output=True
-            )
-
-
 async def start(stack: AsyncExitStack, target: Target) -> Server:
     """``python ARGS`` run from the target's tree, with that tree first on its ``PYTHONPATH``."""
     return await stack.enter_async_context(server_process(target.args, target.name, target.repo))
@@ -73,7 +52,10 @@ async def start(stack: AsyncExitStack, target: Target) -> Server:
 
 async def main(revision: str, stream: bool, requests: int, rounds: int) -> None:
     here = HERE
-    with worktree(revision) as tree, tempfile.TemporaryDirectory(prefix="gateway-rev-db-") as tmp:
+    with (
+        worktree(revision, "benchmarks.compare_revisions") as tree,
+        tempfile.TemporaryDirectory(prefix="gateway-rev-db-") as tmp,
+    ):
         async with AsyncExitStack() as stack:
             upstream = await start(stack, Target("upstream", here, upstream_args()))
 

@@ -3,7 +3,7 @@
 Both selftests run the same mutants (those both revisions define, breaking the same clause) and the unmutated
 reference, one after the other, round after round in alternating order, because a shared machine drifts by more
 than most changes between runs. Each runs as its users run it (its own default ``--jobs`` unless given), from its
-own tree: the other revision is checked out into a temporary git worktree (``compare_revisions.worktree``). At
+own tree: the other revision is checked out into a temporary git worktree (``benchmarks.support.revisions.worktree``). At
 revisions from before the reference gateway had its own command line the command is ``-m gateway_contracts.cli
 selftest``; since, ``-m reference_server selftest``.
 
@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from benchmarks.compare_revisions import worktree
+from benchmarks.support.revisions import worktree
 from benchmarks.support.settings import REPO
 from benchmarks.support.table import print_table
 
@@ -149,7 +149,10 @@ def differences(a: dict[str, Any], b: dict[str, Any], keys: tuple[str, ...]) -> 
 def main(
     revision: str, chosen: list[str], areas: list[str], full: bool, rounds: int, extra: list[str]
 ) -> int:
-    with worktree(revision) as tree, tempfile.TemporaryDirectory(prefix="selftest-time-") as tmp:
+    with (
+        worktree(revision, "benchmarks.selftest_time") as tree,
+        tempfile.TemporaryDirectory(prefix="selftest-time-") as tmp,
+    ):
         old = Side(revision, tree, selftest_command(tree))
         new = Side("working tree", REPO, selftest_command(REPO))
         old_mutants, new_mutants = mutants_of(old), mutants_of(new)
