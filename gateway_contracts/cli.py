@@ -13,9 +13,9 @@ from collections.abc import Sequence
 
 from contracts.exits import run_command
 from gateway_contracts import __version__
-from gateway_contracts.commands import check, fuzz, report, scrub, sse_lint
+from gateway_contracts.commands import batch, check, fuzz, report, scrub, sse_lint
 
-COMMANDS = [check, fuzz, report, scrub, sse_lint]
+COMMANDS = [check, fuzz, report, scrub, sse_lint, batch]
 """The harness's commands. The reference gateway's (serve, upstream, db, audit-verify, embedded, selftest) are
 ``reference-gateway``'s: the harness checks a gateway, it does not run one."""
 

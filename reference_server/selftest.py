@@ -9,18 +9,17 @@ check. The unmutated gateway must have no finding at all: no failed or untested 
 Each mutant gets a fresh embedded gateway (its own SQLite databases and log file), so one mutant's state cannot
 leak into the next; the scripted upstream, which keeps no state, is shared. The selftest starts that gateway
 itself, as ``reference-gateway embedded`` would, forked from a server that has imported the gateway once
-(``gateway_forks``: the imports are most of a start), and hands ``check`` and then ``fuzz`` (each
-``gateway-contracts`` in a subprocess of its own) the reference's target file with this instance's ready line in
-place of its start command (``target_file``): both check the one gateway. The verdicts are read from the runs'
-files (``report.json``, whose schema is ``contracts/report.schema.json``, and ``fuzz/findings.json``): the harness
+(``gateway_forks``: the imports are most of a start), and hands ``check`` and then ``fuzz`` the reference's
+target file with this instance's ready line in place of its start command (``target_file``): both check the one
+gateway. Each is the ``gateway-contracts`` command a user types, run by a ``gateway-contracts batch`` process
+(``harness_runs``) that has loaded the harness once. The verdicts are read from the runs' files (``report.json``,
+whose schema is ``contracts/report.schema.json``, and ``fuzz/findings.json``): the harness
 is a command here, never an import.
 """
 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -31,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from reference_server.embedded import Starter, await_url, embedded, start_command, stop_process
 from reference_server.gateway_forks import fork_server
+from reference_server.harness_runs import Batches, batches
 from reference_server.mutants import MUTANTS, Mutant
 from reference_server.target_file import profiles as target_profiles
 from reference_server.target_file import running_target
@@ -138,16 +138,6 @@ def shared_upstream(workdir: Path) -> Iterator[str]:
         stop_process(proc)
 
 
-def _cli(*args: str, timeout: float) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "gateway_contracts", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
-
-
 def _check_report(report_dir: Path) -> dict[str, Any] | None:
     path = report_dir / "report.json"
     return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
@@ -160,13 +150,8 @@ def _fuzz_fired(report_dir: Path) -> list[str] | None:
     return sorted({f["check"] for f in json.loads(path.read_text(encoding="utf-8"))["findings"]})
 
 
-def _last_line(proc: subprocess.CompletedProcess[str]) -> str:
-    lines = (proc.stderr or proc.stdout or "").strip().splitlines()
-    return lines[-1] if lines else f"exit {proc.returncode}"
-
-
 def run_mutant(
-    mutant: Mutant, opts: Options, upstream_url: str, start: Starter = start_command
+    mutant: Mutant, opts: Options, upstream_url: str, runs: Batches, start: Starter = start_command
 ) -> MutantResult:
     started = time.monotonic()
     base = opts.workdir / mutant.name
@@ -186,29 +171,32 @@ def run_mutant(
         # The second gateway (kill-switch engaged) costs a process start; only the kill-switch clause needs it.
         needs_kill_switch = opts.scope != "clause" or clause.id in KILL_SWITCH_CLAUSES
         with running_gateway(base, mutant.name, upstream_url, needs_kill_switch, start) as target:
-            proc = _cli("check", *target, *scope, *_report_args(opts, base / "check"), timeout=opts.timeout)
+            ran = runs.run(
+                ["check", *target, *scope, *_report_args(opts, base / "check")], base / "check", opts.timeout
+            )
             report = _check_report(base / "check")
             if report is None:
-                result.error = f"check gave no report: {_last_line(proc)}"
+                result.error = f"check gave no report: {ran.last_line()}"
             else:
                 failed = sorted(c["id"] for c in report["clauses"] if c["result"] == "failed")
                 result.caught = mutant.breaks in failed
                 result.failed = sorted(failed, key=lambda c: (c != mutant.breaks, c))
             if opts.fuzz and mutant.fuzz_check:
-                proc = _cli(
-                    "fuzz",
-                    *target,
-                    *("--max-examples", FUZZ_EXAMPLES, "--phases", mutant.fuzz_phases),
-                    *("--report-dir", str(base / "fuzz-run")),
-                    timeout=opts.timeout,
+                ran = runs.run(
+                    [
+                        "fuzz",
+                        *target,
+                        *("--max-examples", FUZZ_EXAMPLES, "--phases", mutant.fuzz_phases),
+                        *("--report-dir", str(base / "fuzz-run")),
+                    ],
+                    base / "fuzz",
+                    opts.timeout,
                 )
                 fired = _fuzz_fired(base / "fuzz-run")
                 result.fuzz_fired = fired or []
                 result.fuzz_caught = fired is not None and mutant.fuzz_check in fired
                 if fired is None:
-                    result.error = result.error or f"fuzz gave no findings file: {_last_line(proc)}"
-    except subprocess.TimeoutExpired as exc:
-        result.error = f"a run took longer than {exc.timeout:g}s"
+                    result.error = result.error or f"fuzz gave no findings file: {ran.last_line()}"
     except Exception as exc:  # one broken run is one miss with its reason, never the end of the selftest
         result.error = f"{type(exc).__name__}: {exc}"
     result.seconds = time.monotonic() - started
@@ -219,33 +207,38 @@ def _report_args(opts: Options, report_dir: Path) -> list[str]:
     return ["--waivers", str(opts.workdir / "no-waivers.yaml"), "--report-dir", str(report_dir)]
 
 
-def run_reference(opts: Options, upstream_url: str, start: Starter = start_command) -> ReferenceResult:
+def run_reference(
+    opts: Options, upstream_url: str, runs: Batches, start: Starter = start_command
+) -> ReferenceResult:
     started = time.monotonic()
     base = opts.workdir / "reference"
     result = ReferenceResult([], [], [], 0.0)
     try:
         with running_gateway(base, None, upstream_url, True, start) as target:
-            proc = _cli("check", *target, *_report_args(opts, base / "check"), timeout=opts.timeout)
+            ran = runs.run(
+                ["check", *target, *_report_args(opts, base / "check")], base / "check", opts.timeout
+            )
             report = _check_report(base / "check")
             if report is None:
-                result.error = f"check gave no report: {_last_line(proc)}"
+                result.error = f"check gave no report: {ran.last_line()}"
             else:
                 result.failed = sorted(c["id"] for c in report["clauses"] if c["result"] == "failed")
                 result.untested = list(report["verdict"]["untested_must"])
             if opts.fuzz:
-                proc = _cli(
-                    "fuzz",
-                    *target,
-                    *("--max-examples", FUZZ_EXAMPLES),
-                    *("--report-dir", str(base / "fuzz-run")),
-                    timeout=opts.timeout,
+                ran = runs.run(
+                    [
+                        "fuzz",
+                        *target,
+                        *("--max-examples", FUZZ_EXAMPLES),
+                        *("--report-dir", str(base / "fuzz-run")),
+                    ],
+                    base / "fuzz",
+                    opts.timeout,
                 )
                 fired = _fuzz_fired(base / "fuzz-run")
                 if fired is None:
-                    result.error = result.error or f"fuzz gave no findings file: {_last_line(proc)}"
+                    result.error = result.error or f"fuzz gave no findings file: {ran.last_line()}"
                 result.fuzz_findings = fired or []
-    except subprocess.TimeoutExpired as exc:
-        result.error = f"a run took longer than {exc.timeout:g}s"
     except Exception as exc:
         result.error = f"{type(exc).__name__}: {exc}"
     result.seconds = time.monotonic() - started
@@ -312,13 +305,14 @@ def run(
     with (
         shared_upstream(opts.workdir / "upstream") as upstream_url,
         fork_server(opts.workdir / "forks") as forks,
+        batches(opts.workdir / "harness", jobs) as runs,
         ThreadPoolExecutor(jobs) as pool,
     ):
         futures: dict[Any, str] = {}
         if reference:  # first: the longest run, and the one a broken set-up shows up in at once
-            futures[pool.submit(run_reference, opts, upstream_url, forks.start)] = ""
+            futures[pool.submit(run_reference, opts, upstream_url, runs, forks.start)] = ""
         for mutant in mutants:
-            futures[pool.submit(run_mutant, mutant, opts, upstream_url, forks.start)] = mutant.name
+            futures[pool.submit(run_mutant, mutant, opts, upstream_url, runs, forks.start)] = mutant.name
         for done, future in enumerate(as_completed(futures), 1):
             outcome = future.result()
             if isinstance(outcome, ReferenceResult):

@@ -17,7 +17,8 @@ import os
 import shlex
 import sys
 import time
-from contextlib import ExitStack
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -83,7 +84,7 @@ def register(sub: Any) -> None:
     p.set_defaults(run=run)
 
 
-def _pytest_args(args: argparse.Namespace, report: Path) -> list[str]:
+def pytest_args(args: argparse.Namespace, report: Path) -> list[str]:
     out = [
         "--pyargs",
         "gateway_contracts.conformance",
@@ -192,7 +193,7 @@ def run(args: argparse.Namespace) -> int:
             flush=True,
         )
         # Deterministic by default: hypothesis runs from --seed (0 unless given), printed above.
-        code = _run_pytest(_pytest_args(args, report), _Preset(target))
+        code = _run_pytest(pytest_args(args, report), _Preset(target))
 
     if not report.exists():
         raise CliError(f"the conformance run ended without a report (pytest exit {code})", EXIT_FAILED)
@@ -219,6 +220,12 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run_pytest(argv: list[str], preset: _Preset) -> int:
+    with no_plugin_autoload():
+        return int(pytest.main(argv, plugins=[preset]))
+
+
+@contextmanager
+def no_plugin_autoload() -> Iterator[None]:
     """pytest without autoloading the environment's plugins. Installed plugins are not ours to run (a user's
     environment may hold any), and pytest rewrites the asserts of every module of a plugin's distribution:
     schemathesis' ~300 modules on each run when bytecode is not cached, seconds per check and per selftest mutant.
@@ -226,7 +233,7 @@ def _run_pytest(argv: list[str], preset: _Preset) -> int:
     saved = os.environ.get(_NO_AUTOLOAD)
     os.environ[_NO_AUTOLOAD] = "1"
     try:
-        return int(pytest.main(argv, plugins=[preset]))
+        yield
     finally:
         if saved is None:
             del os.environ[_NO_AUTOLOAD]

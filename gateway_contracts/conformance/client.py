@@ -9,16 +9,15 @@ replaced before anything is kept.
 
 from __future__ import annotations
 
-import functools
 import json
 import shlex
-import ssl
 from typing import Any
 
 import httpx
 
 from gateway_contracts.conformance import requests
 from gateway_contracts.target import Target
+from gateway_contracts.target.tls import tls
 
 MAX_EVIDENCE = 4000
 REDACTED_KEY = "[REDACTED:configured-secret]"
@@ -26,14 +25,6 @@ REDACTED_KEY = "[REDACTED:configured-secret]"
 
 class GatewayTimeout(AssertionError):
     pass
-
-
-@functools.cache
-def tls() -> ssl.SSLContext:
-    """One TLS context (httpx's default: the CA bundle, or ``SSL_CERT_FILE``/``SSL_CERT_DIR``) for every client of
-    the run. Without it httpx builds one per client, loading the CA bundle each time: about 25 ms, more than a
-    typical test's calls take, paid by every test (its ``gw``) even against a plain-HTTP gateway."""
-    return httpx.create_ssl_context()
 
 
 def http_client(target: Target, **kwargs: Any) -> httpx.Client:

@@ -16,12 +16,13 @@ import pytest
 
 from gateway_contracts.capture.db import CaptureDB
 from gateway_contracts.capture.invariants import CallRows, call_rows, chain_problems, poll, wait_for_capture
-from gateway_contracts.conformance.client import Exchanges, http_client, tls
+from gateway_contracts.conformance.client import Exchanges, http_client
 from gateway_contracts.conformance.concurrent import mixed_calls
 from gateway_contracts.conformance.envelopes import assert_error
 from gateway_contracts.conformance.requests import AINFERA, SCRIPT, SCRIPTED
 from gateway_contracts.failures import Blocked, ClauseFailure
 from gateway_contracts.target import Target
+from gateway_contracts.target.tls import tls
 
 pytestmark = pytest.mark.needs("db", "request-id", "surface:messages")
 

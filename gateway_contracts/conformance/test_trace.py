@@ -10,12 +10,13 @@ import pytest
 
 from gateway_contracts.capture.db import CaptureDB
 from gateway_contracts.capture.invariants import call_rows
-from gateway_contracts.conformance.client import Exchanges, tls
+from gateway_contracts.conformance.client import Exchanges
 from gateway_contracts.conformance.logs import lines_of
 from gateway_contracts.conformance.requests import SCRIPTED
 from gateway_contracts.failures import Blocked
 from gateway_contracts.logs import line_count
 from gateway_contracts.target import Target
+from gateway_contracts.target.tls import tls
 
 pytestmark = pytest.mark.needs("trace", "surface:messages")
 

@@ -27,6 +27,7 @@ from gateway_contracts.errors import (
     redact_url,
 )
 from gateway_contracts.target.model import Target
+from gateway_contracts.target.tls import tls
 
 PROBE_TIMEOUT = 10.0
 SURFACE_CALLS = {
@@ -44,7 +45,7 @@ def preflight(target: Target) -> None:
 def reachable(target: Target) -> None:
     wait = min(target.timeout, PROBE_TIMEOUT)
     try:
-        httpx.get(target.base_url + "/", timeout=wait, headers=target.headers_for("/"))
+        httpx.get(target.base_url + "/", timeout=wait, headers=target.headers_for("/"), verify=tls())
     except httpx.InvalidURL as exc:
         raise CliError(f"--target is not a valid URL: {exc}", EXIT_USAGE) from None
     except httpx.TimeoutException:
@@ -92,7 +93,11 @@ def setup_accepted(target: Target) -> None:
         headers = {**target.headers_for(path), **target.auth_headers(), "content-type": "application/json"}
         try:
             r = httpx.post(
-                target.base_url + path, content=json.dumps(body), headers=headers, timeout=target.timeout
+                target.base_url + path,
+                content=json.dumps(body),
+                headers=headers,
+                timeout=target.timeout,
+                verify=tls(),
             )
         except httpx.TimeoutException:
             raise CliError(

@@ -1,0 +1,162 @@
+"""``gateway-contracts batch``: many harness runs, each a fork of one process that loaded the harness once.
+
+A ``check`` spends most of a second before its first request: importing pytest, httpx, hypothesis and the
+harness, validating the contract's catalogue, rewriting the asserts of the conformance suite. A program that runs
+the harness many times (a mutation selftest: about a hundred checks, one per broken gateway) pays that each time.
+This command pays it once: it loads all of that, runs a collection of the suite (which imports the test modules
+through pytest's assert rewriting), then forks once per request, and the fork runs the very ``gateway-contracts
+ARGV`` a user would type. Nothing but imports, the catalogue and a collection has run in the parent (no target, no
+thread, no connection), so each fork starts where a fresh process would be once it has imported everything.
+
+The protocol (one JSON line each way, one run at a time) is ``contracts/batch.py``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import select
+import signal
+import sys
+import tempfile
+import threading
+from contextlib import suppress
+from pathlib import Path
+from typing import Any
+
+from contracts.batch import COMMAND, reply
+from gateway_contracts.errors import EXIT_USAGE, CliError
+
+
+def register(sub: Any) -> None:
+    p: argparse.ArgumentParser = sub.add_parser(
+        COMMAND,
+        help="run many harness commands (JSON lines on stdin), each forked from one warmed process",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    if not hasattr(os, "fork") or not hasattr(os, "pidfd_open"):
+        raise CliError("batch needs fork and pidfd_open (Linux); run each command on its own", EXIT_USAGE)
+    # The replies get a descriptor of their own; fd 1 goes to stderr, so that nothing the warm-up or a library
+    # prints can be read as a reply.
+    replies = os.fdopen(os.dup(sys.stdout.fileno()), "w")
+    sys.stdout.flush()
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    warm()
+    if (
+        threading.active_count() != 1
+    ):  # a fork copies only the forking thread: the others' locks would stay held
+        raise CliError("batch: a thread started while loading the harness; cannot fork safely", EXIT_USAGE)
+    for line in sys.stdin:
+        if line.strip():
+            replies.write(_serve(line))
+            replies.flush()
+    return 0
+
+
+def warm() -> None:
+    """Import and load what every run needs: the commands, the catalogue, the suite (asserts rewritten)."""
+    import pytest
+
+    from contracts.clauses import catalogue
+    from gateway_contracts import cli
+    from gateway_contracts.commands import check
+
+    cli.parser()
+    catalogue()
+    with tempfile.TemporaryDirectory(prefix="gateway-contracts-batch-") as tmp:
+        preset = argparse.Namespace(verbose=False, seed=0, clause=[], keyword=None)
+        argv = [*check.pytest_args(preset, Path(tmp) / "report.json"), "--collect-only"]
+        quiet = os.dup(1)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), 1)  # the collection's listing is of no use to anyone
+        try:
+            with check.no_plugin_autoload():
+                pytest.main(argv)
+        finally:
+            os.dup2(quiet, 1)
+            os.close(quiet)
+    # What the runs build once per process, built here once for them all: the TLS context (from the CA bundle),
+    # the report's and the SSE events' schema validators (checked against their metaschema).
+    from gateway_contracts.reports.schema import validator
+    from gateway_contracts.sse.grammar import grammar
+    from gateway_contracts.sse.rules import DIALECTS
+    from gateway_contracts.target.tls import tls
+
+    tls()
+    validator()
+    for dialect in DIALECTS:
+        grammar(dialect)
+    # Everything loaded so far lives as long as the process: out of the collector's sight, a run's collections
+    # (pytest forces two at its end) do not walk it, and the forks' pages stay shared instead of being written to.
+    gc.collect()
+    gc.freeze()
+
+
+def _serve(line: str) -> str:
+    import json
+
+    try:
+        request = json.loads(line)
+        argv = [str(a) for a in request["argv"]]
+        out, err = str(request["stdout"]), str(request["stderr"])
+        timeout = float(request["timeout"]) if request.get("timeout") is not None else None
+    except (ValueError, KeyError, TypeError) as exc:
+        return reply(None, f"not a batch request ({type(exc).__name__}): {line.strip()[:200]}")
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid == 0:
+        _child(argv, out, err)  # never returns
+    return _wait(pid, timeout)
+
+
+def _wait(pid: int, timeout: float | None) -> str:
+    """The run's reply once it ends; at its timeout its process group is killed (it may have started a target)."""
+    exited = os.pidfd_open(pid)
+    try:
+        readable, _, _ = select.select([exited], [], [], timeout)
+        if not readable:
+            with suppress(ProcessLookupError):
+                os.killpg(pid, signal.SIGKILL)
+        _, status = os.waitpid(pid, 0)
+    except BaseException:  # interrupted: the run must not outlive the batch
+        with suppress(ProcessLookupError):
+            os.killpg(pid, signal.SIGKILL)
+        raise
+    finally:
+        os.close(exited)
+    if not readable:
+        return reply(None, f"the run took longer than {timeout:g}s and was killed")
+    if os.WIFSIGNALED(status):
+        return reply(None, f"the run was killed by signal {os.WTERMSIG(status)}")
+    return reply(os.waitstatus_to_exitcode(status))
+
+
+def _child(argv: list[str], out: str, err: str) -> None:
+    code = 1
+    try:
+        os.setpgid(0, 0)  # its own process group: a timeout kills the run and whatever it started
+        devnull = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(devnull, 0)
+        os.dup2(os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644), 1)
+        os.dup2(os.open(err, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644), 2)
+        sys.stdin = open(os.devnull)  # noqa: SIM115 - the batch's stdin buffer must not be read again
+        from gateway_contracts import cli
+
+        code = cli.main(argv)
+    except SystemExit as exc:  # argparse's usage errors
+        code = exc.code if isinstance(exc.code, int) else 1
+    except BaseException:  # a fork must never return into the batch loop
+        import traceback
+
+        traceback.print_exc()
+    finally:
+        with suppress(Exception):
+            sys.stdout.flush()
+            sys.stderr.flush()
+        os._exit(code)
