@@ -21,7 +21,7 @@ import time
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -32,6 +32,9 @@ from gateway_contracts.reports.model import blocked_reason, not_judged_reason
 from gateway_contracts.results import ClauseResults, TestRecord
 from gateway_contracts.target import KNOWN_NEEDS, Target, options
 from gateway_contracts.target.config import ConfigError, resolve
+
+if TYPE_CHECKING:
+    from gateway_contracts.conformance.examples import Pregenerated
 
 CONFORMANCE_PACKAGE = "gateway_contracts/conformance"
 
@@ -47,10 +50,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 class ConformancePlugin:
-    def __init__(self, config: pytest.Config, target: Target | None = None) -> None:
+    def __init__(
+        self, config: pytest.Config, target: Target | None = None, early_examples: Pregenerated | None = None
+    ) -> None:
         """``target``: one already resolved (and checked) by ``check``; else the options say, when a test
-        first needs it."""
+        first needs it. ``early_examples``: the property tests' examples, drawn since before the target started
+        (``check``); the suite uses them if they are the ones it needs."""
         self.config = config
+        self.early_examples = early_examples
         self.catalogue: Catalogue = catalogue()
         self.results = ClauseResults(self.catalogue)
         self.target: Target | None = target
@@ -284,10 +291,12 @@ def pytest_configure(config: pytest.Config) -> None:
     register_plugin(config)
 
 
-def register_plugin(config: pytest.Config, target: Target | None = None) -> None:
+def register_plugin(
+    config: pytest.Config, target: Target | None = None, early_examples: Pregenerated | None = None
+) -> None:
     """Register the conformance plugin once; ``check`` calls this first with the target it resolved."""
     if not config.pluginmanager.has_plugin(_PLUGIN_NAME):
-        config.pluginmanager.register(ConformancePlugin(config, target), _PLUGIN_NAME)
+        config.pluginmanager.register(ConformancePlugin(config, target, early_examples), _PLUGIN_NAME)
 
 
 def plugin_of(config: pytest.Config) -> ConformancePlugin:

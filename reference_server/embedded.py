@@ -117,8 +117,9 @@ def embedded(
     with ExitStack() as stack:
         base = workdir or Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="reference-gateway-")))
         base.mkdir(parents=True, exist_ok=True)
+        upstream = None
         if upstream_url is None:
-            upstream = start_command(["upstream", "--port", "0"], base / "upstream.stderr")
+            upstream = start(["upstream", "--port", "0"], base / "upstream.stderr", None)
             stack.callback(stop_process, upstream)
             upstream_url = await_url(upstream, "upstream", base / "upstream.stderr")
         key = secrets.token_hex(16)
@@ -161,6 +162,9 @@ def embedded(
                 mutant,
             )
             gateways.append(killed)
+        # Drained only now: a fork (``start``) must not copy a process in which another thread runs.
+        if upstream is not None:
+            _drain(upstream)
         url = await_url(gateway, "serve", base / "gateway.stderr")
         _drain(gateway)
         ready: dict[str, Any] = {

@@ -42,10 +42,12 @@ PRELOAD = (
 class Forked:
     """A forked gateway, with the part of ``subprocess.Popen``'s interface that ``embedded`` uses."""
 
-    def __init__(self, pid: int, stdout: IO[str], drain_to: Path) -> None:
+    def __init__(self, pid: int, stdout: IO[str], drain_to: Path, own_child: bool = False) -> None:
         self.pid = pid
         self.stdout = stdout
         self._drain_to = drain_to
+        self._own_child = own_child
+        """Forked by this very process (``fork_here``): reaped here, not by the kernel."""
         try:
             self._exited: int | None = os.pidfd_open(pid)
         except ProcessLookupError:  # gone already (and reaped): it failed at once
@@ -62,7 +64,9 @@ class Forked:
         threading.Thread(target=run, name=f"gateway-{self.pid}-stdout", daemon=True).start()
 
     def poll(self) -> int | None:
-        return None if self._alive(0.0) else 0
+        if self._alive(0.0):
+            return None
+        return self.wait(0.0)  # an own child is reaped here: left a zombie, it would outlive this process
 
     def _alive(self, timeout: float) -> bool:
         if self._exited is None:
@@ -87,6 +91,9 @@ class Forked:
         if self._exited is not None:
             os.close(self._exited)
             self._exited = None
+            if self._own_child:
+                with suppress(ChildProcessError):
+                    os.waitpid(self.pid, 0)
         return 0
 
 
@@ -151,14 +158,41 @@ def fork_server(workdir: Path) -> Iterator[ForkServer]:
             proc.wait()
 
 
-def _serve_requests() -> None:
+def preload(extra: tuple[str, ...] = ()) -> None:
+    """Import what the forked commands would import (``serve``'s modules, ``extra``, every command's module)."""
     import importlib
 
-    for name in PRELOAD:
+    for name in (*PRELOAD, *extra):
         importlib.import_module(name)
     from reference_server import cli
 
     cli.parser()  # imports every command module, as each child's cli.main would
+
+
+UPSTREAM_PRELOAD = ("reference_server.upstream.scripted.server",)
+"""What ``upstream`` imports before it listens, for a process that forks the scripted upstream too."""
+
+
+def fork_here(args: list[str], log: Path, mutant: str | None = None) -> Forked:
+    """``reference-gateway ARGS`` forked from this process (which has called :func:`preload` and runs no other
+    thread): what ``embedded`` does to start its upstream and gateways without three interpreters importing the
+    same modules. The child's stdout is a pipe read as ``Popen``'s would be."""
+    read, write = os.pipe()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid == 0:
+        os.close(read)
+        # Whatever this process does on a signal is not the child's business: serve sets up its own handling.
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        _child({"args": args, "mutant": mutant, "stdout": write, "stderr": str(log)})
+    os.close(write)
+    return Forked(pid, os.fdopen(read, encoding="utf-8", errors="replace"), log.with_suffix(".stdout"), True)
+
+
+def _serve_requests() -> None:
+    preload()
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the kernel reaps the children
     for line in sys.stdin:
         request: dict[str, Any] = json.loads(line)
@@ -174,7 +208,8 @@ def _child(request: dict[str, Any]) -> None:
     try:
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
-        os.dup2(os.open(request["stdout"], os.O_WRONLY), 1)
+        out = request["stdout"]  # a FIFO's path, or (fork_here) a pipe's descriptor
+        os.dup2(out if isinstance(out, int) else os.open(out, os.O_WRONLY), 1)
         os.dup2(os.open(request["stderr"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644), 2)
         from reference_server import cli
         from reference_server.mutants import MUTANT_ENV, base

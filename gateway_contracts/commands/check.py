@@ -36,6 +36,7 @@ from gateway_contracts.target.config import ConfigError, resolve
 from gateway_contracts.target.preflight import preflight
 
 if TYPE_CHECKING:
+    from gateway_contracts.conformance.examples import Pregenerated
     from gateway_contracts.reports.baseline import Prior
     from gateway_contracts.reports.model import Report
 
@@ -120,16 +121,18 @@ def pytest_args(args: argparse.Namespace, report: Path) -> list[str]:
 
 
 class _Preset:
-    """Hands the target ``check`` resolved, started and preflighted to the in-process pytest run."""
+    """Hands the target ``check`` resolved, started and preflighted to the in-process pytest run, with the
+    property tests' examples it started drawing (if it did)."""
 
-    def __init__(self, target: Target) -> None:
+    def __init__(self, target: Target, early_examples: Pregenerated | None) -> None:
         self.target = target
+        self.early_examples = early_examples
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_configure(self, config: pytest.Config) -> None:
         from gateway_contracts.pytest_plugin import register_plugin
 
-        register_plugin(config, self.target)
+        register_plugin(config, self.target, self.early_examples)
 
 
 def resolve_target(args: argparse.Namespace, cat: Catalogue) -> Target:
@@ -184,6 +187,9 @@ def run(args: argparse.Namespace) -> int:
         stale.unlink(missing_ok=True)  # a run that dies must not leave the last run's reports looking current
     started = time.monotonic()
     with ExitStack() as stack:
+        early = _early_examples(args, spec)
+        if early is not None:
+            stack.callback(early.close)
         target = stack.enter_context(start_target(spec, args.report_dir / "started")) if spec.start else spec
         preflight(target)
         profiles = ", ".join(target.profiles or cat.generic_profiles)
@@ -193,7 +199,7 @@ def run(args: argparse.Namespace) -> int:
             flush=True,
         )
         # Deterministic by default: hypothesis runs from --seed (0 unless given), printed above.
-        code = _run_pytest(pytest_args(args, report), _Preset(target))
+        code = _run_pytest(pytest_args(args, report), _Preset(target, early))
 
     if not report.exists():
         raise CliError(f"the conformance run ended without a report (pytest exit {code})", EXIT_FAILED)
@@ -217,6 +223,18 @@ def run(args: argparse.Namespace) -> int:
         print(f"gateway-contracts: the test run itself failed (pytest exit {code})", file=sys.stderr)
         return EXIT_FAILED if code == 5 else int(code)
     return 0 if judged.verdict.passed else EXIT_FAILED
+
+
+def _early_examples(args: argparse.Namespace, spec: Target) -> Pregenerated | None:
+    """For a whole run (no ``--clause``, no ``-k``): the property tests' examples, drawn from now on by a process
+    of their own, on the core the target's start leaves free. Collection, seconds later, would start the same
+    process with the same arguments; it takes this one instead when it is (``Pregenerated.covers``)."""
+    if args.clause or args.keyword:
+        return None
+    from gateway_contracts.conformance.examples import Pregenerated, likely, pins_backends
+
+    names = likely(spec)
+    return Pregenerated(names, args.seed, pins_backends(spec)) if names else None
 
 
 def _run_pytest(argv: list[str], preset: _Preset) -> int:

@@ -54,9 +54,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def pytest_collection_finish(session: pytest.Session) -> None:
     """Start drawing the examples of the property tests this run will run, as soon as it is known which."""
     items = [i for i in session.items if i.path == _PROPERTY_MODULE and i.name in PROPERTY_TESTS]
-    if not items or session.config.option.collectonly:
-        return
     plugin = plugin_of(session.config)
+    if not items or session.config.option.collectonly:
+        if plugin.early_examples is not None:
+            plugin.early_examples.close()
+        return
     wanted = []
     for item in items:
         clauses = [plugin.catalogue.clauses[c] for m in item.iter_markers("clause") for c in m.args]
@@ -64,10 +66,17 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         # skip_reason resolves the target, as the plugin would at the first test.
         if plugin.skip_reason(clauses, needs) is None:
             wanted.append(PROPERTY_TESTS[item.name])
+    early = plugin.early_examples  # started by check before the target (examples.likely)
     if wanted:
-        pregenerated = Pregenerated(wanted, plugin.seed, pins_backends(plugin.resolve_target()))
+        pins = pins_backends(plugin.resolve_target())
+        if early is not None and early.covers(wanted, plugin.seed, pins):
+            pregenerated = early
+        else:
+            pregenerated = Pregenerated(wanted, plugin.seed, pins)
         session.config.stash[_PREGENERATED] = pregenerated
         session.config.add_cleanup(pregenerated.close)
+    if early is not None and session.config.stash.get(_PREGENERATED, None) is not early:
+        early.close()
 
 
 @pytest.fixture()

@@ -46,13 +46,15 @@ class Spec:
     path: str
     negative: bool
     component: str
+    surface: str
+    """The target's surface the examples are sent to (a target without it runs no such property test)."""
 
 
 SPECS = {
-    "valid-messages": Spec("/v1/messages", False, "MessagesRequest"),
-    "invalid-messages": Spec("/v1/messages", True, "MessagesRequest"),
-    "valid-chat": Spec("/v1/chat/completions", False, "ChatCompletionRequest"),
-    "invalid-chat": Spec("/v1/chat/completions", True, "ChatCompletionRequest"),
+    "valid-messages": Spec("/v1/messages", False, "MessagesRequest", "messages"),
+    "invalid-messages": Spec("/v1/messages", True, "MessagesRequest", "messages"),
+    "valid-chat": Spec("/v1/chat/completions", False, "ChatCompletionRequest", "chat-completions"),
+    "invalid-chat": Spec("/v1/chat/completions", True, "ChatCompletionRequest", "chat-completions"),
 }
 
 PROPERTY_TESTS = {
@@ -153,10 +155,17 @@ def as_int(seed: int | str | None) -> int:
     return int.from_bytes(hashlib.sha256(seed.encode()).digest()[:8], "big")
 
 
+def likely(target: Target) -> list[str]:
+    """The examples a whole run of ``target`` will most likely need, before collection says which it does:
+    ``check`` starts drawing them before it starts the target, which is then seconds earlier than collection."""
+    return [name for name, spec in SPECS.items() if spec.surface in target.surfaces]
+
+
 class Pregenerated:
     """The examples of the named property tests, drawn by a process started now."""
 
     def __init__(self, names: list[str], seed: int | str | None, pins_backends: bool) -> None:
+        self.names = frozenset(names)
         self.seed = as_int(seed)
         self.pins_backends = pins_backends
         self._examples: dict[str, list[Example]] | None = None
@@ -178,6 +187,14 @@ class Pregenerated:
             argv.append("--pins-backends")
         self._proc = subprocess.Popen(
             argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, env=env
+        )
+
+    def covers(self, names: list[str], seed: int | str | None, pins_backends: bool) -> bool:
+        """Whether this process draws what a run with these property tests, seed and target needs."""
+        return (
+            self._proc is not None
+            and self.names >= set(names)
+            and (self.seed, self.pins_backends) == (as_int(seed), pins_backends)
         )
 
     def examples(self, name: str) -> list[Example]:

@@ -85,6 +85,7 @@ def _watch_stdin() -> None:
 
 def run(args: argparse.Namespace) -> int:
     from reference_server.embedded import DEFAULT_BODY_LIMIT, embedded
+    from reference_server.gateway_forks import UPSTREAM_PRELOAD, fork_here, preload
     from reference_server.mutants import MUTANTS
 
     if args.mutant is not None and args.mutant not in MUTANTS:
@@ -97,6 +98,9 @@ def run(args: argparse.Namespace) -> int:
         checked_db_url(db_url)
     body_limit = args.body_limit or given.get("target.body_limit") or DEFAULT_BODY_LIMIT
     workdir = args.workdir or (Path(os.environ[WORKDIR_ENV]) if os.environ.get(WORKDIR_ENV) else None)
+    # The upstream and both gateways are forks of this process, which imports their modules once: three
+    # interpreters importing aiohttp, SQLAlchemy and Alembic were most of the start's CPU.
+    preload(UPSTREAM_PRELOAD)
     signal.signal(signal.SIGTERM, _stop)
     try:
         with embedded(
@@ -106,9 +110,10 @@ def run(args: argparse.Namespace) -> int:
             upstream_url=args.upstream,
             kill_switch=args.kill_switch,
             body_limit=int(body_limit),
+            start=fork_here,
         ) as ready:
+            _watch_stdin()  # before the ready line: a stop that follows it at once must find the thread started
             print(ready_line(ready), flush=True)
-            _watch_stdin()
             while True:
                 signal.pause()
     except (_Stop, KeyboardInterrupt):
