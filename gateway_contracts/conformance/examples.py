@@ -192,7 +192,7 @@ class Pregenerated:
     def covers(self, names: list[str], seed: int | str | None, pins_backends: bool) -> bool:
         """Whether this process draws what a run with these property tests, seed and target needs."""
         return (
-            self._proc is not None
+            (self._proc is not None or self._examples is not None)  # drawing, or drawn; not closed
             and self.names >= set(names)
             and (self.seed, self.pins_backends) == (as_int(seed), pins_backends)
         )

@@ -8,8 +8,16 @@ from typing import Any
 
 import pytest
 
-from gateway_contracts.conformance.examples import SPECS, Example, Pregenerated, body_is_invalid, rejectable
+from gateway_contracts.conformance.examples import (
+    SPECS,
+    Example,
+    Pregenerated,
+    body_is_invalid,
+    likely,
+    rejectable,
+)
 from gateway_contracts.conformance.generation import bounded
+from gateway_contracts.target.config import resolve
 
 
 def test_bound_goes_on_unbounded_arrays_only() -> None:
@@ -69,3 +77,29 @@ def test_negative_examples_are_all_rejectable() -> None:
     drawn = Pregenerated([], 3, True).examples("invalid-messages")
     assert drawn and all(rejectable(spec.component, e.body, e.headers, True) for e in drawn)
     assert any(isinstance(e.body, bytes) for e in drawn), "malformed JSON among the negative examples"
+
+
+def test_examples_drawn_early_serve_only_the_run_they_fit() -> None:
+    """``check`` starts drawing before the target starts; collection takes that process only when it draws what
+    the run needs: the same seed, the same target (backend pinning), every property test collected."""
+    early = Pregenerated(["valid-chat", "invalid-chat"], 0, True)
+    try:
+        assert early.covers(["valid-chat"], 0, True) and early.covers(["valid-chat", "invalid-chat"], 0, True)
+        assert not early.covers(["valid-messages"], 0, True)
+        assert not early.covers(["valid-chat"], 1, True)
+        assert not early.covers(["valid-chat"], 0, False)
+        assert len(early.examples("valid-chat")) == 30
+        assert early.covers(["invalid-chat"], 0, True)  # drawn and collected: still the run's
+    finally:
+        early.close()
+    closed = Pregenerated(["valid-chat"], 0, True)
+    closed.close()
+    assert not closed.covers(["valid-chat"], 0, True)
+
+
+def test_the_examples_a_whole_run_will_likely_need_follow_the_surfaces() -> None:
+    flags = {"target.base_url": "http://127.0.0.1:9", "models.default": "m"}
+    both = resolve(None, {**flags, "surfaces": ["messages", "chat-completions"]}, default_file=None)
+    messages = resolve(None, {**flags, "surfaces": ["messages"]}, default_file=None)
+    assert likely(both) == list(SPECS)
+    assert likely(messages) == ["valid-messages", "invalid-messages"]

@@ -215,6 +215,10 @@ def test_reference_embedded_prints_its_ready_line_and_stops_on_stdin_eof(tmp_pat
         proc.stdin.close()
         assert proc.wait(timeout=60) == 0
         assert not any(alive(p) for p in children)
+        # Reaped by it, not left to init as zombies: the harness waits for the whole group to be gone, and a zombie
+        # is still a member (a stop took seconds until init reaped them).
+        with pytest.raises(ProcessLookupError):
+            os.killpg(proc.pid, 0)
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, 9)
