@@ -8,8 +8,11 @@ never a traceback.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
+from contextlib import suppress
+from typing import NoReturn
 
 from contracts.exits import run_command
 from gateway_contracts import __version__
@@ -36,5 +39,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     return run_command("gateway-contracts", args.run, args)
 
 
+def entry() -> NoReturn:
+    """The console script: ``main``, then an exit that skips the interpreter's teardown. By then every report is
+    written and flushed and every process the command started is stopped; what is left is freeing each loaded
+    module's objects one by one (0.2-0.3 s after a check, a tenth of a short run)."""
+    code = main()
+    with suppress(OSError, ValueError):  # a closed pipe (`... | head`) is not an error of the command
+        sys.stdout.flush()
+    with suppress(OSError, ValueError):
+        sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()

@@ -80,17 +80,7 @@ def warm() -> None:
         finally:
             os.dup2(quiet, 1)
             os.close(quiet)
-    # What the runs build once per process, built here once for them all: the TLS context (from the CA bundle),
-    # the report's and the SSE events' schema validators (checked against their metaschema).
-    from gateway_contracts.reports.schema import validator
-    from gateway_contracts.sse.grammar import grammar
-    from gateway_contracts.sse.rules import DIALECTS
-    from gateway_contracts.target.tls import tls
-
-    tls()
-    validator()
-    for dialect in DIALECTS:
-        grammar(dialect)
+    check.load_suite()  # what each run would build for itself: the TLS context, validators, grammars
     # Everything loaded so far lives as long as the process: out of the collector's sight, a run's collections
     # (pytest forces two at its end) do not walk it, and the forks' pages stay shared instead of being written to.
     gc.collect()

@@ -16,8 +16,9 @@ import dataclasses
 import os
 import shlex
 import sys
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -190,7 +191,9 @@ def run(args: argparse.Namespace) -> int:
         early = _early_examples(args, spec)
         if early is not None:
             stack.callback(early.close)
+        loading = _Background(load_suite, "load-suite")  # while the target starts: this process only waits
         target = stack.enter_context(start_target(spec, args.report_dir / "started")) if spec.start else spec
+        loading.join()
         preflight(target)
         profiles = ", ".join(target.profiles or cat.generic_profiles)
         named = target.name if target.name != target.base_url else "the gateway"
@@ -200,29 +203,77 @@ def run(args: argparse.Namespace) -> int:
         )
         # Deterministic by default: hypothesis runs from --seed (0 unless given), printed above.
         code = _run_pytest(pytest_args(args, report), _Preset(target, early))
-
-    if not report.exists():
-        raise CliError(f"the conformance run ended without a report (pytest exit {code})", EXIT_FAILED)
-    from gateway_contracts.reports import verdict
-    from gateway_contracts.reports.loader import load_report
-    from gateway_contracts.reports.write import write_all
+        # The target's stop (its shutdown: this process only waits) goes on while the reports are written.
+        stopping = _Background(stack.pop_all().close, "stop-target")
 
     try:
-        judged = verdict.apply(
-            load_report(report),
-            waivers,
-            baseline,
-            baseline_source=str(args.baseline) if args.baseline else "",
-            policy=args.fail_on,
-        )
-        paths = write_all(judged, args.report_dir)
-    except ReportError as exc:  # a harness bug, not the gateway's: say so, keep the raw report for the bug
-        raise CliError(f"internal error: {exc}", EXIT_FAILED) from None
+        if not report.exists():
+            raise CliError(f"the conformance run ended without a report (pytest exit {code})", EXIT_FAILED)
+        from gateway_contracts.reports import verdict
+        from gateway_contracts.reports.loader import load_report
+        from gateway_contracts.reports.write import write_all
+
+        try:
+            judged = verdict.apply(
+                load_report(report),
+                waivers,
+                baseline,
+                baseline_source=str(args.baseline) if args.baseline else "",
+                policy=args.fail_on,
+            )
+            paths = write_all(judged, args.report_dir)
+        except (
+            ReportError
+        ) as exc:  # a harness bug, not the gateway's: say so, keep the raw report for the bug
+            raise CliError(f"internal error: {exc}", EXIT_FAILED) from None
+    finally:
+        stopping.join()
     print_summary(judged, time.monotonic() - started, paths)
     if code not in (0, 1):  # interrupted, internal error, usage or collection error
         print(f"gateway-contracts: the test run itself failed (pytest exit {code})", file=sys.stderr)
         return EXIT_FAILED if code == 5 else int(code)
     return 0 if judged.verdict.passed else EXIT_FAILED
+
+
+class _Background:
+    """``work`` in a thread of its own; ``join`` waits for it and raises what it raised, here."""
+
+    def __init__(self, work: Callable[[], object], name: str) -> None:
+        self._error: BaseException | None = None
+
+        def run() -> None:
+            try:
+                work()
+            except BaseException as exc:
+                self._error = exc
+
+        self._thread = threading.Thread(target=run, name=name, daemon=True)
+        self._thread.start()
+
+    def join(self) -> None:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+
+
+def load_suite() -> None:
+    """Import and build what the suite needs once pytest runs (hypothesis, the suite's helpers, the SSE grammars,
+    the report's validator, the TLS context). Not the test modules: pytest imports those itself, rewriting their
+    asserts."""
+    import hypothesis  # noqa: F401
+
+    import gateway_contracts.conformance.client
+    import gateway_contracts.conformance.concurrent
+    import gateway_contracts.conformance.streams  # noqa: F401
+    from gateway_contracts.reports.schema import validator
+    from gateway_contracts.sse.grammar import grammar
+    from gateway_contracts.sse.rules import DIALECTS
+    from gateway_contracts.target.tls import tls
+
+    tls()
+    validator()
+    for dialect in DIALECTS:
+        grammar(dialect)
 
 
 def _early_examples(args: argparse.Namespace, spec: Target) -> Pregenerated | None:
