@@ -156,10 +156,9 @@ def run_mutant(
     started = time.monotonic()
     base = opts.workdir / mutant.name
     clause = catalogue().clauses[mutant.breaks]
-    # At scope clause every profile of the file stays selected and only the clause's tests run, as when the
-    # harness starts the target itself (it resolves the target again from the file and the ready line, and
-    # ``--clause`` does not narrow the profiles then): a test of the clause that also checks a clause of another
-    # profile runs, and fails both, exactly as it did before the selftest started the gateways itself.
+    # At scope clause only the clause's tests run, but every profile of the file stays selected (``--clause``
+    # alone would narrow them to the clause's own): a test of the clause that also checks a clause of another
+    # profile judges both, so a mutant that breaks more than its clause shows in the precision figure.
     every_profile = [a for p in target_profiles() for a in ("--profile", p)]
     scope = {
         "clause": ["--clause", clause.id, *every_profile],

@@ -144,15 +144,18 @@ def resolve_target(args: argparse.Namespace, cat: Catalogue) -> Target:
     except ConfigError as exc:
         raise CliError(str(exc), EXIT_USAGE) from None
     if args.clause and "target.profiles" not in flags:
-        spec = dataclasses.replace(
-            spec, profiles=tuple(sorted({cat.clauses[c].profile for c in args.clause}))
-        )
+        spec = clause_profiles(spec, args, cat)
     unknown = [p for p in spec.profiles if p not in cat.profiles]
     if unknown:
         raise CliError(
             f"unknown profile(s) {', '.join(unknown)}; known: {', '.join(cat.profiles)}", EXIT_USAGE
         )
     return spec
+
+
+def clause_profiles(target: Target, args: argparse.Namespace, cat: Catalogue) -> Target:
+    """``--clause`` without ``--profile``: the clauses' own profiles are the ones checked (and reported)."""
+    return dataclasses.replace(target, profiles=tuple(sorted({cat.clauses[c].profile for c in args.clause})))
 
 
 def start_target(spec: Target, workdir: Path) -> Any:
@@ -193,6 +196,10 @@ def run(args: argparse.Namespace) -> int:
             stack.callback(early.close)
         loading = _Background(load_suite, "load-suite")  # while the target starts: this process only waits
         target = stack.enter_context(start_target(spec, args.report_dir / "started")) if spec.start else spec
+        if spec.start and spec.profiles != target.profiles:
+            # Started, the target is built again from the file, the flags and its ready line: the profiles
+            # chosen above (``--clause`` narrows them) stay what they were.
+            target = dataclasses.replace(target, profiles=spec.profiles)
         loading.join()
         preflight(target)
         profiles = ", ".join(target.profiles or cat.generic_profiles)

@@ -46,6 +46,7 @@ def run_db(args: argparse.Namespace) -> int:
     from reference_server.db import ops
 
     url = checked_db_url(args.db_url)
+    _refuse_special_file(url)
     try:
         asyncio.run(ops.upgrade(url) if args.action == "upgrade" else ops.seed(url))
     except Exception as exc:
@@ -80,14 +81,26 @@ def run_verify(args: argparse.Namespace) -> int:
     return 0 if result.ok else EXIT_FAILED
 
 
-def _require_sqlite_file(url: str) -> None:
-    """Verifying reads an existing database: SQLite would silently create an empty file for a mistyped path."""
+def _sqlite_path(url: str) -> Path | None:
+    """The file an SQLite URL names (``None`` for another backend, or an SQLite URI filename: SQLite's to read)."""
     from contracts.db_urls import backend_of, parse_db_url
 
     if backend_of(url) != "sqlite":
-        return
+        return None
     database = parse_db_url(url).database or ""
-    if database.startswith("file:"):  # an SQLite URI filename: leave its interpretation to SQLite
-        return
-    if not Path(database).is_file():
-        raise CliError(f"no SQLite database file at {database}: check the --db-url path", EXIT_DATABASE)
+    return None if database.startswith("file:") or not database else Path(database)
+
+
+def _refuse_special_file(url: str) -> None:
+    """An SQLite path that exists must be a regular file: on a FIFO or a device SQLite reads without end, or
+    fails in its driver's thread after the command has given up."""
+    path = _sqlite_path(url)
+    if path is not None and path.exists() and not path.is_file():
+        raise CliError(f"{path} is not a regular file: check the --db-url path", EXIT_DATABASE)
+
+
+def _require_sqlite_file(url: str) -> None:
+    """Verifying reads an existing database: SQLite would silently create an empty file for a mistyped path."""
+    path = _sqlite_path(url)
+    if path is not None and not path.is_file():
+        raise CliError(f"no SQLite database file at {path}: check the --db-url path", EXIT_DATABASE)

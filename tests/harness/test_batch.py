@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from contracts.batch import parse_reply, request
+from contracts.clauses import catalogue
 from contracts.exits import EXIT_USAGE
 
 
@@ -54,6 +55,9 @@ def test_a_check_run_in_the_batch_is_the_command_a_user_types(
         assert "gateway-contracts: PASS" in out.read_text()
         report = json.loads((reports / "report.json").read_text())
         assert {c["id"]: c["result"] for c in report["clauses"]}[clause] == "passed"
+        # --clause implies the clause's profile, for a target check starts as for one given by URL
+        selected = [p for p, v in report["profiles"].items() if v["selected"]]
+        assert selected == [catalogue().clauses[clause].profile]
 
 
 def test_usage_errors_keep_their_status_and_line(batch: subprocess.Popen[str], tmp_path: Path) -> None:
