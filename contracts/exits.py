@@ -10,7 +10,8 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable
-from typing import Any
+from contextlib import suppress
+from typing import Any, NoReturn
 
 EXIT_FAILED = 1
 """A contract clause at MUST level failed (or a verification found a problem)."""
@@ -82,3 +83,23 @@ def run_command(prog: str, run: Callable[[Any], int], args: Any) -> int:
         # at /dev/null so the interpreter's final flush does not raise again.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
+
+
+def exit_after(run: Callable[[], int]) -> NoReturn:
+    """For a forked child that runs a command: its status, or 1 with the traceback of whatever escaped (a usage
+    error's ``SystemExit`` keeps its code), then an exit that flushes its output and never returns into the loop
+    of the process it was forked from."""
+    code = 1
+    try:
+        code = run()
+    except SystemExit as exc:  # argparse's usage errors
+        code = exc.code if isinstance(exc.code, int) else 1
+    except BaseException:
+        import traceback
+
+        traceback.print_exc()
+    finally:
+        with suppress(Exception):
+            sys.stdout.flush()
+            sys.stderr.flush()
+        os._exit(code)

@@ -26,7 +26,9 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, NoReturn
+
+from contracts.exits import exit_after
 
 PRELOAD = (
     "aiohttp.web",
@@ -148,14 +150,7 @@ def fork_server(workdir: Path) -> Iterator[ForkServer]:
     try:
         yield ForkServer(proc, workdir)
     finally:
-        assert proc.stdin is not None
-        with suppress(OSError):
-            proc.stdin.close()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        close_and_wait(proc)
 
 
 def preload(extra: tuple[str, ...] = ()) -> None:
@@ -203,9 +198,8 @@ def _serve_requests() -> None:
         sys.stdout.flush()
 
 
-def _child(request: dict[str, Any]) -> None:
-    code = 1
-    try:
+def _child(request: dict[str, Any]) -> NoReturn:
+    def run() -> int:
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
         out = request["stdout"]  # a FIFO's path, or (fork_here) a pipe's descriptor
@@ -218,18 +212,21 @@ def _child(request: dict[str, Any]) -> None:
         if mutant:
             os.environ[MUTANT_ENV] = mutant
         base.ACTIVE = mutant or None
-        code = cli.main(request["args"])
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 1
-    except BaseException:  # a child must never return into the server's loop
-        import traceback
+        return cli.main(request["args"])
 
-        traceback.print_exc()
-    finally:
-        with suppress(Exception):
-            sys.stdout.flush()
-            sys.stderr.flush()
-        os._exit(code)
+    exit_after(run)  # never returns into the server's loop
+
+
+def close_and_wait(proc: subprocess.Popen[str]) -> None:
+    """End a server that reads requests on its stdin: close it, then a bounded wait (killed after 15 s)."""
+    with suppress(OSError):
+        assert proc.stdin is not None
+        proc.stdin.close()
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 if __name__ == "__main__":

@@ -13,11 +13,12 @@ import select
 import subprocess
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from contracts.batch import COMMAND, parse_reply, request
+from reference_server.gateway_forks import close_and_wait
 
 BATCH_GRACE_S = 120.0
 """Beyond a run's own timeout, how long a batch process may take to answer (its start-up loads the harness)."""
@@ -83,16 +84,8 @@ class Batch:
 
     def close(self) -> None:
         proc, self._proc = self._proc, None
-        if proc is None:
-            return
-        with suppress(OSError):
-            assert proc.stdin is not None
-            proc.stdin.close()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        if proc is not None:
+            close_and_wait(proc)
 
 
 def _read(path: Path) -> str:

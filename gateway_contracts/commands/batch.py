@@ -23,9 +23,10 @@ import tempfile
 import threading
 from contextlib import suppress
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from contracts.batch import COMMAND, reply
+from contracts.exits import exit_after
 from gateway_contracts.errors import EXIT_USAGE, CliError
 
 
@@ -127,26 +128,15 @@ def _wait(pid: int, timeout: float | None) -> str:
     return reply(os.waitstatus_to_exitcode(status))
 
 
-def _child(argv: list[str], out: str, err: str) -> None:
-    code = 1
-    try:
+def _child(argv: list[str], out: str, err: str) -> NoReturn:
+    def run() -> int:
         os.setpgid(0, 0)  # its own process group: a timeout kills the run and whatever it started
-        devnull = os.open(os.devnull, os.O_RDONLY)
-        os.dup2(devnull, 0)
+        os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
         os.dup2(os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644), 1)
         os.dup2(os.open(err, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644), 2)
         sys.stdin = open(os.devnull)  # noqa: SIM115 - the batch's stdin buffer must not be read again
         from gateway_contracts import cli
 
-        code = cli.main(argv)
-    except SystemExit as exc:  # argparse's usage errors
-        code = exc.code if isinstance(exc.code, int) else 1
-    except BaseException:  # a fork must never return into the batch loop
-        import traceback
+        return cli.main(argv)
 
-        traceback.print_exc()
-    finally:
-        with suppress(Exception):
-            sys.stdout.flush()
-            sys.stderr.flush()
-        os._exit(code)
+    exit_after(run)  # never returns into the batch loop
