@@ -68,6 +68,8 @@ class Line:
     size: int
     """The length of the whole line in bytes, ending included (more than ``len(data)`` when oversized)."""
     oversized: bool = False
+    ended: bool = True
+    """Its LF was read: false only for a last line without one (a file's writer may be in the middle of it)."""
 
 
 def bounded_lines(
@@ -98,6 +100,7 @@ def bounded_lines(
             return
         number += 1
         size = len(data)
+        ended = data.endswith(b"\n")
         cut = max_line > 0 and size > max_line
         if cut:
             if oversized == "raise":
@@ -107,7 +110,6 @@ def bounded_lines(
                     kind="line",
                     limit=max_line,
                 )
-            ended = data.endswith(b"\n")
             data = data[:max_line]
             while not ended:
                 if max_total > 0 and total + size > max_total:
@@ -125,7 +127,7 @@ def bounded_lines(
                 kind="total",
                 limit=max_total,
             )
-        yield Line(number, data, size, cut)
+        yield Line(number, data, size, cut, ended)
 
 
 class ChunkLimits:

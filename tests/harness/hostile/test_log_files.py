@@ -106,3 +106,24 @@ def test_log_lines_nested_too_deeply_or_with_numbers_too_long_are_not_records(
     outcome = run_case(Case("check-nested-log", argv, frozenset({EXIT_BAD_LOG})))
     assert not outcome.problems, outcome
     assert "not a JSON-lines log" in outcome.stderr and "nested too deeply" in outcome.stderr
+
+
+def test_a_line_still_being_written_is_not_judged_until_it_ends(tmp_path: Path) -> None:
+    """A gateway's write that crosses a page boundary shows a reader its first part first: the suite reads a live
+    log, so a last line without its newline is not read yet (neither a record nor a bad line); once its end is
+    written it is. The preflight, which judges a file before any call, still refuses a file of one bad line
+    without an ending."""
+    log = tmp_path / "gateway.log"
+    first = b'{"level":"INFO","request_id":"a","message":"one"}\n'
+    second = b'{"level":"INFO","request_id":"b","message":"two"}\n'
+    log.write_bytes(first + second[:20])
+    lines = read_lines(log)
+    assert [ln.record for ln in lines] == [{"level": "INFO", "request_id": "a", "message": "one"}]
+    assert line_count(log) == 2  # counted, so a call's lines start after it
+    log.write_bytes(first + second)
+    assert [ln.record["request_id"] for ln in read_lines(log) if ln.record] == ["a", "b"]
+    assert [ln.number for ln in read_lines(log, start=1)] == [2]
+    garbage = tmp_path / "garbage.log"
+    garbage.write_bytes(b"not json at all")
+    with pytest.raises(LogFileError, match="not a JSON-lines log"):
+        check_is_json_lines(garbage)
