@@ -49,9 +49,8 @@ def run(args: argparse.Namespace) -> int:
     sys.stdout.flush()
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
     warm()
-    if (
-        threading.active_count() != 1
-    ):  # a fork copies only the forking thread: the others' locks would stay held
+    # A fork copies only the forking thread: locks another thread held would stay held in every run.
+    if threading.active_count() != 1:
         raise CliError("batch: a thread started while loading the harness; cannot fork safely", EXIT_USAGE)
     for line in sys.stdin:
         if line.strip():
