@@ -49,6 +49,8 @@ def run(args: argparse.Namespace) -> int:
     sys.stdout.flush()
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
     warm()
+    # Stopped, it stops the run in progress too (in a process group of its own, the run gets no signal of ours).
+    signal.signal(signal.SIGTERM, _terminated)
     # A fork copies only the forking thread: locks another thread held would stay held in every run.
     if threading.active_count() != 1:
         raise CliError("batch: a thread started while loading the harness; cannot fork safely", EXIT_USAGE)
@@ -114,9 +116,11 @@ def _wait(pid: int, timeout: float | None) -> str:
             with suppress(ProcessLookupError):
                 os.killpg(pid, signal.SIGKILL)
         _, status = os.waitpid(pid, 0)
-    except BaseException:  # interrupted: the run must not outlive the batch
+    except BaseException:  # interrupted (Ctrl-C, SIGTERM): the run must not outlive the batch
         with suppress(ProcessLookupError):
             os.killpg(pid, signal.SIGKILL)
+        with suppress(ChildProcessError):
+            os.waitpid(pid, 0)
         raise
     finally:
         os.close(exited)
@@ -127,8 +131,13 @@ def _wait(pid: int, timeout: float | None) -> str:
     return reply(os.waitstatus_to_exitcode(status))
 
 
+def _terminated(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
 def _child(argv: list[str], out: str, err: str) -> NoReturn:
     def run() -> int:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the batch's handler is not the run's
         os.setpgid(0, 0)  # its own process group: a timeout kills the run and whatever it started
         os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
         os.dup2(os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644), 1)

@@ -5,6 +5,7 @@ outlives its timeout is killed with what it started, and a bad request is answer
 from __future__ import annotations
 
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -108,3 +109,30 @@ def test_parse_reply_refuses_what_is_not_a_reply() -> None:
     for line in ("", "Traceback (most recent call last):", "[1]", '{"status": 0}'):
         with pytest.raises(ValueError, match="not a batch reply"):
             parse_reply(line)
+
+
+def test_a_stopped_batch_stops_the_run_in_progress(batch: subprocess.Popen[str], tmp_path: Path) -> None:
+    """The run has a process group of its own (its timeout kills it and what it started), so no signal sent to
+    the batch reaches it: the batch, stopped, kills it and reaps it before it exits."""
+    assert batch.stdin is not None and batch.stdout is not None
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}"
+        out = tmp_path / "o.fifo"
+        os.mkfifo(out)  # opening it for reading returns once the run has opened it: the run exists
+        batch.stdin.write(
+            request(["check", "--target", url, "--model", "m"], str(out), str(tmp_path / "e"), 300)
+        )
+        batch.stdin.flush()
+        with out.open("rb"):
+            run = _only_child(batch.pid)
+            batch.terminate()
+            assert batch.wait(timeout=60) == 143
+    with pytest.raises(ProcessLookupError):
+        os.kill(run, 0)  # killed and reaped: not even a zombie is left
+
+
+def _only_child(pid: int) -> int:
+    (child,) = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return int(child)
