@@ -27,7 +27,11 @@ from typing import Any, NoReturn
 
 from contracts.batch import COMMAND, reply
 from contracts.exits import exit_after
+from gateway_contracts.bounded_io import InputTooLarge, bounded_lines
 from gateway_contracts.errors import EXIT_USAGE, CliError
+
+MAX_REQUEST = 1024 * 1024
+"""The longest request line read (bytes): a command line and two paths are far shorter."""
 
 
 def register(sub: Any) -> None:
@@ -54,10 +58,15 @@ def run(args: argparse.Namespace) -> int:
     # A fork copies only the forking thread: locks another thread held would stay held in every run.
     if threading.active_count() != 1:
         raise CliError("batch: a thread started while loading the harness; cannot fork safely", EXIT_USAGE)
-    for line in sys.stdin:
-        if line.strip():
-            replies.write(_serve(line))
-            replies.flush()
+    requests = bounded_lines(sys.stdin.buffer, name="a batch request", max_line=MAX_REQUEST, max_total=0)
+    try:
+        for line in requests:
+            text = line.data.decode("utf-8", errors="replace")
+            if text.strip():
+                replies.write(_serve(text))
+                replies.flush()
+    except InputTooLarge as exc:  # no request is that long: whatever writes it is not speaking the protocol
+        raise CliError(f"{exc}; a request is one JSON line", EXIT_USAGE) from None
     return 0
 
 

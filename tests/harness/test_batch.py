@@ -136,3 +136,18 @@ def test_a_stopped_batch_stops_the_run_in_progress(batch: subprocess.Popen[str],
 def _only_child(pid: int) -> int:
     (child,) = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
     return int(child)
+
+
+def test_an_endless_request_line_ends_the_batch_in_one_line(tmp_path: Path) -> None:
+    """A request line is read up to 1 MiB, never more (a writer that sends no newline cannot fill the memory)."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "gateway_contracts", "batch"],
+        input=b"x" * (2 * 1024 * 1024),
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == EXIT_USAGE and proc.stdout == b""
+    assert proc.stderr.decode().strip().splitlines() == [
+        "gateway-contracts: a batch request: line 1 is longer than 1 MiB; a request is one JSON line"
+    ]
