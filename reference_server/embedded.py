@@ -1,8 +1,9 @@
 """The embedded reference gateway: the gateway in front of the scripted upstream, as real processes on loopback.
 
-They run as subprocesses through the same ``reference-gateway serve`` / ``upstream`` commands a user runs, so the
-harness checks the embedded gateway exactly as it checks anyone's: by URL, database, log file and key. A second
-gateway instance with its kill-switch threshold at 0 serves the kill-switch clause.
+Each is a process of its own running the same ``reference-gateway serve`` / ``upstream`` command a user runs (a
+subprocess, or a fork of a process that imported their modules once: ``start``), so the harness checks the
+embedded gateway exactly as it checks anyone's: by URL, database, log file and key. A second gateway instance
+with its kill-switch threshold at 0 serves the kill-switch clause.
 
 :func:`embedded` yields what the harness needs to know of them as target options (dotted keys, the ready line of
 ``contracts/start.py``); ``reference-gateway embedded`` prints them as that line, and is how the reference's own
